@@ -1,0 +1,88 @@
+"""SQL for conversations and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Conversation, Feedback, Message, ReplyCandidate, Review
+
+
+def conversation_by_token_hash(session: Session, token_hash: str) -> Conversation | None:
+    return session.scalar(select(Conversation).where(Conversation.token_hash == token_hash))
+
+
+def message_by_key(session: Session, conversation_id: str, key: str) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.idempotency_key == key)
+    )
+
+
+def claim_turn(session: Session, message_id: int, now: datetime, stale_before: datetime) -> bool:
+    """Mark the message's turn as running; False when another request holds a fresh claim."""
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .where(
+            or_(
+                Message.status == "received",
+                (Message.status == "processing") & (Message.turn_started_at < stale_before),
+            )
+        )
+        .values(status="processing", turn_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def messages_after(
+    session: Session, conversation_id: str, after_id: int = 0, limit: int = 200
+) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.id > after_id)
+            .options(selectinload(Message.attachments))
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def reply_to(session: Session, message_id: int) -> Message | None:
+    return session.scalar(
+        select(Message)
+        .where(Message.reply_to_id == message_id, Message.role == "assistant")
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+def get_message(session: Session, message_id: int) -> Message | None:
+    return session.get(Message, message_id)
+
+
+def add_candidates(session: Session, message: Message, candidates: list[ReplyCandidate]) -> None:
+    for candidate in candidates:
+        candidate.message_id = message.id
+        session.add(candidate)
+
+
+def add_review(session: Session, review: Review) -> None:
+    session.add(review)
+
+
+def feedback_for(session: Session, message_id: int) -> Feedback | None:
+    return session.scalar(select(Feedback).where(Feedback.message_id == message_id))
+
+
+def release_turn(session: Session, message_id: int) -> None:
+    """Give a failed turn back, so a retry with the same key runs it again."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "processing")
+        .values(status="received", turn_started_at=None)
+        .execution_options(synchronize_session=False)
+    )

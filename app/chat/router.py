@@ -1,0 +1,130 @@
+"""Customer API: conversations, messages, live events, feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.chat import repository
+from app.chat import service as chat_service
+from app.chat.events import bus
+from app.chat.schemas import (
+    ConversationCreate,
+    ConversationRead,
+    FeedbackCreate,
+    FeedbackRead,
+    MessageList,
+    TurnRead,
+)
+from app.db import get_sessionmaker
+from app.deps import ChatModelDep, CurrentConversation, SessionDep, SettingsDep, TokenConversation
+from app.errors import AppError
+
+router = APIRouter(prefix="/api/v1", tags=["customer"])
+
+SSE_POLL_S = 15.0  # streams look for new messages at least this often, even without a wake-up
+
+
+@router.post("/conversations", status_code=201, response_model=ConversationRead)
+def create_conversation(body: ConversationCreate, session: SessionDep, settings: SettingsDep) -> dict:
+    conversation, token = chat_service.create_conversation(
+        session, settings, body.customer_ref, body.customer_sig, body.locale
+    )
+    return {
+        "id": conversation.id,
+        "token": token,
+        "locale": conversation.locale,
+        "verified": conversation.customer_id is not None or body.customer_ref is not None,
+        "expires_at": conversation.expires_at,
+    }
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=201,
+    response_model=TurnRead,
+    responses={200: {"description": "an idempotent retry: the first response again"}},
+)
+def post_message(
+    request: Request,
+    conversation: CurrentConversation,
+    session: SessionDep,
+    settings: SettingsDep,
+    model: ChatModelDep,
+    text: Annotated[str | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> JSONResponse:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        raise AppError(415, "unsupported_media_type", "send the message as multipart/form-data")
+    if files:
+        names = ", ".join(f.filename or "(unnamed)" for f in files)
+        raise AppError(
+            415, "attachments_unsupported", f"this server does not accept attachments yet: {names}"
+        )
+    response, replayed = chat_service.post_message(
+        session, settings, conversation, text or "", idempotency_key, model
+    )
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSONResponse(response, status_code=201, headers=headers)
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=MessageList)
+def list_messages(conversation: CurrentConversation, session: SessionDep, after: int = 0) -> dict:
+    return {"messages": chat_service.list_messages(session, conversation, after)}
+
+
+@router.get("/conversations/{conversation_id}/events")
+async def events(
+    request: Request,
+    conversation: CurrentConversation,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: int = 0,
+) -> StreamingResponse:
+    """Server-sent events: each new message once, in order; resumes after Last-Event-ID."""
+    cursor = after
+    if last_event_id and last_event_id.isdigit():
+        cursor = max(cursor, int(last_event_id))
+    return StreamingResponse(
+        _stream(request, conversation.id, cursor),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _load_after(conversation_id: str, cursor: int) -> list[dict]:
+    with get_sessionmaker()() as session:
+        return [
+            chat_service.message_read(m) for m in repository.messages_after(session, conversation_id, cursor)
+        ]
+
+
+async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncIterator[str]:
+    yield "retry: 3000\n\n"
+    while True:
+        for message in await run_in_threadpool(_load_after, conversation_id, cursor):
+            cursor = message["id"]
+            yield f"id: {cursor}\nevent: message\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
+        if await request.is_disconnected():
+            return
+        try:
+            woken = await bus.wait(conversation_id, SSE_POLL_S)
+        except asyncio.CancelledError:
+            return
+        if not woken:
+            yield ": keep-alive\n\n"
+
+
+@router.post("/messages/{message_id}/feedback", status_code=201, response_model=FeedbackRead)
+def feedback(
+    message_id: int, body: FeedbackCreate, conversation: TokenConversation, session: SessionDep
+) -> dict:
+    item = chat_service.leave_feedback(session, conversation, message_id, body.rating, body.comment)
+    return {"message_id": item.message_id, "rating": item.rating, "comment": item.comment}

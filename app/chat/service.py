@@ -1,0 +1,280 @@
+"""Conversations and the customer's turn: identity, idempotency, storage; the pipeline is in turn.py."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.chat import repository
+from app.chat.events import bus
+from app.chat.turn import run_turn
+from app.config import Settings
+from app.db import get_sessionmaker, utcnow
+from app.errors import AppError
+from app.llm.base import ChatModel
+from app.models import Conversation, Feedback, Message, ReplyCandidate, Review
+from app.shop import repository as shop_repository
+
+log = logging.getLogger(__name__)
+
+STALE_TURN = timedelta(minutes=5)  # a claim older than this is taken to have crashed
+WAIT_FOR_OTHER_TURN_S = 120
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_customer_ref(secret: str, customer_ref: str) -> str:
+    """The widget signature: hex HMAC-SHA256 of the customer ref with the widget secret."""
+    return hmac.new(secret.encode(), customer_ref.encode(), hashlib.sha256).hexdigest()
+
+
+def create_conversation(
+    session: Session,
+    settings: Settings,
+    customer_ref: str | None,
+    customer_sig: str | None,
+    locale: str | None,
+) -> tuple[Conversation, str]:
+    """Open a conversation; a customer ref counts only with a valid signature."""
+    customer_id = None
+    if customer_ref is not None or customer_sig is not None:
+        if not customer_ref or not customer_sig:
+            raise AppError(403, "bad_signature", "customer_ref and customer_sig go together")
+        expected = sign_customer_ref(settings.widget_secret, customer_ref)
+        if not hmac.compare_digest(expected, customer_sig.strip().lower()):
+            raise AppError(403, "bad_signature", "customer_sig does not match customer_ref")
+        customer = shop_repository.get_customer_by_ref(session, customer_ref)
+        # A verified ref the shop doesn't know yet is a customer without orders.
+        customer_id = customer.id if customer else None
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(
+        id=secrets.token_hex(16),
+        token_hash=hash_token(token),
+        customer_id=customer_id,
+        locale=locale or "en",
+        expires_at=utcnow() + timedelta(seconds=settings.conversation_token_ttl_s),
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation, token
+
+
+def authenticate(session: Session, token: str, conversation_id: str | None = None) -> Conversation:
+    """The conversation this bearer token opens; 401 for a bad or expired token, 404 for another id."""
+    conversation = repository.conversation_by_token_hash(session, hash_token(token)) if token else None
+    if conversation is None:
+        raise AppError(
+            401,
+            "invalid_token",
+            "the conversation token is missing or invalid",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if _aware(conversation.expires_at) <= utcnow():
+        raise AppError(
+            401,
+            "token_expired",
+            "the conversation token has expired; start a new conversation",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    if conversation_id is not None and conversation.id != conversation_id:
+        raise AppError(404, "not_found", "no such conversation")  # a token opens its own conversation only
+    return conversation
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def request_hash(text: str, file_hashes: list[str]) -> str:
+    digest = hashlib.sha256(text.encode())
+    for file_hash in file_hashes:
+        digest.update(b"\0" + file_hash.encode())
+    return digest.hexdigest()
+
+
+def post_message(
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    text: str,
+    idempotency_key: str | None,
+    model: ChatModel | None,
+) -> tuple[dict[str, Any], bool]:
+    """Store the message, run its turn once, and return (response, replayed)."""
+    text = text.strip()
+    if not text:
+        raise AppError(422, "empty_message", "the message has no text")
+    if len(text) > settings.max_text_chars:
+        raise AppError(413, "text_too_long", f"the text is longer than {settings.max_text_chars} characters")
+    fingerprint = request_hash(text, [])
+
+    message = (
+        repository.message_by_key(session, conversation.id, idempotency_key) if idempotency_key else None
+    )
+    if message is None:
+        message = Message(
+            conversation_id=conversation.id,
+            role="customer",
+            text=text,
+            status="received",
+            idempotency_key=idempotency_key,
+            request_hash=fingerprint,
+        )
+        session.add(message)
+        try:
+            session.commit()  # the customer's message is durable before any model runs
+        except IntegrityError:
+            session.rollback()  # a concurrent retry with the same key stored it first
+            message = repository.message_by_key(session, conversation.id, idempotency_key or "")
+            if message is None:
+                raise
+    if message.request_hash != fingerprint:
+        raise AppError(
+            409, "idempotency_key_reused", "this Idempotency-Key was already used for a different message"
+        )
+    if message.response is not None:
+        return message.response, True
+
+    now = utcnow()
+    if not repository.claim_turn(session, message.id, now, now - STALE_TURN):
+        session.rollback()
+        return _wait_for_other_turn(message.id), True
+    session.commit()
+    try:
+        response = _complete_turn(session, settings, conversation, message, model)
+    except Exception:
+        session.rollback()
+        repository.release_turn(session, message.id)
+        session.commit()
+        raise
+    bus.publish(conversation.id)
+    return response, False
+
+
+def _wait_for_other_turn(message_id: int) -> dict[str, Any]:
+    """Another request is running this turn (a retry raced it): wait for its answer."""
+    deadline = time.monotonic() + WAIT_FOR_OTHER_TURN_S
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        with get_sessionmaker()() as session:
+            message = repository.get_message(session, message_id)
+            if message is not None and message.response is not None:
+                return message.response
+    raise AppError(
+        409,
+        "turn_in_progress",
+        "this message is still being answered; retry with the same key",
+        {"Retry-After": "5"},
+    )
+
+
+def _history(session: Session, conversation: Conversation, before_id: int) -> list[tuple[str, str]]:
+    rows = repository.messages_after(session, conversation.id, 0)
+    return [(m.role, m.text) for m in rows if m.id < before_id and m.status in ("done", "sent")]
+
+
+def _complete_turn(
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    message: Message,
+    model: ChatModel | None,
+) -> dict[str, Any]:
+    outcome = run_turn(
+        session,
+        settings,
+        text=message.text,
+        locale=conversation.locale,
+        customer_id=conversation.customer_id,
+        model=model,
+        history=_history(session, conversation, message.id),
+    )
+    reply = Message(
+        conversation_id=conversation.id,
+        role="assistant",
+        text=outcome.text,
+        status=outcome.status,
+        reply_to_id=message.id,
+        turn=outcome.record,
+        model_version=getattr(model, "name", None),
+    )
+    session.add(reply)
+    session.flush()
+    repository.add_candidates(
+        session,
+        reply,
+        [
+            ReplyCandidate(source=c.source, text=c.text, scores=c.scores, rank=i, chosen=i == outcome.chosen)
+            for i, c in enumerate(outcome.candidates)
+        ],
+    )
+    if outcome.status == "pending_review":
+        held = outcome.candidates[outcome.chosen].text if outcome.chosen is not None else ""
+        repository.add_review(
+            session,
+            Review(
+                message_id=reply.id,
+                conversation_id=conversation.id,
+                reasons=outcome.reasons,
+                candidate_text=held,
+            ),
+        )
+    if outcome.handoff:
+        conversation.status = "handed_over"
+    response = {
+        "message": message_read(message, status="done"),
+        "perception": {"transcripts": [], "invoices": []},
+        "reply": {"id": reply.id, "status": outcome.status, "text": outcome.text, "scores": outcome.scores},
+    }
+    message.status = "done"
+    message.response = response
+    session.commit()
+    return response
+
+
+def message_read(message: Message, status: str | None = None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "status": status or message.status,
+        "reply_to_id": message.reply_to_id,
+        "created_at": _aware(message.created_at).isoformat(),
+        "attachments": [
+            {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}
+            for a in message.attachments
+        ],
+    }
+
+
+def list_messages(session: Session, conversation: Conversation, after_id: int = 0) -> list[dict[str, Any]]:
+    return [message_read(m) for m in repository.messages_after(session, conversation.id, after_id)]
+
+
+def leave_feedback(
+    session: Session, conversation: Conversation, message_id: int, rating: str, comment: str | None
+) -> Feedback:
+    """Thumbs up or down on one of the conversation's replies; a second rating replaces the first."""
+    message = repository.get_message(session, message_id)
+    if message is None or message.conversation_id != conversation.id:
+        raise AppError(404, "not_found", "no such message in this conversation")
+    if message.role == "customer":
+        raise AppError(422, "not_a_reply", "feedback goes on replies, not on the customer's own messages")
+    feedback = repository.feedback_for(session, message_id)
+    if feedback is None:
+        feedback = Feedback(message_id=message_id, rating=rating, comment=comment)
+        session.add(feedback)
+    else:
+        feedback.rating, feedback.comment = rating, comment
+    session.flush()
+    return feedback

@@ -1,0 +1,180 @@
+"""The turn pipeline: ground → generate → verify → decide, for one customer message.
+
+It reads the shop's data and writes nothing: the chat service stores what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.grounding import orders as order_grounding
+from app.grounding import policies
+from app.grounding.facts import Fact, fact_to_dict
+from app.grounding.intents import ORDER_INTENTS, detect_intents, mentions_order
+from app.grounding.text import detect_language
+from app.llm import prompts
+from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
+from app.llm.composer import compose, holding_reply
+from moderation.verifier import verify
+
+log = logging.getLogger(__name__)
+
+HISTORY_MESSAGES = 6
+SHOP_NAME = "the shop"
+
+
+@dataclass
+class Candidate:
+    source: str  # composer | llm
+    text: str
+    scores: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TurnOutcome:
+    status: str  # sent | pending_review | blocked
+    text: str  # what the customer sees now
+    scores: dict[str, Any]
+    candidates: list[Candidate]
+    chosen: int | None  # index into candidates of the reply sent (or held)
+    reasons: list[str]  # why the reply was held, for the agent
+    handoff: bool
+    record: dict[str, Any]  # facts, intents, timings: stored with the reply for replay and training
+
+
+def build_messages(
+    facts: list[Fact], text: str, lang: str, history: list[tuple[str, str]]
+) -> list[ChatMessage]:
+    """The LLM prompt: rules and facts in the system message; untrusted text kept delimited."""
+    messages: list[ChatMessage] = [
+        {
+            "role": "system",
+            "content": prompts.render("system.j2", facts=facts, lang=lang, shop_name=SHOP_NAME),
+        }
+    ]
+    for role, content in history[-HISTORY_MESSAGES:]:
+        messages.append({"role": "assistant" if role != "customer" else "user", "content": content})
+    messages.append({"role": "user", "content": prompts.render("customer.j2", text=text)})
+    return messages
+
+
+def run_turn(
+    session: Session,
+    settings: Settings,
+    *,
+    text: str,
+    locale: str,
+    customer_id: int | None,
+    model: ChatModel | None,
+    history: list[tuple[str, str]] | None = None,
+) -> TurnOutcome:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    lang = detect_language(text, default=locale)
+
+    intents = detect_intents(text)
+    wants_orders = bool(ORDER_INTENTS.intersection(intents)) or mentions_order(text)
+    facts: list[Fact] = order_grounding.ground_orders(
+        session,
+        customer_id,
+        text,
+        settings.order_id_pattern,
+        wants_orders,
+        list_recent="order_status" in intents or (not intents and mentions_order(text)),
+    )
+    facts += policies.retrieve(session, text, lang, settings.policy_top_k)
+    timings["ground_ms"] = _ms(started)
+
+    mark = time.perf_counter()
+    candidates: list[Candidate] = []
+    composition = compose(intents, facts, lang)
+    if composition:
+        candidates.append(
+            Candidate(
+                "composer", composition.text, {"intent": composition.intent, "sources": composition.sources}
+            )
+        )
+    llm_error = None
+    handoff = bool(composition and composition.handoff)
+    if model is not None and settings.llm_samples > 0 and not handoff:
+        try:
+            texts = model.generate(
+                build_messages(facts, text, lang, history or []),
+                n=settings.llm_samples,
+                max_tokens=settings.llm_max_new_tokens,
+                temperature=settings.llm_temperature,
+            )
+            candidates += [Candidate("llm", t) for t in texts if t.strip()]
+        except LLMUnavailable as exc:
+            llm_error = str(exc)
+            log.warning("LLM unavailable for this turn: %s", exc)
+    timings["generate_ms"] = _ms(mark)
+
+    mark = time.perf_counter()
+    fact_texts = [f.prompt_line() for f in facts]
+    for candidate in candidates:
+        result = verify(candidate.text, fact_texts)
+        candidate.scores.update(grounded=result.score, claims=result.claims, unsupported=result.unsupported)
+    status, chosen, reasons = _decide(candidates, handoff, llm_error)
+    timings["decide_ms"] = _ms(mark)
+    timings["total_ms"] = _ms(started)
+
+    if status == "sent" and chosen is not None:
+        reply_text = candidates[chosen].text
+    elif handoff and composition:
+        reply_text = composition.text
+    else:
+        reply_text = holding_reply(lang)
+    best = candidates[chosen] if chosen is not None else None
+    scores = {
+        "chosen": best.source if best else None,
+        "grounded": best.scores["grounded"] if best else 0.0,
+        "unsupported": best.scores["unsupported"] if best else [],
+        "reasons": reasons,
+        "candidates": [{"source": c.source, "grounded": c.scores["grounded"]} for c in candidates],
+    }
+    record = {
+        "lang": lang,
+        "intents": intents,
+        "facts": [fact_to_dict(f) for f in facts],
+        "timings": timings,
+        "llm_error": llm_error,
+    }
+    return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+
+
+def _decide(
+    candidates: list[Candidate], handoff: bool, llm_error: str | None
+) -> tuple[str, int | None, list[str]]:
+    """Send the composer's grounded answer, else a fully grounded LLM answer; hold anything else."""
+    if handoff:
+        return "pending_review", None, ["the customer asked for a human agent"]
+    for index, candidate in enumerate(candidates):
+        if candidate.source == "composer" and candidate.scores["grounded"] == 1.0:
+            return "sent", index, []
+    grounded = [i for i, c in enumerate(candidates) if c.source == "llm" and c.scores["grounded"] == 1.0]
+    if grounded:
+        return "sent", grounded[0], []
+    reasons = []
+    if llm_error:
+        reasons.append(f"the model was unavailable: {llm_error}")
+    if not candidates:
+        reasons.append("no grounded answer for this question")
+    for candidate in candidates:
+        if candidate.scores["unsupported"]:
+            reasons.append(
+                f"{candidate.source} reply states what no fact backs: "
+                + ", ".join(candidate.scores["unsupported"])
+            )
+    held = 0 if candidates else None
+    return "pending_review", held, reasons
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)

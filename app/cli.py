@@ -1,0 +1,236 @@
+"""The `shopdesk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("shopdesk")
+
+
+def _print(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        for key, value in data.items():
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+            print(f"{key}: {shown}")
+
+
+def _fail(message: str, as_json: bool = False, code: str = "error") -> int:
+    if as_json:
+        print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
+    else:
+        print(f"shopdesk: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from app.db import migrate
+
+    migrate()
+    print("database is up to date")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from app.db import migrate, session_scope
+    from app.shop.service import SeedError, seed_articles, seed_orders
+
+    if not args.orders and not args.kb:
+        return _fail("give --orders FILE.json and/or --kb DIR", args.json)
+    migrate()
+    report: dict[str, Any] = {}
+    try:
+        with session_scope() as session:  # one transaction: a bad record changes nothing
+            if args.orders:
+                report.update(seed_orders(session, Path(args.orders)).as_dict())
+            if args.kb:
+                report["articles"] = seed_articles(session, Path(args.kb)).articles
+    except SeedError as exc:
+        return _fail(f"nothing was changed: {exc}", args.json, "invalid_seed")
+    _print({"seeded": report}, args.json)
+    return 0
+
+
+def _prepare_database(seed_demo: bool) -> None:
+    from app.db import migrate, session_scope
+    from app.shop import repository
+    from app.shop.service import seed_demo as load_demo
+
+    migrate()
+    if seed_demo:
+        with session_scope() as session:
+            if repository.count_customers(session) == 0:
+                report = load_demo(session)
+                log.info("seeded the demo shop: %s", report.as_dict())
+
+
+def _warm_model() -> None:
+    from app.config import get_settings
+    from app.llm.registry import get_chat_model
+
+    model = get_chat_model(get_settings())
+    load = getattr(model, "load", None)
+    if load is None:
+        return
+    try:
+        log.info("loading the language model in the background…")
+        load()
+        log.info("language model ready")
+    except Exception as exc:  # noqa: BLE001 - the server still answers from the composer
+        log.error("could not load the language model: %s", exc)
+
+
+def _serve(host: str, port: int, warm: bool) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    if warm:
+        threading.Thread(target=_warm_model, daemon=True, name="warm-model").start()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _prepare_database(seed_demo=True)
+    print(f"Shopdesk on http://{args.host}:{args.port}  (embedded defaults; Ctrl-C stops)", flush=True)
+    return _serve(args.host, args.port, warm=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.db import migrate
+
+    if args.migrate:
+        migrate()
+    return _serve(args.host, args.port, warm=args.warm)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.chat import service as chat_service
+    from app.config import get_settings
+    from app.db import get_sessionmaker
+    from app.errors import AppError
+    from app.llm.registry import get_chat_model
+    from app.shop import repository
+
+    if args.image or args.audio:
+        return _fail("images and audio are not supported by this version yet", args.json, "unsupported")
+    if not args.text:
+        return _fail("give --text", args.json, "empty_message")
+    _prepare_database(seed_demo=False)
+    settings = get_settings()
+    with get_sessionmaker()() as session:
+        customer_id = None
+        if args.customer:
+            customer = repository.get_customer_by_ref(session, args.customer)
+            if customer is None:
+                return _fail(f"no customer {args.customer!r}", args.json, "unknown_customer")
+            customer_id = customer.id
+        conversation, _ = chat_service.create_conversation(session, settings, None, None, args.locale)
+        conversation.customer_id = customer_id
+        session.commit()
+        try:
+            response, _ = chat_service.post_message(
+                session, settings, conversation, args.text, None, get_chat_model(settings)
+            )
+        except AppError as exc:
+            return _fail(exc.message, args.json, exc.code)
+    result = {"perception": response["perception"], "reply": response["reply"]}
+    if args.json:
+        _print(result, True)
+    else:
+        print(f"[{result['reply']['status']}] {result['reply']['text']}")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from app.auth.service import create_user
+    from app.db import migrate, session_scope
+    from app.errors import AppError
+
+    password = args.password or os.environ.get("SHOPDESK_NEW_USER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            return _fail("give --password, SHOPDESK_NEW_USER_PASSWORD, or run in a terminal", args.json)
+        password = getpass.getpass("password: ")
+    migrate()
+    try:
+        with session_scope() as session:
+            user = create_user(session, args.email, password, args.role, args.name or "")
+            data = {"id": user.id, "email": user.email, "role": user.role}
+    except AppError as exc:
+        return _fail(exc.message, args.json, exc.code)
+    _print({"user": data}, args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopdesk", description="AI customer-service desk for online shops")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="everything on one machine with the embedded defaults")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve the API and pages")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true", help="migrate the database first")
+    serve.add_argument("--warm", action="store_true", help="load the local model at start")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="bring the database schema up to date")
+    mig.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load customers/orders and policy articles")
+    seed.add_argument("--orders", help="orders file (JSON, schema in DESIGN.md)")
+    seed.add_argument("--kb", help="folder of Markdown policy articles")
+    seed.add_argument("--json", action="store_true")
+    seed.set_defaults(func=cmd_seed)
+
+    ask = sub.add_parser("ask", help="run one turn through the whole pipeline in-process")
+    ask.add_argument("--customer", help="customer ref (trusted: this is the operator's shell)")
+    ask.add_argument("--text")
+    ask.add_argument("--image", action="append", default=[])
+    ask.add_argument("--audio")
+    ask.add_argument("--locale", choices=["en", "zh"], default="en")
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    user = sub.add_parser("user", help="manage agent and admin accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    create = user_sub.add_parser("create", help="create an agent or admin")
+    create.add_argument("--role", choices=["agent", "admin"], required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--name")
+    create.add_argument("--password", help="prefer SHOPDESK_NEW_USER_PASSWORD or the prompt")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("SHOPDESK_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

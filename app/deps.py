@@ -1,0 +1,64 @@
+"""Dependencies as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Query
+from sqlalchemy.orm import Session
+
+from app.chat import service as chat_service
+from app.config import Settings, get_settings
+from app.db import get_sessionmaker
+from app.llm.base import ChatModel
+from app.llm.registry import get_chat_model
+from app.models import Conversation
+
+
+def get_session() -> Iterator[Session]:
+    """A session per request: committed when the handler returns, rolled back if it raises."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_model(settings: SettingsDep) -> ChatModel:
+    return get_chat_model(settings)
+
+
+ChatModelDep = Annotated[ChatModel, Depends(get_model)]
+
+
+def bearer_token(
+    authorization: Annotated[str | None, Header()] = None,
+    access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
+) -> str:
+    """The bearer token; `?access_token=` too, since browsers' EventSource can't send headers."""
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return access_token or ""
+
+
+def current_conversation(
+    conversation_id: str, session: SessionDep, token: Annotated[str, Depends(bearer_token)]
+) -> Conversation:
+    return chat_service.authenticate(session, token, conversation_id)
+
+
+def token_conversation(session: SessionDep, token: Annotated[str, Depends(bearer_token)]) -> Conversation:
+    return chat_service.authenticate(session, token)
+
+
+CurrentConversation = Annotated[Conversation, Depends(current_conversation)]
+TokenConversation = Annotated[Conversation, Depends(token_conversation)]

@@ -1,0 +1,123 @@
+"""Facts: the typed contract between perception/grounding and the reply stages.
+
+Every fact carries its source, so a reply's claims can be traced to the row or article they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+def money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+@dataclass(frozen=True)
+class OrderFact:
+    order_id: str
+    status: str
+    total: str
+    currency: str
+    placed_at: str  # ISO 8601
+    carrier: str | None = None
+    tracking_no: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    invoice_number: str | None = None
+    invoice_total: str | None = None
+    invoice_issued_at: str | None = None
+    invoice_title: str | None = None
+    invoice_tax_id: str | None = None
+    kind: str = "order"
+
+    @property
+    def source(self) -> str:
+        return f"orders:{self.order_id}"
+
+    def prompt_line(self) -> str:
+        parts = [
+            f"order {self.order_id}: status {self.status}",
+            f"total {self.total} {self.currency}",
+            f"placed {self.placed_at[:10]}",
+        ]
+        if self.carrier:
+            parts.append(f"carrier {self.carrier}")
+        if self.tracking_no:
+            parts.append(f"tracking number {self.tracking_no}")
+        if self.items:
+            parts.append("items " + ", ".join(f"{i['qty']} x {i['name']}" for i in self.items))
+        if self.invoice_number:
+            parts.append(f"invoice {self.invoice_number} total {self.invoice_total}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class OrderNotFoundFact:
+    """The customer named an order that this conversation may not see (or that doesn't exist)."""
+
+    order_ref: str
+    anonymous: bool
+    kind: str = "order_not_found"
+
+    @property
+    def source(self) -> str:
+        return f"orders:?{self.order_ref}"
+
+    def prompt_line(self) -> str:
+        return f"order {self.order_ref}: not found for this customer's account"
+
+
+@dataclass(frozen=True)
+class PolicyFact:
+    article_id: str
+    title: str
+    text: str  # one passage (a sentence or line) of the article
+    passage: int
+    score: float
+    locale: str
+    kind: str = "policy"
+
+    @property
+    def source(self) -> str:
+        return f"policy:{self.article_id}#{self.passage}"
+
+    def prompt_line(self) -> str:
+        return f"policy [{self.article_id}] {self.title}: {self.text}"
+
+
+Fact = OrderFact | OrderNotFoundFact | PolicyFact
+
+
+def fact_to_dict(fact: Fact) -> dict[str, Any]:
+    data = asdict(fact)
+    data["source"] = fact.source
+    return data
+
+
+def order_fact(order: Any) -> OrderFact:
+    """Make an OrderFact from an Order row (with items and invoice loaded)."""
+    invoice = order.invoice
+    return OrderFact(
+        order_id=order.id,
+        status=order.status,
+        total=money(order.total),
+        currency=order.currency,
+        placed_at=_iso(order.placed_at),
+        carrier=order.carrier,
+        tracking_no=order.tracking_no,
+        items=[
+            {"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": money(i.unit_price)}
+            for i in order.items
+        ],
+        invoice_number=invoice.number if invoice else None,
+        invoice_total=money(invoice.total) if invoice else None,
+        invoice_issued_at=_iso(invoice.issued_at) if invoice else None,
+        invoice_title=invoice.title if invoice else None,
+        invoice_tax_id=invoice.tax_id if invoice else None,
+    )
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()

@@ -1,0 +1,74 @@
+"""Order facts: only the verified customer's own orders, found by the ids they mention."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from app.grounding.facts import Fact, OrderNotFoundFact, order_fact
+from app.grounding.text import normalize, tokenize
+from app.shop import repository
+
+RECENT_ORDERS = 3
+ITEM_SEARCH_ORDERS = 20
+
+
+@lru_cache(maxsize=8)
+def _ref_pattern(pattern: str) -> re.Pattern[str]:
+    # Not inside a longer word or number, and not the integer part of an amount ("1356.00").
+    return re.compile(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9]|[.,]\d)", re.IGNORECASE)
+
+
+def extract_order_refs(text: str, pattern: str) -> list[str]:
+    """Strings in the text shaped like the shop's order (or tracking/invoice) numbers, in order."""
+    refs: list[str] = []
+    for match in _ref_pattern(pattern).finditer(normalize(text)):
+        ref = match.group(0).upper()
+        if ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def ground_orders(
+    session: Session, customer_id: int | None, text: str, pattern: str, wants_orders: bool, list_recent: bool
+) -> list[Fact]:
+    """Facts about the orders the customer asks about; others' orders yield only 'not found'.
+
+    Without an order number, orders whose items the text names are used ("return my keyboard"), and
+    the most recent ones when the customer asks about their orders in general (list_recent).
+    """
+    refs = extract_order_refs(text, pattern)
+    if customer_id is None:
+        if refs or wants_orders:
+            return [OrderNotFoundFact(order_ref=r, anonymous=True) for r in refs] or [
+                OrderNotFoundFact(order_ref="", anonymous=True)
+            ]
+        return []
+    if not refs:
+        if not wants_orders:
+            return []
+        recent = repository.recent_orders(session, customer_id, ITEM_SEARCH_ORDERS)
+        words = set(tokenize(text))
+        named = [o for o in recent if any(words & set(tokenize(i.name)) for i in o.items)]
+        chosen = named or (recent[:RECENT_ORDERS] if list_recent else [])
+        return [order_fact(o) for o in chosen]
+
+    orders = repository.find_customer_orders(session, customer_id, refs)
+    facts: list[Fact] = []
+    matched: set[str] = set()
+    for order in orders:
+        keys = {
+            order.id.upper(),
+            (order.tracking_no or "").upper(),
+            (order.invoice.number.upper() if order.invoice else ""),
+        }
+        matched |= keys & set(refs)
+        facts.append(order_fact(order))
+    # A bare number that matches nothing is only "an order we can't find" when orders are the topic.
+    letters = re.compile(r"[A-Z]")
+    for ref in refs:
+        if ref not in matched and (wants_orders or letters.search(ref)):
+            facts.append(OrderNotFoundFact(order_ref=ref, anonymous=False))
+    return facts

@@ -1,0 +1,186 @@
+"""Language detection and tokenization for zh/en text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CHUNKS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+_jieba_lock = threading.Lock()
+_jieba = None
+
+EN_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "they",
+        "them",
+        "their",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "so",
+        "than",
+        "too",
+        "very",
+        "just",
+        "about",
+        "please",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+    ]
+)
+ZH_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "是",
+        "我",
+        "你",
+        "您",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "也",
+        "都",
+        "就",
+        "请",
+        "问",
+        "一下",
+        "这个",
+        "那个",
+        "可以",
+        "能",
+        "么",
+        "怎么",
+        "什么",
+    ]
+)
+
+
+def normalize(text: str) -> str:
+    """Fold full-width forms and case, so 'ＡＢＣ１２３' reads as 'abc123'."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """Say 'zh' when the text is mostly Chinese, 'en' when it has Latin letters, else the default."""
+    cjk = len(_CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    if cjk and cjk * 3 >= latin:
+        return "zh"
+    if latin:
+        return "en"
+    return default
+
+
+def _segmenter():  # type: ignore[no-untyped-def]
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba = jieba
+    return _jieba
+
+
+def stem(word: str) -> str:
+    """Fold common English inflections (returns, returned, returning → return; takes, take → tak)."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            word = word[: -len(suffix)]
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":
+                word = word[:-1]  # shipped → shipp → ship
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]  # change/changed/changing all → chang
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into search terms: jieba words for Chinese, stemmed words for English; stop words dropped."""
+    tokens: list[str] = []
+    for chunk in _CHUNKS.findall(normalize(text)):
+        if _CJK.match(chunk):
+            words = _segmenter().lcut_for_search(chunk)
+            tokens.extend(w for w in words if w not in ZH_STOP)
+        elif chunk not in EN_STOP:
+            tokens.append(stem(chunk))
+    return tokens

@@ -1,0 +1,64 @@
+"""The grounded template composer: answers the common intents from facts alone, in zh or en."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.grounding.facts import Fact, OrderFact, OrderNotFoundFact, PolicyFact
+from app.grounding.intents import ORDER_INTENTS
+from app.llm.prompts import phrasebook
+
+POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice")
+MAX_ORDERS = 3
+MAX_POLICY_PASSAGES = 2
+MIN_POLICY_SCORE = 1.0
+
+
+@dataclass
+class Composition:
+    text: str
+    intent: str
+    sources: list[str] = field(default_factory=list)
+    handoff: bool = False
+
+
+def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | None:
+    """A reply built only from the facts, or None where the composer has nothing grounded to say."""
+    book = phrasebook(lang)
+    if "human" in intents:
+        return Composition(str(book.human()), "human", handoff=True)
+
+    orders = [f for f in facts if isinstance(f, OrderFact)][:MAX_ORDERS]
+    missing = [f for f in facts if isinstance(f, OrderNotFoundFact)]
+    policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_POLICY_SCORE]
+    # Quote one article, the best match: passages from several read as a list of loose ends.
+    policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
+    intent = intents[0] if intents else ("order_status" if orders or missing else "")
+    if not intent:
+        return None
+
+    parts: list[str] = []
+    sources: list[str] = []
+    for fact in missing:
+        parts.append(str(book.not_found(fact)))
+        sources.append(fact.source)
+    if intent in ORDER_INTENTS or orders:
+        for order in orders:
+            line = book.order_invoice(order) if intent == "invoice" else book.order_status(order)
+            parts.append(str(line))
+            sources.append(order.source)
+        if intent == "order_status" and not orders and not missing:
+            parts.append(str(book.no_orders()))
+    if intent in POLICY_INTENTS:
+        quoted = policies[:MAX_POLICY_PASSAGES]
+        if quoted:
+            parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
+            sources += [p.source for p in quoted]
+    if not parts or (intent in POLICY_INTENTS and not orders and not missing and not policies):
+        return None
+    separator = "" if lang == "zh" else " "
+    return Composition(separator.join(parts), intent, sources)
+
+
+def holding_reply(lang: str) -> str:
+    return str(phrasebook(lang).holding())

@@ -1,0 +1,98 @@
+"""The `openai` backend: an OpenAI-compatible chat-completions client (vLLM in production)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from app.llm.base import ChatMessage, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 4.0
+
+
+class OpenAIChatModel:
+    """Chat completions over HTTP, with a timeout, capped-backoff retries and one request per sample."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "",
+        timeout_s: float = 60.0,
+        retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            transport=transport,
+        )
+        self._retries = retries
+        self.model = model
+        self.name = model or base_url
+
+    def close(self) -> None:
+        self._client.close()
+
+    def health(self) -> bool:
+        """Whether the server answers its model list."""
+        try:
+            return self._client.get("/models").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def generate(
+        self, messages: list[ChatMessage], *, n: int = 1, max_tokens: int = 128, temperature: float = 0.7
+    ) -> list[str]:
+        # One request per sample: not every server honours `n` (vLLM does; others return one choice).
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature if n > 1 else 0.0,
+            "stream": False,
+        }
+        return [self._complete(payload) for _ in range(n)]
+
+    def _complete(self, payload: dict[str, Any]) -> str:
+        last_error = "no attempt made"
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(min(MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1)))
+            try:
+                response = self._client.post("/chat/completions", json=payload)
+            except httpx.TimeoutException:
+                last_error = "timed out"
+                continue
+            except httpx.HTTPError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUSES:
+                last_error = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                raise LLMUnavailable(
+                    f"LLM server refused the request: HTTP {response.status_code} {response.text[:300]}"
+                )
+            return _first_choice_text(response)
+        log.warning(
+            "LLM server %s failed after %d attempts: %s", self._client.base_url, self._retries + 1, last_error
+        )
+        raise LLMUnavailable(f"LLM server unavailable: {last_error}")
+
+
+def _first_choice_text(response: httpx.Response) -> str:
+    try:
+        content = response.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise LLMUnavailable(f"LLM server sent an unexpected body: {response.text[:300]}") from None
+    return (content or "").strip()

@@ -1,0 +1,23 @@
+"""All ORM models, importable from one place (training/ reuses them)."""
+
+from app.models.chat import Attachment, Conversation, Feedback, Message, ReplyCandidate
+from app.models.ops import AuditLog, ModelVersion, Review, TrainingRun, User
+from app.models.shop import Customer, Invoice, Order, OrderItem, PolicyArticle
+
+__all__ = [
+    "Attachment",
+    "AuditLog",
+    "Conversation",
+    "Customer",
+    "Feedback",
+    "Invoice",
+    "Message",
+    "ModelVersion",
+    "Order",
+    "OrderItem",
+    "PolicyArticle",
+    "ReplyCandidate",
+    "Review",
+    "TrainingRun",
+    "User",
+]

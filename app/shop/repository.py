@@ -1,0 +1,62 @@
+"""SQL for the shop's data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Customer, Invoice, Order, PolicyArticle
+
+
+def get_customer_by_ref(session: Session, ref: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.ref == ref))
+
+
+def order_id_for_invoice(session: Session, number: str) -> str | None:
+    return session.scalar(select(Invoice.order_id).where(Invoice.number == number))
+
+
+def count_customers(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Customer)) or 0
+
+
+def recent_orders(session: Session, customer_id: int, limit: int) -> list[Order]:
+    query = (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.items), selectinload(Order.invoice))
+        .order_by(Order.placed_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def find_customer_orders(session: Session, customer_id: int, refs: Sequence[str]) -> list[Order]:
+    """The customer's orders whose id, tracking number or invoice number is among refs (upper case)."""
+    query = (
+        select(Order)
+        .outerjoin(Invoice, Invoice.order_id == Order.id)
+        .where(Order.customer_id == customer_id)
+        .where(
+            or_(
+                func.upper(Order.id).in_(refs),
+                func.upper(Order.tracking_no).in_(refs),
+                func.upper(Invoice.number).in_(refs),
+            )
+        )
+        .options(selectinload(Order.items), selectinload(Order.invoice))
+        .order_by(Order.placed_at.desc())
+    )
+    return list(session.scalars(query).unique())
+
+
+def all_articles(session: Session) -> list[PolicyArticle]:
+    return list(session.scalars(select(PolicyArticle).order_by(PolicyArticle.id)))
+
+
+def articles_fingerprint(session: Session) -> str:
+    """A value that changes whenever an article is added, removed or edited."""
+    rows = session.execute(select(PolicyArticle.id, PolicyArticle.content_hash).order_by(PolicyArticle.id))
+    return "|".join(f"{a}:{h}" for a, h in rows)
