@@ -7,8 +7,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-# A number, or an id/amount with digits: "A1023", "SF1234567890", "1,356.00", "7".
-_CLAIM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,4}-?\d(?:[\d,]*\d)?(?:\.\d+)?(?![A-Za-z0-9])")
+# An amount ("1,356.00"), or any token with a digit: ids, tracking and invoice numbers, dates.
+_CLAIM = re.compile(
+    r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|[A-Za-z0-9]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.\d+)?)"
+    r"(?![A-Za-z0-9])"
+)
 
 
 @dataclass
@@ -32,6 +35,14 @@ def _canonical(token: str) -> set[str]:
     return forms
 
 
+def _backed(claim: str, known: set[str]) -> bool:
+    if _canonical(claim) & known:
+        return True
+    parts = claim.split("-")
+    # A range or date written differently from the facts ("3-5" for "3 to 5"): each number must be known.
+    return len(parts) > 1 and all(p.isdigit() and _canonical(p) & known for p in parts)
+
+
 def extract_claims(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKC", text)
     return [m.group(0) for m in _CLAIM.finditer(folded)]
@@ -44,6 +55,6 @@ def verify(reply: str, fact_texts: Iterable[str]) -> Verification:
         for claim in extract_claims(text):
             known |= _canonical(claim)
     claims = extract_claims(reply)
-    unsupported = [c for c in claims if not (_canonical(c) & known)]
+    unsupported = [c for c in claims if not _backed(c, known)]
     score = 1.0 if not claims else 1.0 - len(unsupported) / len(claims)
     return Verification(score=round(score, 3), claims=claims, unsupported=unsupported)

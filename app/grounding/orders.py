@@ -15,18 +15,25 @@ RECENT_ORDERS = 3
 ITEM_SEARCH_ORDERS = 20
 
 
+# Tracking and invoice numbers come in many shapes ("1Z999AA10123456784", "26442000000123456789").
+_LONG_ID = r"[A-Za-z0-9][A-Za-z0-9-]{4,}[A-Za-z0-9]"
+_MIN_ID_DIGITS = 4
+
+
 @lru_cache(maxsize=8)
 def _ref_pattern(pattern: str) -> re.Pattern[str]:
     # Not inside a longer word or number, and not the integer part of an amount ("1356.00").
-    return re.compile(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9]|[.,]\d)", re.IGNORECASE)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{pattern}|{_LONG_ID})(?![A-Za-z0-9]|[.,]\d)", re.IGNORECASE)
 
 
 def extract_order_refs(text: str, pattern: str) -> list[str]:
-    """Strings in the text shaped like the shop's order (or tracking/invoice) numbers, in order."""
+    """Strings shaped like the shop's order ids, or like tracking/invoice numbers, in order."""
     refs: list[str] = []
+    order_id = re.compile(pattern, re.IGNORECASE)
     for match in _ref_pattern(pattern).finditer(normalize(text)):
         ref = match.group(0).upper()
-        if ref not in refs:
+        is_id = order_id.fullmatch(ref) or sum(c.isdigit() for c in ref) >= _MIN_ID_DIGITS
+        if is_id and ref not in refs:
             refs.append(ref)
     return refs
 

@@ -132,7 +132,8 @@ def normalize(text: str) -> str:
 def detect_language(text: str, default: str = "en") -> str:
     """Say 'zh' when the text is mostly Chinese, 'en' when it has Latin letters, else the default."""
     cjk = len(_CJK.findall(text))
-    latin = len(re.findall(r"[A-Za-z]", text))
+    # Letters of real words only: ids like "A1023" or "SF123" say nothing about the language.
+    latin = sum(len(w) for w in re.findall(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])", text))
     if cjk and cjk * 3 >= latin:
         return "zh"
     if latin:

@@ -1,0 +1,138 @@
+"""Grounding: intents, order references, the customer's own orders, policy retrieval in zh and en."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.db import session_scope
+from app.grounding.facts import OrderFact, OrderNotFoundFact
+from app.grounding.intents import detect_intents
+from app.grounding.orders import extract_order_refs, ground_orders
+from app.grounding.policies import retrieve
+from app.grounding.text import detect_language, stem, tokenize
+from app.shop import repository
+
+PATTERN = r"[A-Za-z]{0,4}-?\d{3,}"
+
+
+@pytest.mark.parametrize(
+    ("word", "stemmed"),
+    [
+        ("returns", "return"),
+        ("returned", "return"),
+        ("shipped", "ship"),
+        ("shipping", "ship"),
+        ("takes", "tak"),
+        ("take", "tak"),
+        ("deliveries", "delivery"),
+        ("address", "address"),
+    ],
+)
+def test_stem(word, stemmed):
+    assert stem(word) == stemmed
+
+
+def test_tokenize_mixes_jieba_and_english():
+    tokens = tokenize("我想退货 Returns please")
+    assert "退货" in tokens and "return" in tokens and "please" not in tokens
+
+
+def test_detect_language():
+    assert detect_language("我的订单 A1023 到哪了") == "zh"
+    assert detect_language("Where is A1023?") == "en"
+    assert detect_language("A1023", default="zh") == "zh"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Where is my order?", "order_status"),
+        ("track my parcel", "order_status"),
+        ("我的快递到哪了", "order_status"),
+        ("Can I return this?", "return"),
+        ("我想退货", "return"),
+        ("when do I get my refund", "refund"),
+        ("退款什么时候到账", "refund"),
+        ("I need an invoice", "invoice"),
+        ("能开发票报销吗", "invoice"),
+        ("I typed the wrong address", "address_change"),
+        ("怎么修改收货地址", "address_change"),
+        ("how long does shipping take", "shipping"),
+        ("let me talk to a human", "human"),
+        ("转人工", "human"),
+    ],
+)
+def test_intents(text, intent):
+    assert intent in detect_intents(text)
+
+
+def test_no_intent_in_small_talk():
+    assert detect_intents("hello there") == []
+
+
+def test_order_refs_skip_amounts_and_parts_of_words():
+    assert extract_order_refs("order A1023 and #b4712, paid 1356.00", PATTERN) == ["A1023", "B4712"]
+    assert extract_order_refs("订单A1023到哪了", PATTERN) == ["A1023"]
+    assert extract_order_refs("ｏｒｄｅｒ Ａ１０２３", PATTERN) == ["A1023"]  # full-width
+    assert extract_order_refs("call 12", PATTERN) == []
+
+
+def _customer_id(ref: str) -> int:
+    with session_scope() as s:
+        return repository.get_customer_by_ref(s, ref).id
+
+
+def test_own_order_found_by_id_tracking_or_invoice_number(demo_shop):
+    cid = _customer_id("c1001")
+    with session_scope() as s:
+        for text in ("where is A1023", "where is SF1234567890", "invoice 26442000000123456789"):
+            facts = ground_orders(s, cid, text, PATTERN, wants_orders=True, list_recent=False)
+            assert [f.order_id for f in facts if isinstance(f, OrderFact)] == ["A1023"]
+
+
+def test_other_customers_order_yields_only_not_found(demo_shop):
+    cid = _customer_id("c1001")
+    with session_scope() as s:
+        facts = ground_orders(s, cid, "where is B4712 / 1Z999AA10123456784", PATTERN, True, False)
+    assert all(isinstance(f, OrderNotFoundFact) for f in facts)
+    assert {f.order_ref for f in facts} == {"B4712", "1Z999AA10123456784"}
+
+
+def test_anonymous_sees_no_order(demo_shop):
+    with session_scope() as s:
+        facts = ground_orders(s, None, "where is A1023", PATTERN, True, True)
+    assert facts == [OrderNotFoundFact(order_ref="A1023", anonymous=True)]
+
+
+def test_orders_found_by_item_name(demo_shop):
+    cid = _customer_id("c1002")
+    with session_scope() as s:
+        facts = ground_orders(s, cid, "Can I return the headphones?", PATTERN, True, False)
+    assert [f.order_id for f in facts] == ["B4712"]
+
+
+def test_recent_orders_when_asked_in_general(demo_shop):
+    cid = _customer_id("c1001")
+    with session_scope() as s:
+        facts = ground_orders(s, cid, "where are my orders", PATTERN, True, True)
+    assert [f.order_id for f in facts] == ["A1024", "A1023"]
+
+
+@pytest.mark.parametrize(
+    ("query", "locale", "article"),
+    [
+        ("How many days do I have to return an item?", "en", "returns-en"),
+        ("When will my refund arrive on my card?", "en", "refunds-en"),
+        ("Is shipping free?", "en", "shipping-en"),
+        ("Can I change my delivery address?", "en", "address-en"),
+        ("发票可以报销吗", "zh", "invoices-zh"),
+        ("退货要几天内申请", "zh", "returns-zh"),
+        ("退款多久到账", "zh", "refunds-zh"),
+        ("包邮吗", "zh", "shipping-zh"),
+    ],
+)
+def test_policy_retrieval(demo_shop, query, locale, article):
+    with session_scope() as s:
+        facts = retrieve(s, query, locale)
+    assert facts and facts[0].article_id == article
+    assert facts[0].source.startswith(f"policy:{article}#")
