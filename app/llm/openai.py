@@ -44,11 +44,15 @@ class OpenAIChatModel:
         self._client.close()
 
     def health(self) -> bool:
-        """Whether the server answers its model list."""
-        try:
-            return self._client.get("/models").status_code == 200
-        except httpx.HTTPError:
-            return False
+        """Whether the server is up: its /health (vLLM, transformers serve) or, failing that, /v1/models."""
+        root = str(self._client.base_url).rstrip("/").removesuffix("/v1")
+        for url in (f"{root}/health", "/models"):
+            try:
+                if self._client.get(url, timeout=5).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                continue
+        return False
 
     def generate(
         self, messages: list[ChatMessage], *, n: int = 1, max_tokens: int = 128, temperature: float = 0.7

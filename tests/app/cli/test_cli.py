@@ -1,0 +1,59 @@
+"""The `shopdesk` command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import DEV_SECRET, Settings
+
+
+def shopdesk(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_ask_runs_the_whole_pipeline(demo_shop):
+    result = shopdesk("ask", "--customer", "c1001", "--text", "我的订单A1023到哪了？", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) == {"perception", "reply"}
+    assert out["reply"]["status"] == "sent" and "SF1234567890" in out["reply"]["text"]
+
+
+def test_ask_for_an_unknown_customer_is_a_clear_error(demo_shop):
+    result = shopdesk("ask", "--customer", "nobody", "--text", "hi", "--json")
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["error"]["code"] == "unknown_customer"
+
+
+def test_user_create_hashes_the_password(demo_shop):
+    result = shopdesk("user", "create", "--role", "agent", "--email", "Ann@Shop.test", "--json",
+                      env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["user"]["email"] == "ann@shop.test"
+    again = shopdesk("user", "create", "--role", "agent", "--email", "ann@shop.test", "--json",
+                     env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"})
+    assert again.returncode == 2 and json.loads(again.stdout)["error"]["code"] == "user_exists"
+
+    from app.auth.service import check_password
+    from app.db import session_scope
+    from app.models import User
+
+    with session_scope() as s:
+        user = s.query(User).one()
+        assert user.password_hash.startswith("$argon2") and check_password(user.password_hash,
+                                                                           "correct horse battery")
+
+
+def test_production_refuses_default_secrets():
+    with pytest.raises(ValidationError, match="SHOPDESK_WIDGET_SECRET"):
+        Settings(env="production", widget_secret=DEV_SECRET, secret_key="x" * 32)
+    with pytest.raises(ValidationError, match="SHOPDESK_SECRET_KEY"):
+        Settings(env="production", widget_secret="w" * 32, secret_key="short")
+    assert Settings(env="production", widget_secret="w" * 32, secret_key="s" * 32).env == "production"
