@@ -6,13 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
 
 from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
+from app.deps import SessionDep, SettingsDep
 from app.errors import install_error_handlers
+from app.models import Customer, PolicyArticle
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,23 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Shopdesk", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(chat_router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+        counts = {
+            "customers": session.scalar(select(func.count()).select_from(Customer)),
+            "articles": session.scalar(select(func.count()).select_from(PolicyArticle)),
+        }
+        return TEMPLATES.TemplateResponse(
+            request,
+            "index.html",
+            {
+                "shop_name": "the demo shop",
+                "backend": settings.llm_backend,
+                "base_url": str(request.base_url),
+                **counts,
+            },
+        )
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -159,14 +159,27 @@ def openai_server(local_model) -> Iterator[str]:
     cli = Path(sys.executable).with_name("transformers")
     log = open(_DATA / "transformers-serve.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port), "--device", "cpu", str(local_model.path)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(cli),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--device",
+            "cpu",
+            str(local_model.path),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited: {(_DATA / 'transformers-serve.log').read_text()}")
+                raise RuntimeError(
+                    f"transformers serve exited: {(_DATA / 'transformers-serve.log').read_text()}"
+                )
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                     break

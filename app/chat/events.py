@@ -10,6 +10,7 @@ import asyncio
 import logging
 import threading
 from collections import defaultdict
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class EventBus:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = defaultdict(set)
         self._redis_url = ""
-        self._redis = None
+        self._redis: Any = None
 
     def configure(self, redis_url: str) -> None:
         self._redis_url = redis_url

@@ -34,7 +34,7 @@ def claim_turn(session: Session, message_id: int, now: datetime, stale_before: d
         .values(status="processing", turn_started_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def messages_after(

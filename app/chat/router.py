@@ -116,11 +116,6 @@ def _authenticate(token: str, conversation_id: str) -> Conversation:
         return chat_service.authenticate(session, token, conversation_id)
 
 
-def _authenticate(token: str, conversation_id: str) -> Conversation:
-    with get_sessionmaker()() as session:
-        return chat_service.authenticate(session, token, conversation_id)
-
-
 def _load_after(conversation_id: str, cursor: int) -> list[dict]:
     with get_sessionmaker()() as session:
         return [

@@ -91,14 +91,14 @@ def seed_orders(session: Session, path: Path) -> SeedReport:
     customers, orders = parse_orders_file(path)
     report = SeedReport()
     by_ref: dict[str, Customer] = {}
-    for seed in customers:
-        customer = repository.get_customer_by_ref(session, seed.ref)
+    for person in customers:
+        customer = repository.get_customer_by_ref(session, person.ref)
         if customer is None:
-            customer = Customer(ref=seed.ref, name=seed.name)
+            customer = Customer(ref=person.ref, name=person.name)
             session.add(customer)
         else:
-            customer.name = seed.name
-        by_ref[seed.ref] = customer
+            customer.name = person.name
+        by_ref[person.ref] = customer
         report.customers += 1
     session.flush()
 
@@ -106,12 +106,13 @@ def seed_orders(session: Session, path: Path) -> SeedReport:
         customer = by_ref.get(seed.customer_ref) or repository.get_customer_by_ref(session, seed.customer_ref)
         if customer is None:
             raise SeedError(f"orders[{i}] (id {seed.id!r}): unknown customer_ref {seed.customer_ref!r}")
-        invoice_owner = seed.invoice and repository.order_id_for_invoice(session, seed.invoice.number)
-        if invoice_owner and invoice_owner != seed.id:
-            raise SeedError(
-                f"orders[{i}] (id {seed.id!r}): invoice {seed.invoice.number!r} "  # type: ignore[union-attr]
-                f"already belongs to order {invoice_owner!r}"
-            )
+        if seed.invoice is not None:
+            owner = repository.order_id_for_invoice(session, seed.invoice.number)
+            if owner and owner != seed.id:
+                raise SeedError(
+                    f"orders[{i}] (id {seed.id!r}): invoice {seed.invoice.number!r} "
+                    f"already belongs to order {owner!r}"
+                )
         _upsert_order(session, seed, customer)
         report.orders += 1
     session.flush()

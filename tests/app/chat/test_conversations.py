@@ -90,3 +90,9 @@ def test_unknown_conversation_is_404_not_500(client, demo_shop):
     response = client.get("/api/v1/conversations/does-not-exist/messages", headers=auth(conversation))
     assert response.status_code == 404
     assert client.get("/api/v1/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_landing_page_and_health(client, demo_shop):
+    page = client.get("/")
+    assert page.status_code == 200 and "3 customers" in page.text
+    assert client.get("/healthz").json() == {"status": "ok"}

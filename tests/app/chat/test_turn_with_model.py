@@ -14,8 +14,13 @@ pytestmark = pytest.mark.slow
 
 def _candidates(reply_id: int) -> list[ReplyCandidate]:
     with session_scope() as s:
-        return list(s.scalars(select(ReplyCandidate).where(ReplyCandidate.message_id == reply_id)
-                              .order_by(ReplyCandidate.rank)))
+        return list(
+            s.scalars(
+                select(ReplyCandidate)
+                .where(ReplyCandidate.message_id == reply_id)
+                .order_by(ReplyCandidate.rank)
+            )
+        )
 
 
 def test_local_model_candidate_is_generated_and_logged(client, demo_shop, settings, local_model):
@@ -43,7 +48,11 @@ def test_small_talk_is_answered_by_the_model_or_held(client, demo_shop, settings
 
 
 def test_openai_backend_in_the_pipeline(client, demo_shop, settings, openai_server, local_model):
-    settings.llm_backend, settings.llm_base_url, settings.llm_model = "openai", openai_server, str(local_model.path)
+    settings.llm_backend, settings.llm_base_url, settings.llm_model = (
+        "openai",
+        openai_server,
+        str(local_model.path),
+    )
     settings.llm_samples = 1
     conversation = open_conversation(client, "c1002")
     body = ask(client, conversation, "Where is my order B4735?").json()

@@ -14,8 +14,13 @@ from app.config import DEV_SECRET, Settings
 
 
 def shopdesk(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_ask_runs_the_whole_pipeline(demo_shop):
@@ -33,12 +38,28 @@ def test_ask_for_an_unknown_customer_is_a_clear_error(demo_shop):
 
 
 def test_user_create_hashes_the_password(demo_shop):
-    result = shopdesk("user", "create", "--role", "agent", "--email", "Ann@Shop.test", "--json",
-                      env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"})
+    result = shopdesk(
+        "user",
+        "create",
+        "--role",
+        "agent",
+        "--email",
+        "Ann@Shop.test",
+        "--json",
+        env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"},
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["user"]["email"] == "ann@shop.test"
-    again = shopdesk("user", "create", "--role", "agent", "--email", "ann@shop.test", "--json",
-                     env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"})
+    again = shopdesk(
+        "user",
+        "create",
+        "--role",
+        "agent",
+        "--email",
+        "ann@shop.test",
+        "--json",
+        env={"SHOPDESK_NEW_USER_PASSWORD": "correct horse battery"},
+    )
     assert again.returncode == 2 and json.loads(again.stdout)["error"]["code"] == "user_exists"
 
     from app.auth.service import check_password
@@ -47,8 +68,9 @@ def test_user_create_hashes_the_password(demo_shop):
 
     with session_scope() as s:
         user = s.query(User).one()
-        assert user.password_hash.startswith("$argon2") and check_password(user.password_hash,
-                                                                           "correct horse battery")
+        assert user.password_hash.startswith("$argon2") and check_password(
+            user.password_hash, "correct horse battery"
+        )
 
 
 def test_production_refuses_default_secrets():

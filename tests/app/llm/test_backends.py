@@ -1,4 +1,4 @@
-"""Both ChatModel backends on the real embedded model: in-process, and over a real OpenAI-compatible server."""
+"""Both ChatModel backends on the real embedded model: in-process and over a real OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -32,12 +32,19 @@ def test_local_model_samples_several_candidates(local_model):
 
 
 def test_local_model_reads_only_text_parts(local_model):
-    multimodal = [MESSAGES[0], {"role": "user", "content": [
-        {"type": "text", "text": "Where is my order A1023?"},
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
-    ]}]
-    assert local_model.generate(multimodal, n=1, max_tokens=16) == local_model.generate(MESSAGES, n=1,
-                                                                                         max_tokens=16)
+    multimodal = [
+        MESSAGES[0],
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Where is my order A1023?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+            ],
+        },
+    ]
+    assert local_model.generate(multimodal, n=1, max_tokens=16) == local_model.generate(
+        MESSAGES, n=1, max_tokens=16
+    )
 
 
 def test_openai_backend_against_a_real_server(openai_server, local_model):

@@ -1,0 +1,126 @@
+"""Latency of a text turn with the local backend, split by stage.
+
+    .venv/bin/python bench/turn.py [--turns 30] [--samples 1] [--max-new-tokens 48]
+
+Runs whole turns in-process (store → ground → generate → verify/decide → store) on a fresh SQLite
+database seeded with the demo shop, and prints p50/p95 per stage. "overhead" is everything in the
+turn except generation: the pipeline's own cost, which the target (< 50 ms p95) is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUESTIONS = [
+    ("c1001", "Where is my order A1023?"),
+    ("c1001", "我的订单A1024发货了吗？"),
+    ("c1002", "How long does a refund take?"),
+    ("c1002", "Can I return the headphones from B4712?"),
+    ("c1003", "退款多久到账"),
+    ("c1001", "Where is order B4712?"),  # another customer's order
+    ("c1002", "Is shipping free?"),
+    ("c1001", "能开发票报销吗 A1023"),
+    ("c1002", "Hello, what can you do?"),
+    ("c1003", "Can I change the address of my order?"),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--samples", type=int, default=1, help="LLM candidates per turn (0: composer only)")
+    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--json", action="store_true", help="also print one JSON line")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="shopdesk-bench-"))
+    os.environ.setdefault("SHOPDESK_MODELS_DIR", str(Path("data/models").resolve()))
+    os.environ.update(
+        SHOPDESK_DATA_DIR=str(data_dir),
+        SHOPDESK_DATABASE_URL="",
+        SHOPDESK_REDIS_URL="",
+        SHOPDESK_LLM_BACKEND="local",
+        SHOPDESK_LLM_SAMPLES=str(args.samples),
+        SHOPDESK_LLM_MAX_NEW_TOKENS=str(args.max_new_tokens),
+    )
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from app.chat import service as chat_service
+    from app.config import get_settings
+    from app.db import get_sessionmaker, migrate, session_scope
+    from app.llm.registry import get_chat_model
+    from app.models import Message
+    from app.shop import repository
+    from app.shop.service import seed_demo
+
+    settings = get_settings()
+    migrate()
+    with session_scope() as s:
+        seed_demo(s)
+    model = get_chat_model(settings)
+    started = time.perf_counter()
+    if args.samples:
+        model.load()  # type: ignore[attr-defined]
+    print(
+        f"model ready in {time.perf_counter() - started:.1f}s; running {args.turns} turns…", file=sys.stderr
+    )
+
+    stages: dict[str, list[float]] = {"ground": [], "generate": [], "decide": [], "turn": [], "overhead": []}
+    statuses: dict[str, int] = {}
+    for i in range(args.turns):
+        ref, text = QUESTIONS[i % len(QUESTIONS)]
+        with get_sessionmaker()() as session:
+            conversation, _ = chat_service.create_conversation(session, settings, None, None, "en")
+            conversation.customer_id = repository.get_customer_by_ref(session, ref).id
+            session.commit()
+            t0 = time.perf_counter()
+            response, _ = chat_service.post_message(
+                session, settings, conversation, text, f"bench-{i}", model
+            )
+            total = (time.perf_counter() - t0) * 1000
+            timings = session.get(Message, response["reply"]["id"]).turn["timings"]
+        stages["ground"].append(timings["ground_ms"])
+        stages["generate"].append(timings["generate_ms"])
+        stages["decide"].append(timings["decide_ms"])
+        stages["turn"].append(total)
+        stages["overhead"].append(total - timings["generate_ms"])
+        statuses[response["reply"]["status"]] = statuses.get(response["reply"]["status"], 0) + 1
+        print(f"  {i + 1:>3}/{args.turns} {total:8.1f} ms  {response['reply']['status']}", file=sys.stderr)
+
+    print(
+        f"\nText turn, local backend ({model.name}), {args.turns} turns, {args.samples} LLM sample(s), "
+        f"max {args.max_new_tokens} new tokens, SQLite, {os.cpu_count()} CPUs"
+    )
+    print(f"{'stage':<10}{'p50 ms':>10}{'p95 ms':>10}")
+    summary = {}
+    for name, values in stages.items():
+        p50, p95 = statistics.median(values), percentile(values, 0.95)
+        summary[name] = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1)}
+        print(f"{name:<10}{p50:>10.1f}{p95:>10.1f}")
+    print(f"statuses: {statuses}")
+    if args.json:
+        print(
+            json.dumps(
+                {"turns": args.turns, "samples": args.samples, "stages": summary, "statuses": statuses}
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
