@@ -1,4 +1,9 @@
-"""The verifier: every checkable claim in a reply must be backed by a fact the customer may see."""
+"""The verifier: every checkable claim in a reply must be backed by a fact the customer may see.
+
+Claims: amounts, dates, order/invoice/tracking numbers (any token with a digit), durations with their
+unit ("7 days"), promises of refunds or compensation, and yes/no verdicts on policy. A number, id or
+duration is backed when the facts state it; a promise or verdict when a policy fact covers its topic.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,56 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from app.grounding.text import tokenize
+
 # An amount ("1,356.00"), or any token with a digit: ids, tracking and invoice numbers, dates.
 _CLAIM = re.compile(
     r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|[A-Za-z0-9]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*(?:\.\d+)?)"
     r"(?![A-Za-z0-9])"
 )
+_UNITS = {
+    "day": "day",
+    "days": "day",
+    "天": "day",
+    "日": "day",
+    "工作日": "day",
+    "个工作日": "day",
+    "week": "week",
+    "weeks": "week",
+    "周": "week",
+    "星期": "week",
+    "个星期": "week",
+    "hour": "hour",
+    "hours": "hour",
+    "小时": "hour",
+    "个小时": "hour",
+    "month": "month",
+    "months": "month",
+    "个月": "month",
+    "月": "month",
+}
+_DURATION = re.compile(
+    r"(\d+)(?:\s*(?:to|-|–|~|至|到|or)\s*(\d+))?\s*(?:business |working |calendar )?"
+    r"(days?|weeks?|hours?|months?|个工作日|工作日|个小时|小时|个星期|星期|个月|天|周)",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(
+    r"\b(?:we will|we'll|i will|i'll|you will (?:get|receive)|you'll (?:get|receive)|we can offer|we are giving)\b"
+    r".{0,40}?\b(refund|compensat\w*|replacement|voucher|coupon|discount|gift card|free \w+|money back)"
+    r"|(?:会|将|可以|给您|为您).{0,8}?(退款|赔偿|补偿|换新|优惠券|代金券|免费|退钱)",
+    re.IGNORECASE,
+)
+_VERDICT = re.compile(
+    r"\b(yes|no|you can(?:not|'t)?|cannot|can't|eligible|not eligible|reimbursable|not reimbursable|allowed|"
+    r"not allowed)\b|(可以|不可以|不能|能够|符合|不符合|不支持|支持)",
+    re.IGNORECASE,
+)
+_POLICY_TOPIC = re.compile(
+    r"return|refund|exchange|reimburs|invoice|ship|deliver|address|退|换|发票|报销|配送|运费|地址|包邮",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
+MIN_TOPIC_OVERLAP = 2
 
 
 @dataclass
@@ -22,7 +72,7 @@ class Verification:
 
 
 def _canonical(token: str) -> set[str]:
-    """The forms a claim may take in the facts: '1,356.00' ~ '1356.00' ~ '1356'."""
+    """The forms a number may take in the facts: '1,356.00' ~ '1356.00' ~ '1356'."""
     token = token.replace(",", "").upper().lstrip("-")
     forms = {token}
     if re.fullmatch(r"\d+\.\d+", token):
@@ -48,13 +98,57 @@ def extract_claims(text: str) -> list[str]:
     return [m.group(0) for m in _CLAIM.finditer(folded)]
 
 
-def verify(reply: str, fact_texts: Iterable[str]) -> Verification:
-    """Check the reply's numbers and ids against the facts' text."""
+def _durations(text: str) -> set[tuple[str, str]]:
+    found = set()
+    for m in _DURATION.finditer(unicodedata.normalize("NFKC", text)):
+        unit = _UNITS.get(m.group(3).lower(), m.group(3).lower())
+        found.add((m.group(1), unit))
+        if m.group(2):
+            found.add((m.group(2), unit))
+    return found
+
+
+def _covered(sentence: str, policy_tokens: list[set[str]]) -> bool:
+    words = set(tokenize(sentence))
+    return any(len(words & tokens) >= MIN_TOPIC_OVERLAP for tokens in policy_tokens)
+
+
+def verify(reply: str, fact_texts: Iterable[str], policy_texts: Iterable[str] = ()) -> Verification:
+    """Check the reply's claims against the facts (policy_texts: the policy passages among them)."""
+    facts = list(fact_texts)
     known: set[str] = set()
-    for text in fact_texts:
+    for text in facts:
         for claim in extract_claims(text):
             known |= _canonical(claim)
     claims = extract_claims(reply)
     unsupported = [c for c in claims if not _backed(c, known)]
+
+    known_durations = set().union(*(_durations(t) for t in facts)) if facts else set()
+    for number, unit in sorted(_durations(reply)):
+        claim = f"{number} {unit}"
+        claims.append(claim)
+        if (number, unit) not in known_durations:
+            unsupported.append(claim)
+
+    policy_tokens = [set(tokenize(t)) for t in policy_texts]
+    for sentence in _SENTENCES.findall(unicodedata.normalize("NFKC", reply)):
+        promise = _PROMISE.search(sentence)
+        verdict = _VERDICT.search(sentence) and _POLICY_TOPIC.search(sentence)
+        if not promise and not verdict:
+            continue
+        kind = "promise" if promise else "policy verdict"
+        claim = f"{kind}: {sentence.strip()[:80]}"
+        claims.append(claim)
+        if not _covered(sentence, policy_tokens):
+            unsupported.append(claim)
+
     score = 1.0 if not claims else 1.0 - len(unsupported) / len(claims)
     return Verification(score=round(score, 3), claims=claims, unsupported=unsupported)
+
+
+def relevance(question: str, reply: str) -> float:
+    """How much of the question's content the reply speaks to (0..1); 1 when the question has none."""
+    asked = set(tokenize(question))
+    if not asked:
+        return 1.0
+    return round(len(asked & set(tokenize(reply))) / len(asked), 3)

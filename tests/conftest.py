@@ -13,8 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 _DATA = Path(tempfile.mkdtemp(prefix="shopdesk-test-"))
+# A database of this run's own (dropped at the end), so two test runs on one server don't collide.
 TEST_DATABASE_URL = os.environ.get(
-    "SHOPDESK_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shopdesk_test"
+    "SHOPDESK_TEST_DATABASE_URL",
+    f"postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shopdesk_test_{os.getpid()}",
 )
 TEST_REDIS_URL = os.environ.get("SHOPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.update(
@@ -45,21 +47,21 @@ from app.config import Settings, get_settings  # noqa: E402
 from app.db import Base, get_engine, get_sessionmaker, migrate, session_scope  # noqa: E402
 
 
-def _recreate_database(url: str) -> None:
+def _admin(url: str, *statements: str) -> None:
     parsed = make_url(url)
-    admin = parsed.set(database="postgres", drivername="postgresql")
-    conninfo = admin.render_as_string(hide_password=False)
+    conninfo = parsed.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+        for statement in statements:
+            conn.execute(statement.format(db=parsed.database))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[None]:
-    _recreate_database(TEST_DATABASE_URL)
+    _admin(TEST_DATABASE_URL, 'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', 'CREATE DATABASE "{db}"')
     migrate()
     yield
     get_engine().dispose()
+    _admin(TEST_DATABASE_URL, 'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation.verifier import verify
+from moderation.verifier import relevance, verify
 
 FACTS = ["order A1023: status shipped; total 1356.00 CNY; placed 2026-11-20; tracking number SF1234567890"]
 
@@ -28,4 +28,33 @@ def test_reply_without_claims_scores_one():
 def test_ranges_and_dates_written_differently():
     facts = ["policy: Standard delivery takes 3 to 5 business days", *FACTS]
     assert verify("Delivery takes 3-5 business days.", facts).score == 1.0
-    assert verify("Delivery takes 3-7 business days.", facts).unsupported == ["3-7"]
+    assert verify("Delivery takes 3-7 business days.", facts).unsupported == ["3-7", "7 day"]
+
+
+POLICY = [
+    "You can return most items within 7 days of delivery for any reason, as long as they are unused.",
+    "An invoice is accepted for reimbursement only when it shows the buyer title and tax id.",
+]
+
+
+def test_duration_needs_the_same_unit():
+    assert verify("You can return it within 7 days.", POLICY, POLICY).score == 1.0
+    assert "7 week" in verify("You can return it within 7 weeks.", POLICY, POLICY).unsupported
+    assert "30 day" in verify("退货期限是30天。", POLICY, POLICY).unsupported
+
+
+def test_promise_of_compensation_without_policy_is_unsupported():
+    result = verify("We will give you a coupon as compensation.", POLICY, POLICY)
+    assert result.unsupported and result.unsupported[0].startswith("promise:")
+    assert verify("我们会给您赔偿。", POLICY, POLICY).unsupported
+
+
+def test_policy_verdict_needs_a_policy_fact():
+    assert verify("Yes, you can return unused items within 7 days of delivery.", POLICY, POLICY).score == 1.0
+    assert verify("Yes, you can return unused items within 7 days of delivery.", FACTS, []).score < 1.0
+
+
+def test_relevance():
+    assert relevance("Where is my order A1023?", "Order A1023 has shipped.") > 0.5
+    assert relevance("Where is my order A1023?", "I like turtles.") == 0.0
+    assert relevance("hello", "Hi! How can I help?") == 1.0
