@@ -46,7 +46,8 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _PROMISE = re.compile(
-    r"\b(?:we will|we'll|i will|i'll|you will (?:get|receive)|you'll (?:get|receive)|we can offer|we are giving)\b"
+    r"\b(?:we will|we'll|i will|i'll|you will (?:get|receive)|you'll (?:get|receive)|we can offer"
+    r"|we are giving)\b"
     r".{0,40}?\b(refund|compensat\w*|replacement|voucher|coupon|discount|gift card|free \w+|money back)"
     r"|(?:会|将|可以|给您|为您).{0,8}?(退款|赔偿|补偿|换新|优惠券|代金券|免费|退钱)",
     re.IGNORECASE,
