@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(default=1, ge=1)  # local generations at once
     models_dir: Path | None = None  # converted/cached weights; default data_dir/models
 
+    # Safety: a reply goes out on its own only if eligible and scoring at least this (bench/calibrate.py)
+    reply_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    lexicon_path: Path | None = None  # the shop's edited lexicon; default data_dir/moderation/lexicon.json
+
     # Grounding
     policy_top_k: int = 3
     order_id_pattern: str = r"[A-Za-z]{0,4}-?\d{3,}"  # how the shop's order ids look
@@ -60,6 +64,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'shopdesk.db').resolve()}"
+
+    @property
+    def resolved_lexicon_path(self) -> Path:
+        return self.lexicon_path or self.data_dir / "moderation" / "lexicon.json"
 
     @property
     def resolved_models_dir(self) -> Path:

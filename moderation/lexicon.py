@@ -226,3 +226,15 @@ class LexiconStore:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(self._path)
         return lexicon
+
+
+_stores: dict[Path, LexiconStore] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(path: Path) -> LexiconStore:
+    """The process's store for the shop's lexicon file at `path`."""
+    with _stores_lock:
+        if path not in _stores:
+            _stores[path] = LexiconStore(path)
+        return _stores[path]

@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.grounding import orders as order_grounding
 from app.grounding import policies
-from app.grounding.facts import Fact, fact_to_dict
+from app.grounding.facts import Fact, OrderFact, PolicyFact, fact_to_dict
 from app.grounding.intents import ORDER_INTENTS, detect_intents, mentions_order
 from app.grounding.text import detect_language
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
-from moderation.verifier import verify
+from moderation.injection import find_injection
+from moderation.lexicon import get_store
+from moderation.reranker import choose, score_candidate
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,34 @@ def run_turn(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     lang = detect_language(text, default=locale)
+    lexicon = get_store(settings.resolved_lexicon_path).get()
 
+    inbound = lexicon.check(text)
+    injection = find_injection(text)
+    timings["guard_in_ms"] = _ms(started)
+    record: dict[str, Any] = {
+        "lang": lang,
+        "inbound": {
+            "action": inbound.action,
+            "categories": inbound.categories,
+            "injection": [h.term for h in injection],
+        },
+    }
+    if inbound.action == "block":
+        # Abuse, threats and the like get the shop's preset reply; nothing is generated from them.
+        reply = inbound.preset_reply or holding_reply(lang)
+        timings["total_ms"] = _ms(started)
+        record.update(intents=[], facts=[], timings=timings, llm_error=None)
+        scores = {
+            "chosen": None,
+            "score": 0.0,
+            "reasons": [f"customer message blocked ({', '.join(inbound.categories)})"],
+            "inbound": record["inbound"],
+            "candidates": [],
+        }
+        return TurnOutcome("blocked", reply, scores, [], None, scores["reasons"], False, record)
+
+    mark = time.perf_counter()
     intents = detect_intents(text)
     wants_orders = bool(ORDER_INTENTS.intersection(intents)) or mentions_order(text)
     facts: list[Fact] = order_grounding.ground_orders(
@@ -90,7 +119,7 @@ def run_turn(
         list_recent="order_status" in intents or (not intents and mentions_order(text)),
     )
     facts += policies.retrieve(session, text, lang, settings.policy_top_k)
-    timings["ground_ms"] = _ms(started)
+    timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 
     mark = time.perf_counter()
@@ -120,62 +149,69 @@ def run_turn(
 
     mark = time.perf_counter()
     fact_texts = [f.prompt_line() for f in facts]
-    for candidate in candidates:
-        result = verify(candidate.text, fact_texts)
-        candidate.scores.update(grounded=result.score, claims=result.claims, unsupported=result.unsupported)
-    status, chosen, reasons = _decide(candidates, handoff, llm_error)
+    policy_texts = [f.text for f in facts if isinstance(f, PolicyFact)]
+    allowed = _visible_values(facts)
+    scored = [
+        score_candidate(
+            c.source,
+            c.text,
+            question=text,
+            fact_texts=fact_texts,
+            policy_texts=policy_texts,
+            lexicon=lexicon,
+            allowed_values=allowed,
+            input_injection=bool(injection),
+        )
+        for c in candidates
+    ]
+    for candidate, result in zip(candidates, scored, strict=True):
+        candidate.scores.update(result.as_dict())
+    if handoff:
+        status, chosen, reasons = "pending_review", None, ["the customer asked for a human agent"]
+    else:
+        status, chosen, reasons = choose(scored, settings.reply_threshold)
+        if llm_error:
+            reasons.append(f"the model was unavailable: {llm_error}")
     timings["decide_ms"] = _ms(mark)
     timings["total_ms"] = _ms(started)
 
     if status == "sent" and chosen is not None:
-        reply_text = candidates[chosen].text
+        reply_text = scored[chosen].text
     elif handoff and composition:
         reply_text = composition.text
     else:
         reply_text = holding_reply(lang)
-    best = candidates[chosen] if chosen is not None else None
+    best = scored[chosen] if chosen is not None else None
     scores = {
         "chosen": best.source if best else None,
-        "grounded": best.scores["grounded"] if best else 0.0,
-        "unsupported": best.scores["unsupported"] if best else [],
+        "score": best.score if best else 0.0,
+        "grounded": best.verifier if best else 0.0,
+        "relevance": best.relevance if best else 0.0,
+        "moderation": best.moderation if best else None,
+        "unsupported": best.unsupported if best else [],
+        "threshold": settings.reply_threshold,
         "reasons": reasons,
-        "candidates": [{"source": c.source, "grounded": c.scores["grounded"]} for c in candidates],
+        "inbound": record["inbound"],
+        "candidates": [
+            {"source": s.source, "score": s.score, "grounded": s.verifier, "eligible": s.eligible}
+            for s in scored
+        ],
     }
-    record = {
-        "lang": lang,
-        "intents": intents,
-        "facts": [fact_to_dict(f) for f in facts],
-        "timings": timings,
-        "llm_error": llm_error,
-    }
+    record.update(
+        intents=intents, facts=[fact_to_dict(f) for f in facts], timings=timings, llm_error=llm_error
+    )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
 
 
-def _decide(
-    candidates: list[Candidate], handoff: bool, llm_error: str | None
-) -> tuple[str, int | None, list[str]]:
-    """Send the composer's grounded answer, else a fully grounded LLM answer; hold anything else."""
-    if handoff:
-        return "pending_review", None, ["the customer asked for a human agent"]
-    for index, candidate in enumerate(candidates):
-        if candidate.source == "composer" and candidate.scores["grounded"] == 1.0:
-            return "sent", index, []
-    grounded = [i for i, c in enumerate(candidates) if c.source == "llm" and c.scores["grounded"] == 1.0]
-    if grounded:
-        return "sent", grounded[0], []
-    reasons = []
-    if llm_error:
-        reasons.append(f"the model was unavailable: {llm_error}")
-    if not candidates:
-        reasons.append("no grounded answer for this question")
-    for candidate in candidates:
-        if candidate.scores["unsupported"]:
-            reasons.append(
-                f"{candidate.source} reply states what no fact backs: "
-                + ", ".join(candidate.scores["unsupported"])
-            )
-    held = 0 if candidates else None
-    return "pending_review", held, reasons
+def _visible_values(facts: list[Fact]) -> list[str]:
+    """Values the customer may see in full (their own tracking and invoice numbers)."""
+    values: list[str] = []
+    for fact in facts:
+        if isinstance(fact, OrderFact):
+            values += [
+                v for v in (fact.order_id, fact.tracking_no, fact.invoice_number, fact.invoice_tax_id) if v
+            ]
+    return values
 
 
 def _ms(since: float) -> float:

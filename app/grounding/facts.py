@@ -49,7 +49,13 @@ class OrderFact:
         if self.items:
             parts.append("items " + ", ".join(f"{i['qty']} x {i['name']}" for i in self.items))
         if self.invoice_number:
-            parts.append(f"invoice {self.invoice_number} total {self.invoice_total}")
+            invoice = f"invoice {self.invoice_number} total {self.invoice_total}"
+            invoice += f" issued {(self.invoice_issued_at or '')[:10]}"
+            if self.invoice_title:
+                invoice += f" to {self.invoice_title}"
+            if self.invoice_tax_id:
+                invoice += f" tax id {self.invoice_tax_id}"
+            parts.append(invoice)
         return "; ".join(parts)
 
 

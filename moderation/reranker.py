@@ -1,0 +1,80 @@
+"""The reranker: one score per reply candidate from verifier, relevance and moderation; then the decision.
+
+A candidate can go out on its own only if it is *eligible* (no unsupported claim, nothing blocked or
+flagged, and not a model answer to a message that tried to instruct the model) and its score clears the
+threshold. Everything else is held for an agent, with the reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from moderation.base import combine
+from moderation.lexicon import Lexicon
+from moderation.pii import find_pii
+from moderation.verifier import relevance, verify
+
+WEIGHTS = {"verifier": 0.6, "relevance": 0.25, "source": 0.15}
+SOURCE_PRIOR = {"composer": 1.0, "llm": 0.6}
+
+
+@dataclass
+class CandidateScore:
+    source: str
+    score: float
+    verifier: float
+    relevance: float
+    moderation: str
+    categories: list[str]
+    claims: list[str]
+    unsupported: list[str]
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)
+    text: str = ""  # what would be sent: PII masked, masked terms starred
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("text")
+        return data
+
+
+def score_candidate(source: str, text: str, *, question: str, fact_texts: list[str], policy_texts: list[str],
+                    lexicon: Lexicon, allowed_values: Iterable[str] = (),
+                    input_injection: bool = False) -> CandidateScore:
+    """Score one candidate reply against the facts, the question and the moderation rules."""
+    lexical = lexicon.hits(text)
+    verdict = combine(text, lexical + find_pii(text, allowed_values))
+    checked = verify(text, fact_texts, policy_texts)
+    related = relevance(question, text)
+    reasons = [f"{source} reply states what no fact backs: {claim}" for claim in checked.unsupported]
+    if verdict.action == "block":
+        reasons.append(f"{source} reply contains blocked content ({', '.join(verdict.categories)})")
+    elif verdict.action == "flag":
+        reasons.append(f"{source} reply flagged for review ({', '.join(verdict.categories)})")
+    if input_injection and source != "composer":
+        reasons.append("the customer's message tried to instruct the model; its answers need a human")
+    eligible = not reasons
+    score = (WEIGHTS["verifier"] * checked.score + WEIGHTS["relevance"] * related
+             + WEIGHTS["source"] * SOURCE_PRIOR.get(source, 0.5))
+    return CandidateScore(source=source, score=round(score, 4), verifier=checked.score, relevance=related,
+                          moderation=verdict.action, categories=verdict.categories, claims=checked.claims,
+                          unsupported=checked.unsupported, eligible=eligible, reasons=reasons,
+                          text=verdict.masked_text)
+
+
+def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | None, list[str]]:
+    """(status, index of the reply to send or to propose to the agent, reasons when held)."""
+    ranked = sorted(range(len(scored)), key=lambda i: (scored[i].eligible, scored[i].score), reverse=True)
+    if ranked and scored[ranked[0]].eligible and scored[ranked[0]].score >= threshold:
+        return "sent", ranked[0], []
+    reasons = [reason for s in scored for reason in s.reasons]
+    if not scored:
+        reasons.append("no candidate reply for this question")
+    elif scored[ranked[0]].eligible:
+        best = scored[ranked[0]]
+        reasons.append(f"best reply scores {best.score:.2f}, under the threshold {threshold:.2f} "
+                       f"(relevance {best.relevance:.2f})")
+    proposal = next((i for i in ranked if scored[i].moderation != "block"), None)
+    return "pending_review", proposal, reasons
