@@ -152,6 +152,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_moderate(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from moderation.base import combine
+    from moderation.injection import find_injection
+    from moderation.lexicon import get_store
+    from moderation.pii import find_pii
+
+    text = args.text if args.text != "-" else sys.stdin.read()
+    lexicon = get_store(get_settings().resolved_lexicon_path).get()
+    hits = lexicon.hits(text) + find_injection(text)
+    if args.direction == "out":
+        hits += find_pii(text)  # replies mask personal data; customers may send their own
+    verdict = combine(text, hits)
+    _print(verdict.as_dict(), args.json)
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from app.auth.service import create_user
     from app.db import migrate, session_scope
@@ -206,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--locale", choices=["en", "zh"], default="en")
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+
+    moderate = sub.add_parser("moderate", help="check a text against the lexicon, PII and injection rules")
+    moderate.add_argument("text", help="the text ('-' reads standard input)")
+    moderate.add_argument("--direction", choices=["in", "out"], default="out",
+                          help="out (a reply: PII is masked) or in (a customer message)")
+    moderate.add_argument("--json", action="store_true")
+    moderate.set_defaults(func=cmd_moderate)
 
     user = sub.add_parser("user", help="manage agent and admin accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)

@@ -42,3 +42,19 @@ def find_injection(text: str) -> list[Hit]:
         for m in pattern.finditer(folded):
             hits.append(Hit("injection", "flag", m.start(), m.end(), m.group(0)[:60]))
     return hits
+
+
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
+
+
+def without_injection(text: str, hits: list[Hit]) -> str:
+    """The text less the sentences that try to instruct the model: what is left is the customer's question."""
+    if not hits:
+        return text
+    folded = unicodedata.normalize("NFKC", text)
+    kept = [
+        m.group(0)
+        for m in _SENTENCE.finditer(folded)
+        if not any(h.start < m.end() and m.start() < h.end for h in hits)
+    ]
+    return "".join(kept).strip()

@@ -40,9 +40,17 @@ class CandidateScore:
         return data
 
 
-def score_candidate(source: str, text: str, *, question: str, fact_texts: list[str], policy_texts: list[str],
-                    lexicon: Lexicon, allowed_values: Iterable[str] = (),
-                    input_injection: bool = False) -> CandidateScore:
+def score_candidate(
+    source: str,
+    text: str,
+    *,
+    question: str,
+    fact_texts: list[str],
+    policy_texts: list[str],
+    lexicon: Lexicon,
+    allowed_values: Iterable[str] = (),
+    input_injection: bool = False,
+) -> CandidateScore:
     """Score one candidate reply against the facts, the question and the moderation rules."""
     lexical = lexicon.hits(text)
     verdict = combine(text, lexical + find_pii(text, allowed_values))
@@ -56,12 +64,24 @@ def score_candidate(source: str, text: str, *, question: str, fact_texts: list[s
     if input_injection and source != "composer":
         reasons.append("the customer's message tried to instruct the model; its answers need a human")
     eligible = not reasons
-    score = (WEIGHTS["verifier"] * checked.score + WEIGHTS["relevance"] * related
-             + WEIGHTS["source"] * SOURCE_PRIOR.get(source, 0.5))
-    return CandidateScore(source=source, score=round(score, 4), verifier=checked.score, relevance=related,
-                          moderation=verdict.action, categories=verdict.categories, claims=checked.claims,
-                          unsupported=checked.unsupported, eligible=eligible, reasons=reasons,
-                          text=verdict.masked_text)
+    score = (
+        WEIGHTS["verifier"] * checked.score
+        + WEIGHTS["relevance"] * related
+        + WEIGHTS["source"] * SOURCE_PRIOR.get(source, 0.5)
+    )
+    return CandidateScore(
+        source=source,
+        score=round(score, 4),
+        verifier=checked.score,
+        relevance=related,
+        moderation=verdict.action,
+        categories=verdict.categories,
+        claims=checked.claims,
+        unsupported=checked.unsupported,
+        eligible=eligible,
+        reasons=reasons,
+        text=verdict.masked_text,
+    )
 
 
 def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | None, list[str]]:
@@ -74,7 +94,9 @@ def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | N
         reasons.append("no candidate reply for this question")
     elif scored[ranked[0]].eligible:
         best = scored[ranked[0]]
-        reasons.append(f"best reply scores {best.score:.2f}, under the threshold {threshold:.2f} "
-                       f"(relevance {best.relevance:.2f})")
+        reasons.append(
+            f"best reply scores {best.score:.2f}, under the threshold {threshold:.2f} "
+            f"(relevance {best.relevance:.2f})"
+        )
     proposal = next((i for i in ranked if scored[i].moderation != "block"), None)
     return "pending_review", proposal, reasons

@@ -22,7 +22,7 @@ from app.grounding.text import detect_language
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
-from moderation.injection import find_injection
+from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
 from moderation.reranker import choose, score_candidate
 
@@ -108,7 +108,9 @@ def run_turn(
         return TurnOutcome("blocked", reply, scores, [], None, scores["reasons"], False, record)
 
     mark = time.perf_counter()
-    intents = detect_intents(text)
+    # A sentence that tries to instruct the model is not part of the question: ground on the rest.
+    question = without_injection(text, injection)
+    intents = detect_intents(question)
     wants_orders = bool(ORDER_INTENTS.intersection(intents)) or mentions_order(text)
     facts: list[Fact] = order_grounding.ground_orders(
         session,
@@ -155,7 +157,7 @@ def run_turn(
         score_candidate(
             c.source,
             c.text,
-            question=text,
+            question=question or text,
             fact_texts=fact_texts,
             policy_texts=policy_texts,
             lexicon=lexicon,
