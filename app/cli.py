@@ -226,8 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     moderate = sub.add_parser("moderate", help="check a text against the lexicon, PII and injection rules")
     moderate.add_argument("text", help="the text ('-' reads standard input)")
-    moderate.add_argument("--direction", choices=["in", "out"], default="out",
-                          help="out (a reply: PII is masked) or in (a customer message)")
+    moderate.add_argument(
+        "--direction",
+        choices=["in", "out"],
+        default="out",
+        help="out (a reply: PII is masked) or in (a customer message)",
+    )
     moderate.add_argument("--json", action="store_true")
     moderate.set_defaults(func=cmd_moderate)
 

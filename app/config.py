@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     models_dir: Path | None = None  # converted/cached weights; default data_dir/models
 
     # Safety: a reply goes out on its own only if eligible and scoring at least this (bench/calibrate.py)
-    reply_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    reply_threshold: float = Field(default=0.79, ge=0.0, le=1.0)
     lexicon_path: Path | None = None  # the shop's edited lexicon; default data_dir/moderation/lexicon.json
 
     # Grounding

@@ -55,12 +55,14 @@ def score_candidate(
     lexical = lexicon.hits(text)
     verdict = combine(text, lexical + find_pii(text, allowed_values))
     checked = verify(text, fact_texts, policy_texts)
-    related = relevance(question, text)
+    related = relevance(question, text, backed_claims=len(checked.claims) - len(checked.unsupported))
     reasons = [f"{source} reply states what no fact backs: {claim}" for claim in checked.unsupported]
-    if verdict.action == "block":
-        reasons.append(f"{source} reply contains blocked content ({', '.join(verdict.categories)})")
-    elif verdict.action == "flag":
-        reasons.append(f"{source} reply flagged for review ({', '.join(verdict.categories)})")
+    if lexical:
+        # Any lexicon term in a reply needs a human (masking a competitor's name mid-sentence reads badly);
+        # personal data alone is masked and may go out.
+        categories = sorted({h.category for h in lexical})
+        kind = "blocked content" if verdict.action == "block" else "terms to review"
+        reasons.append(f"{source} reply contains {kind} ({', '.join(categories)})")
     if input_injection and source != "composer":
         reasons.append("the customer's message tried to instruct the model; its answers need a human")
     eligible = not reasons

@@ -54,11 +54,17 @@ _PROMISE = re.compile(
 )
 _VERDICT = re.compile(
     r"\b(yes|no|you can(?:not|'t)?|cannot|can't|eligible|not eligible|reimbursable|not reimbursable|allowed|"
-    r"not allowed)\b|(可以|不可以|不能|能够|符合|不符合|不支持|支持)",
+    r"not allowed|free|always|never)\b|(可以|不可以|不能|能够|符合|不符合|不支持|支持|免费|包邮)",
     re.IGNORECASE,
 )
 _POLICY_TOPIC = re.compile(
     r"return|refund|exchange|reimburs|invoice|ship|deliver|address|退|换|发票|报销|配送|运费|地址|包邮",
+    re.IGNORECASE,
+)
+# Universal words widen a policy ("always free", "anything"): the backing passage must say them too.
+_ABSOLUTE = re.compile(
+    r"\b(always|never|any|anything|everything|all|no questions asked|unconditional\w*|guarantee\w*)\b"
+    r"|(总是|任何|一律|所有|无条件|保证)",
     re.IGNORECASE,
 )
 _SENTENCES = re.compile(r"[^.!?。！？\n]+[.!?。！？]?")
@@ -99,19 +105,37 @@ def extract_claims(text: str) -> list[str]:
     return [m.group(0) for m in _CLAIM.finditer(folded)]
 
 
-def _durations(text: str) -> set[tuple[str, str]]:
+def _durations(text: str) -> set[str]:
+    """Durations as claims: "7 day", or a whole range "3-5 day" (a range is not its two ends)."""
     found = set()
     for m in _DURATION.finditer(unicodedata.normalize("NFKC", text)):
         unit = _UNITS.get(m.group(3).lower(), m.group(3).lower())
-        found.add((m.group(1), unit))
-        if m.group(2):
-            found.add((m.group(2), unit))
+        found.add(f"{m.group(1)}-{m.group(2)} {unit}" if m.group(2) else f"{m.group(1)} {unit}")
     return found
 
 
-def _covered(sentence: str, policy_tokens: list[set[str]]) -> bool:
+def _duration_backed(claim: str, known: set[str]) -> bool:
+    if claim in known:
+        return True
+    number, unit = claim.split(" ", 1)
+    # "up to 10 days" is backed by "5 to 10 days": a single number may be a range's end.
+    return "-" not in number and any(
+        k.endswith(f" {unit}") and number in k.split(" ")[0].split("-") for k in known
+    )
+
+
+def _covered(sentence: str, policies: list[tuple[str, set[str]]], promised: str | None = None) -> bool:
+    """A policy passage shares the sentence's topic, states any universal word it uses, and for a
+    promise, names what is promised (a refund promise needs a passage about refunds)."""
     words = set(tokenize(sentence))
-    return any(len(words & tokens) >= MIN_TOPIC_OVERLAP for tokens in policy_tokens)
+    absolutes = {(m.group(1) or m.group(2)).lower() for m in _ABSOLUTE.finditer(sentence)}
+    needed = set(tokenize(promised)) if promised else set()
+    return any(
+        len(words & tokens) >= MIN_TOPIC_OVERLAP
+        and all(a in text.lower() for a in absolutes)
+        and needed <= tokens
+        for text, tokens in policies
+    )
 
 
 def verify(reply: str, fact_texts: Iterable[str], policy_texts: Iterable[str] = ()) -> Verification:
@@ -124,14 +148,13 @@ def verify(reply: str, fact_texts: Iterable[str], policy_texts: Iterable[str] = 
     claims = extract_claims(reply)
     unsupported = [c for c in claims if not _backed(c, known)]
 
-    known_durations = set().union(*(_durations(t) for t in facts)) if facts else set()
-    for number, unit in sorted(_durations(reply)):
-        claim = f"{number} {unit}"
+    known_durations: set[str] = set().union(*(_durations(t) for t in facts)) if facts else set()
+    for claim in sorted(_durations(reply)):
         claims.append(claim)
-        if (number, unit) not in known_durations:
+        if not _duration_backed(claim, known_durations):
             unsupported.append(claim)
 
-    policy_tokens = [set(tokenize(t)) for t in policy_texts]
+    policy_tokens = [(t, set(tokenize(t))) for t in policy_texts]
     for sentence in _SENTENCES.findall(unicodedata.normalize("NFKC", reply)):
         promise = _PROMISE.search(sentence)
         verdict = _VERDICT.search(sentence) and _POLICY_TOPIC.search(sentence)
@@ -140,16 +163,22 @@ def verify(reply: str, fact_texts: Iterable[str], policy_texts: Iterable[str] = 
         kind = "promise" if promise else "policy verdict"
         claim = f"{kind}: {sentence.strip()[:80]}"
         claims.append(claim)
-        if not _covered(sentence, policy_tokens):
+        promised = (promise.group(1) or promise.group(2)) if promise else None
+        if not _covered(sentence, policy_tokens, promised):
             unsupported.append(claim)
 
     score = 1.0 if not claims else 1.0 - len(unsupported) / len(claims)
     return Verification(score=round(score, 3), claims=claims, unsupported=unsupported)
 
 
-def relevance(question: str, reply: str) -> float:
-    """How much of the question's content the reply speaks to (0..1); 1 when the question has none."""
+GROUNDED_RELEVANCE = 0.75
+
+
+def relevance(question: str, reply: str, backed_claims: int = 0) -> float:
+    """How much the reply speaks to the question (0..1): shared content words, or, for a reply that states
+    facts grounded for this question (in any language), at least GROUNDED_RELEVANCE."""
     asked = set(tokenize(question))
     if not asked:
         return 1.0
-    return round(len(asked & set(tokenize(reply))) / len(asked), 3)
+    lexical = len(asked & set(tokenize(reply))) / len(asked)
+    return round(max(lexical, GROUNDED_RELEVANCE if backed_claims else 0.0), 3)

@@ -28,7 +28,10 @@ def test_reply_without_claims_scores_one():
 def test_ranges_and_dates_written_differently():
     facts = ["policy: Standard delivery takes 3 to 5 business days", *FACTS]
     assert verify("Delivery takes 3-5 business days.", facts).score == 1.0
-    assert verify("Delivery takes 3-7 business days.", facts).unsupported == ["3-7", "7 day"]
+    assert verify("Delivery takes 3-7 business days.", facts).unsupported == ["3-7", "3-7 day"]
+    # A range is not its two ends: "2 to 3" is not backed by "1 to 2" and "3 to 5".
+    both = [*facts, "policy: Express delivery takes 1 to 2 business days"]
+    assert "2-3 day" in verify("Delivery takes 2 to 3 business days.", both).unsupported
 
 
 POLICY = [

@@ -83,8 +83,18 @@ def test_production_refuses_default_secrets():
 
 def test_moderate_prints_the_verdict():
     blocked = json.loads(shopdesk("moderate", "你这个傻 逼", "--json").stdout)
-    assert blocked == {"allowed": False, "action": "block", "categories": ["abuse"], "masked_text": "你这个* *"}
+    assert blocked == {
+        "allowed": False,
+        "action": "block",
+        "categories": ["abuse"],
+        "masked_text": "你这个* *",
+    }
     pii = json.loads(shopdesk("moderate", "call me on 13812345678", "--json").stdout)
     assert pii["allowed"] and pii["action"] == "mask" and pii["masked_text"] == "call me on 138****5678"
     clean = json.loads(shopdesk("moderate", "I live in Scunthorpe", "--json").stdout)
-    assert clean == {"allowed": True, "action": "allow", "categories": [], "masked_text": "I live in Scunthorpe"}
+    assert clean == {
+        "allowed": True,
+        "action": "allow",
+        "categories": [],
+        "masked_text": "I live in Scunthorpe",
+    }
