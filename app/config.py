@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     # Conversation tokens and uploads
     conversation_token_ttl_s: int = 7 * 24 * 3600
+    user_session_ttl_s: int = 12 * 3600  # agent/admin sign-ins
     max_text_chars: int = 4000
 
     # Language model

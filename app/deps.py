@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query
+from fastapi import Cookie, Depends, Header, Query
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth_service
 from app.chat import service as chat_service
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker
+from app.errors import AppError
 from app.llm.base import ChatModel
 from app.llm.registry import get_chat_model
-from app.models import Conversation
+from app.models import Conversation, User
 
 
 def get_session() -> Iterator[Session]:
@@ -62,3 +64,35 @@ def token_conversation(session: SessionDep, token: Annotated[str, Depends(bearer
 
 CurrentConversation = Annotated[Conversation, Depends(current_conversation)]
 TokenConversation = Annotated[Conversation, Depends(token_conversation)]
+
+
+SESSION_COOKIE = "shopdesk_session"
+
+
+def user_token(
+    authorization: Annotated[str | None, Header()] = None,
+    shopdesk_session: Annotated[str | None, Cookie(include_in_schema=False)] = None,
+) -> str:
+    """The agent's or admin's session token: a bearer header (API) or the console's cookie."""
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return shopdesk_session or ""
+
+
+UserToken = Annotated[str, Depends(user_token)]
+
+
+def current_user(session: SessionDep, token: UserToken) -> User:
+    return auth_service.user_for_token(session, token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise AppError(403, "forbidden", "this needs an admin")
+    return user
+
+
+CurrentAdmin = Annotated[User, Depends(current_admin)]

@@ -13,12 +13,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
+from app.admin.router import router as admin_router
+from app.auth.router import router as auth_router
 from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
 from app.deps import SessionDep, SettingsDep
 from app.errors import install_error_handlers
 from app.models import Customer, PolicyArticle
+from app.review.router import router as review_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
@@ -42,6 +45,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Shopdesk", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(chat_router)
+    app.include_router(auth_router)
+    app.include_router(review_router)
+    app.include_router(admin_router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:

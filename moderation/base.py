@@ -59,8 +59,10 @@ def combine(text: str, hits: list[Hit], mask_char: str = "*") -> Verdict:
         start = max(hit.start, cursor)  # overlapping spans: mask the part not masked yet
         out.append(text[cursor:start])
         span = text[start : hit.end]
-        whole = start == hit.start and hit.replacement is not None
-        out.append(hit.replacement if whole else "".join(c if c.isspace() else mask_char for c in span))
+        if start == hit.start and hit.replacement is not None:
+            out.append(hit.replacement)
+        else:
+            out.append("".join(c if c.isspace() else mask_char for c in span))
         cursor = hit.end
     out.append(text[cursor:])
     return Verdict(action=action, categories=categories, masked_text="".join(out), hits=hits)

@@ -35,3 +35,19 @@ def ask(client: TestClient, conversation: dict, text: str, key: str | None = Non
     return client.post(
         f"/api/v1/conversations/{conversation['id']}/messages", data={"text": text}, headers=headers
     )
+
+
+def make_user(role: str = "agent", email: str | None = None, password: str = "correct horse battery") -> dict:
+    from app.auth.service import create_user
+    from app.db import session_scope
+
+    email = email or f"{role}@shop.test"
+    with session_scope() as s:
+        user = create_user(s, email, password, role)
+        return {"id": user.id, "email": email, "password": password}
+
+
+def login(client: TestClient, user: dict) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"email": user["email"], "password": user["password"]})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth import repository
+from app.db import utcnow
 from app.errors import AppError
-from app.models import User
+from app.models import AuditLog, User, UserSession
 
 ROLES = ("agent", "admin")
 MIN_PASSWORD = 10
@@ -34,9 +39,58 @@ def create_user(session: Session, email: str, password: str, role: str, name: st
         raise AppError(422, "invalid_email", "give an email address")
     if len(password) < MIN_PASSWORD:
         raise AppError(422, "weak_password", f"the password needs at least {MIN_PASSWORD} characters")
-    if session.scalar(select(User).where(User.email == email)):
+    if repository.user_by_email(session, email):
         raise AppError(409, "user_exists", f"a user {email} already exists")
     user = User(email=email, name=name, role=role, password_hash=hash_password(password))
     session.add(user)
     session.flush()
     return user
+
+
+# Verifying against a throwaway hash keeps the time of a failed sign-in the same for unknown emails.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(session: Session, email: str, password: str, ttl_s: int) -> tuple[User, str, datetime]:
+    """Check the password and open a session; one message for every failure, so emails can't be probed."""
+    user = repository.user_by_email(session, email.strip().lower())
+    if user is None:
+        check_password(_DUMMY_HASH, password)
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        raise AppError(401, "bad_credentials", "wrong email or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    now = utcnow()
+    repository.delete_expired_sessions(session, now)
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=ttl_s)
+    session.add(UserSession(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
+    session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="login", target=user.email))
+    session.flush()
+    return user, token, expires_at
+
+
+def user_for_token(session: Session, token: str) -> User:
+    """The signed-in user of a session token; 401 when missing, unknown or expired."""
+    row = repository.session_by_token_hash(session, _hash_token(token)) if token else None
+    if row is None:
+        raise AppError(401, "not_signed_in", "sign in as an agent or admin", {"WWW-Authenticate": "Bearer"})
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires <= utcnow():
+        raise AppError(
+            401, "session_expired", "the session has expired; sign in again", {"WWW-Authenticate": "Bearer"}
+        )
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise AppError(401, "not_signed_in", "sign in as an agent or admin")
+    return user
+
+
+def logout(session: Session, token: str) -> None:
+    row = repository.session_by_token_hash(session, _hash_token(token))
+    if row is not None:
+        session.delete(row)
