@@ -29,7 +29,7 @@ def test_local_model_candidate_is_generated_and_logged(client, demo_shop, settin
     body = ask(client, conversation, "Where is my order A1023?").json()
     candidates = _candidates(body["reply"]["id"])
     assert [c.source for c in candidates] == ["composer", "llm"]
-    assert candidates[1].text and "grounded" in candidates[1].scores
+    assert candidates[1].text and {"verifier", "relevance", "eligible"} <= set(candidates[1].scores)
     # The composer's grounded answer is what goes out while the model is this weak.
     assert body["reply"]["status"] == "sent" and "SF1234567890" in body["reply"]["text"]
     assert body["reply"]["scores"]["candidates"][1]["source"] == "llm"
@@ -41,8 +41,9 @@ def test_small_talk_is_answered_by_the_model_or_held(client, demo_shop, settings
     reply = ask(client, conversation, "Hello! Who are you?").json()["reply"]
     [candidate] = _candidates(reply["id"])
     assert candidate.source == "llm"
-    if candidate.scores["unsupported"]:
-        assert reply["status"] == "pending_review"  # a number no fact backs is never sent
+    if not candidate.scores["eligible"] or candidate.scores["score"] < settings.reply_threshold:
+        assert reply["status"] == "pending_review"  # an unbacked claim or unsafe text is never sent
+        assert reply["scores"]["reasons"]
     else:
         assert reply["status"] == "sent" and reply["text"] == candidate.text
 
