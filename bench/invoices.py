@@ -72,13 +72,19 @@ def _money(rng: random.Random, low: int, high: int) -> Decimal:
 
 
 def _zh_company(rng: random.Random) -> str:
-    return rng.choice(["深圳市", "上海", "北京", "杭州", "广州市"]) + rng.choice(
-        ["星河科技", "蓝海贸易", "云帆电子", "华信商贸", "明远信息"]) + "有限公司"
+    return (
+        rng.choice(["深圳市", "上海", "北京", "杭州", "广州市"])
+        + rng.choice(["星河科技", "蓝海贸易", "云帆电子", "华信商贸", "明远信息"])
+        + "有限公司"
+    )
 
 
 def _tax_id(rng: random.Random) -> str:
-    return "91" + "".join(rng.choice("0123456789") for _ in range(6)) + "".join(
-        rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(10))
+    return (
+        "91"
+        + "".join(rng.choice("0123456789") for _ in range(6))
+        + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(10))
+    )
 
 
 def zh_vat(rng: random.Random, digital: bool = True) -> Generated:
@@ -126,9 +132,18 @@ def zh_vat(rng: random.Random, digital: bool = True) -> Generated:
     d.text((330, 630), chinese_amount(total), font=f, fill="black")
     d.text((900, 630), f"（小写）¥{total:.2f}", font=f, fill="black")
     d.text((70, 700), "开票人：王芳", font=f, fill="black")
-    truth = {"number": number, "code": code, "date": date, "seller": seller, "seller_tax_id": seller_id,
-             "buyer": buyer, "buyer_tax_id": buyer_id, "total": f"{total:.2f}", "tax": f"{tax:.2f}",
-             "currency": "CNY"}
+    truth = {
+        "number": number,
+        "code": code,
+        "date": date,
+        "seller": seller,
+        "seller_tax_id": seller_id,
+        "buyer": buyer,
+        "buyer_tax_id": buyer_id,
+        "total": f"{total:.2f}",
+        "tax": f"{tax:.2f}",
+        "currency": "CNY",
+    }
     return Generated(img, truth, "zh_digital" if digital else "zh_vat")
 
 
@@ -141,8 +156,14 @@ def en_invoice(rng: random.Random) -> Generated:
     seller = rng.choice(["Northwind Traders Ltd", "Acme Supplies Inc", "Blue Harbor Goods LLC"])
     buyer = rng.choice(["Emma Brown", "Oliver Smith", "Maple Leaf Cafe"])
     currency, symbol = rng.choice([("USD", "$"), ("GBP", "£"), ("EUR", "€")])
-    items = [(rng.choice(["Desk lamp", "USB-C cable", "Headphones", "Notebook", "Mouse pad"]), rng.randint(1, 4),
-              _money(rng, 3, 300)) for _ in range(rng.randint(1, 4))]
+    items = [
+        (
+            rng.choice(["Desk lamp", "USB-C cable", "Headphones", "Notebook", "Mouse pad"]),
+            rng.randint(1, 4),
+            _money(rng, 3, 300),
+        )
+        for _ in range(rng.randint(1, 4))
+    ]
     subtotal = sum((q * p for _, q, p in items), Decimal("0"))
     rate = rng.choice([Decimal("0.08"), Decimal("0.20"), Decimal("0.10")])
     tax = (subtotal * rate).quantize(Decimal("0.01"))
@@ -181,15 +202,27 @@ def en_invoice(rng: random.Random) -> Generated:
     d.text((900, y + 70), f"{symbol}{tax:.2f}", font=f, fill="black")
     d.text((600, y + 130), f"Amount Due ({currency})", font=f, fill="black")
     d.text((900, y + 130), f"{symbol}{total:.2f}", font=f, fill="black")
-    truth = {"number": number, "code": None, "date": date, "seller": seller, "seller_tax_id": vat, "buyer": buyer,
-             "buyer_tax_id": None, "total": f"{total:.2f}", "tax": f"{tax:.2f}", "currency": currency}
+    truth = {
+        "number": number,
+        "code": None,
+        "date": date,
+        "seller": seller,
+        "seller_tax_id": vat,
+        "buyer": buyer,
+        "buyer_tax_id": None,
+        "total": f"{total:.2f}",
+        "tax": f"{tax:.2f}",
+        "currency": currency,
+    }
     return Generated(img, truth, "en_invoice")
 
 
 def receipt(rng: random.Random) -> Generated:
     w = 620
-    items = [(rng.choice(["Coffee", "Bagel", "Sandwich", "Juice", "Muffin", "Salad"]), _money(rng, 2, 15))
-             for _ in range(rng.randint(2, 5))]
+    items = [
+        (rng.choice(["Coffee", "Bagel", "Sandwich", "Juice", "Muffin", "Salad"]), _money(rng, 2, 15))
+        for _ in range(rng.randint(2, 5))
+    ]
     h = 760 + 45 * len(items)
     img = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(img)
@@ -217,13 +250,27 @@ def receipt(rng: random.Random) -> Generated:
     d.text((60, y + 100), "TOTAL", font=fb, fill="black")
     d.text((420, y + 100), f"${total:.2f}", font=fb, fill="black")
     d.text((60, y + 180), "THANK YOU!", font=f, fill="black")
-    truth = {"number": number, "code": None, "date": date, "seller": seller, "seller_tax_id": None, "buyer": None,
-             "buyer_tax_id": None, "total": f"{total:.2f}", "tax": f"{tax:.2f}", "currency": "USD"}
+    truth = {
+        "number": number,
+        "code": None,
+        "date": date,
+        "seller": seller,
+        "seller_tax_id": None,
+        "buyer": None,
+        "buyer_tax_id": None,
+        "total": f"{total:.2f}",
+        "tax": f"{tax:.2f}",
+        "currency": "USD",
+    }
     return Generated(img, truth, "receipt")
 
 
-LAYOUTS = {"zh_digital": lambda r: zh_vat(r, True), "zh_vat": lambda r: zh_vat(r, False),
-           "en_invoice": en_invoice, "receipt": receipt}
+LAYOUTS = {
+    "zh_digital": lambda r: zh_vat(r, True),
+    "zh_vat": lambda r: zh_vat(r, False),
+    "en_invoice": en_invoice,
+    "receipt": receipt,
+}
 DEGRADATIONS = ("clean", "jpeg", "rotate", "blur", "downscale", "phone")
 
 

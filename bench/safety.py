@@ -50,8 +50,15 @@ def reply_figures(lexicon: Lexicon, threshold: float) -> None:
     tp = fp = fn = 0
     wrong_sent, correct_held = [], []
     for scenario, label, text in items:
-        score = score_candidate("llm", text, question=scenario.question, fact_texts=scenario.facts,
-                                policy_texts=scenario.policies, lexicon=lexicon, allowed_values=scenario.allowed)
+        score = score_candidate(
+            "llm",
+            text,
+            question=scenario.question,
+            fact_texts=scenario.facts,
+            policy_texts=scenario.policies,
+            lexicon=lexicon,
+            allowed_values=scenario.allowed,
+        )
         held = choose([score], threshold)[0] != "sent"
         tp += held and label == "hold"
         fp += held and label == "send"
@@ -62,9 +69,11 @@ def reply_figures(lexicon: Lexicon, threshold: float) -> None:
             correct_held.append(text)
     correct = sum(label == "send" for _, label, _ in items)
     print(f"\nVerifier + reranker on {len(items)} labelled replies, threshold {threshold:.2f} (positive = held)")
-    print(f"precision {tp / (tp + fp) if tp + fp else 1:.2f}, recall {tp / (tp + fn) if tp + fn else 1:.2f}; "
-          f"wrong replies sent: {len(wrong_sent)}; correct replies held: {len(correct_held)}/{correct} "
-          f"({100 * len(correct_held) / correct:.0f}%)")
+    print(
+        f"precision {tp / (tp + fp) if tp + fp else 1:.2f}, recall {tp / (tp + fn) if tp + fn else 1:.2f}; "
+        f"wrong replies sent: {len(wrong_sent)}; correct replies held: {len(correct_held)}/{correct} "
+        f"({100 * len(correct_held) / correct:.0f}%)"
+    )
     for text in wrong_sent:
         print(f"  SENT though wrong: {text}")
 
@@ -78,22 +87,32 @@ def speed(lexicon: Lexicon) -> None:
     for text in batch:
         lexicon.check(text)
     rate = len(batch) / (time.perf_counter() - started)
-    print(f"\nLexicon filter: {rate:,.0f} messages/s on one core ({len(batch)} messages, "
-          f"{statistics.mean(len(t) for t in texts):.0f} characters on average)")
+    print(
+        f"\nLexicon filter: {rate:,.0f} messages/s on one core ({len(batch)} messages, "
+        f"{statistics.mean(len(t) for t in texts):.0f} characters on average)"
+    )
 
     items = labelled_replies()
     timings = []
     for _ in range(10):
         for scenario, _, text in items:
             t0 = time.perf_counter()
-            score = score_candidate("llm", text, question=scenario.question, fact_texts=scenario.facts,
-                                    policy_texts=scenario.policies, lexicon=lexicon,
-                                    allowed_values=scenario.allowed)
+            score = score_candidate(
+                "llm",
+                text,
+                question=scenario.question,
+                fact_texts=scenario.facts,
+                policy_texts=scenario.policies,
+                lexicon=lexicon,
+                allowed_values=scenario.allowed,
+            )
             choose([score], 0.79)
             timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
-    print(f"Verifier + reranker per candidate: p50 {statistics.median(timings):.2f} ms, "
-          f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms ({len(timings)} candidates)")
+    print(
+        f"Verifier + reranker per candidate: p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms ({len(timings)} candidates)"
+    )
 
 
 def main() -> int:

@@ -40,9 +40,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--samples", type=int, default=1, help="LLM candidates per turn (0: composer only)")
     parser.add_argument("--max-new-tokens", type=int, default=48)
@@ -76,9 +74,7 @@ def main() -> int:
     started = time.perf_counter()
     if args.samples:
         model.load()  # type: ignore[attr-defined]
-    print(
-        f"model ready in {time.perf_counter() - started:.1f}s; running {args.turns} turns…", file=sys.stderr
-    )
+    print(f"model ready in {time.perf_counter() - started:.1f}s; running {args.turns} turns…", file=sys.stderr)
 
     stages: dict[str, list[float]] = {"ground": [], "generate": [], "decide": [], "turn": [], "overhead": []}
     statuses: dict[str, int] = {}
@@ -89,9 +85,7 @@ def main() -> int:
             conversation.customer_id = repository.get_customer_by_ref(session, ref).id
             session.commit()
             t0 = time.perf_counter()
-            response, _ = chat_service.post_message(
-                session, settings, conversation, text, f"bench-{i}", model
-            )
+            response, _ = chat_service.post_message(session, settings, conversation, text, f"bench-{i}", model)
             total = (time.perf_counter() - t0) * 1000
             timings = session.get(Message, response["reply"]["id"]).turn["timings"]
         stages["ground"].append(timings["ground_ms"])
@@ -114,11 +108,7 @@ def main() -> int:
         print(f"{name:<10}{p50:>10.1f}{p95:>10.1f}")
     print(f"statuses: {statuses}")
     if args.json:
-        print(
-            json.dumps(
-                {"turns": args.turns, "samples": args.samples, "stages": summary, "statuses": statuses}
-            )
-        )
+        print(json.dumps({"turns": args.turns, "samples": args.samples, "stages": summary, "statuses": statuses}))
     return 0
 
 

@@ -18,7 +18,5 @@ def get_lexicon(admin: CurrentAdmin, settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.put("/lexicon")
-def put_lexicon(
-    body: dict[str, Any], admin: CurrentAdmin, settings: SettingsDep, session: SessionDep
-) -> dict:
+def put_lexicon(body: dict[str, Any], admin: CurrentAdmin, settings: SettingsDep, session: SessionDep) -> dict:
     return admin_service.save_lexicon(session, settings, admin, body)

@@ -13,9 +13,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @router.post("/login", response_model=LoginRead)
 def login(body: LoginCreate, session: SessionDep, settings: SettingsDep) -> dict:
-    user, token, expires_at = auth_service.login(
-        session, body.email, body.password, settings.user_session_ttl_s
-    )
+    user, token, expires_at = auth_service.login(session, body.email, body.password, settings.user_session_ttl_s)
     return {
         "token": token,
         "expires_at": expires_at,

@@ -81,9 +81,7 @@ def user_for_token(session: Session, token: str) -> User:
         raise AppError(401, "not_signed_in", "sign in as an agent or admin", {"WWW-Authenticate": "Bearer"})
     expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     if expires <= utcnow():
-        raise AppError(
-            401, "session_expired", "the session has expired; sign in again", {"WWW-Authenticate": "Bearer"}
-        )
+        raise AppError(401, "session_expired", "the session has expired; sign in again", {"WWW-Authenticate": "Bearer"})
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise AppError(401, "not_signed_in", "sign in as an agent or admin")

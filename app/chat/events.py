@@ -37,9 +37,7 @@ class EventBus:
             if self._redis is None:
                 import redis
 
-                self._redis = redis.Redis.from_url(
-                    self._redis_url, socket_timeout=1, socket_connect_timeout=1
-                )
+                self._redis = redis.Redis.from_url(self._redis_url, socket_timeout=1, socket_connect_timeout=1)
             self._redis.publish(CHANNEL_PREFIX + conversation_id, "1")
         except Exception as exc:  # noqa: BLE001 - Redis down must not fail the turn
             log.warning("could not publish to Redis (%s); streams will poll", exc)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Conversation, Feedback, Message, ReplyCandidate, Review
+from app.models import Attachment, Conversation, Feedback, Message, ReplyCandidate, Review
 
 
 def conversation_by_token_hash(session: Session, token_hash: str) -> Conversation | None:
@@ -37,9 +37,7 @@ def claim_turn(session: Session, message_id: int, now: datetime, stale_before: d
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def messages_after(
-    session: Session, conversation_id: str, after_id: int = 0, limit: int = 200
-) -> list[Message]:
+def messages_after(session: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[Message]:
     return list(
         session.scalars(
             select(Message)
@@ -85,4 +83,14 @@ def release_turn(session: Session, message_id: int) -> None:
         .where(Message.id == message_id, Message.status == "processing")
         .values(status="received", turn_started_at=None)
         .execution_options(synchronize_session=False)
+    )
+
+
+def invoice_seen_before(session: Session, number: str, attachment_id: int) -> bool:
+    """Whether another upload already carried this invoice number."""
+    return (
+        session.scalar(
+            select(Attachment.id).where(Attachment.invoice_number == number, Attachment.id != attachment_id).limit(1)
+        )
+        is not None
     )

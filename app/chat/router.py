@@ -72,16 +72,22 @@ def post_message(
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise AppError(415, "unsupported_media_type", "send the message as multipart/form-data")
-    if files:
-        names = ", ".join(f.filename or "(unnamed)" for f in files)
-        raise AppError(
-            415, "attachments_unsupported", f"this server does not accept attachments yet: {names}"
-        )
-    response, replayed = chat_service.post_message(
-        session, settings, conversation, text or "", idempotency_key, model
+    uploads = [(f.filename, _read_limited(f, settings.max_upload_bytes)) for f in files or []]
+    response, replayed, rejected = chat_service.post_message(
+        session, settings, conversation, text or "", idempotency_key, model, uploads
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    if rejected:
+        # Some files were refused: say which and why; the text and the other files were stored and answered.
+        names = "; ".join(f"{r['filename']}: {r['reason']}" for r in rejected)
+        error = {"code": "file_rejected", "message": f"some files were not accepted ({names})", "files": rejected}
+        return JSONResponse({"error": error, **response}, status_code=422, headers=headers)
     return JSONResponse(response, status_code=201, headers=headers)
+
+
+def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    """Read at most limit + 1 bytes: enough to tell a file is too large without reading all of it."""
+    return upload.file.read(limit + 1)
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=MessageList)
@@ -118,9 +124,7 @@ def _authenticate(token: str, conversation_id: str) -> Conversation:
 
 def _load_after(conversation_id: str, cursor: int) -> list[dict]:
     with get_sessionmaker()() as session:
-        return [
-            chat_service.message_read(m) for m in repository.messages_after(session, conversation_id, cursor)
-        ]
+        return [chat_service.message_read(m) for m in repository.messages_after(session, conversation_id, cursor)]
 
 
 async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncIterator[str]:
@@ -140,8 +144,6 @@ async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncI
 
 
 @router.post("/messages/{message_id}/feedback", status_code=201, response_model=FeedbackRead)
-def feedback(
-    message_id: int, body: FeedbackCreate, conversation: TokenConversation, session: SessionDep
-) -> dict:
+def feedback(message_id: int, body: FeedbackCreate, conversation: TokenConversation, session: SessionDep) -> dict:
     item = chat_service.leave_feedback(session, conversation, message_id, body.rating, body.comment)
     return {"message_id": item.message_id, "rating": item.rating, "comment": item.comment}

@@ -20,7 +20,9 @@ from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.errors import AppError
 from app.llm.base import ChatModel
-from app.models import Conversation, Feedback, Message, ReplyCandidate, Review
+from app.models import Attachment, Conversation, Feedback, Message, ReplyCandidate, Review
+from app.perception import media
+from app.perception import service as perception
 from app.shop import repository as shop_repository
 
 log = logging.getLogger(__name__)
@@ -109,18 +111,21 @@ def post_message(
     text: str,
     idempotency_key: str | None,
     model: ChatModel | None,
-) -> tuple[dict[str, Any], bool]:
-    """Store the message, run its turn once, and return (response, replayed)."""
+    files: list[tuple[str | None, bytes]] | None = None,
+) -> tuple[dict[str, Any], bool, list[dict[str, str]]]:
+    """Store the message and its accepted files, run its turn once; return (response, replayed, rejected)."""
     text = text.strip()
-    if not text:
-        raise AppError(422, "empty_message", "the message has no text")
     if len(text) > settings.max_text_chars:
         raise AppError(413, "text_too_long", f"the text is longer than {settings.max_text_chars} characters")
-    fingerprint = request_hash(text, [])
+    accepted, refused = perception.check_files(files or [], settings)
+    rejected = [{"filename": r.filename, "reason": r.reason} for r in refused]
+    if not text and not accepted:
+        if rejected:
+            raise FileRejected(rejected)
+        raise AppError(422, "empty_message", "the message has no text and no files")
+    fingerprint = request_hash(text, [c.upload.sha256 for c in accepted])
 
-    message = (
-        repository.message_by_key(session, conversation.id, idempotency_key) if idempotency_key else None
-    )
+    message = repository.message_by_key(session, conversation.id, idempotency_key) if idempotency_key else None
     if message is None:
         message = Message(
             conversation_id=conversation.id,
@@ -130,6 +135,17 @@ def post_message(
             idempotency_key=idempotency_key,
             request_hash=fingerprint,
         )
+        for checked in accepted:
+            media.store(settings.data_dir, checked.upload)
+            message.attachments.append(
+                Attachment(
+                    kind=checked.upload.kind,
+                    mime=checked.upload.mime,
+                    sha256=checked.upload.sha256,
+                    size=len(checked.upload.data),
+                    filename=checked.upload.filename,
+                )
+            )
         session.add(message)
         try:
             session.commit()  # the customer's message is durable before any model runs
@@ -139,26 +155,33 @@ def post_message(
             if message is None:
                 raise
     if message.request_hash != fingerprint:
-        raise AppError(
-            409, "idempotency_key_reused", "this Idempotency-Key was already used for a different message"
-        )
+        raise AppError(409, "idempotency_key_reused", "this Idempotency-Key was already used for a different message")
     if message.response is not None:
-        return message.response, True
+        return message.response, True, rejected
 
     now = utcnow()
     if not repository.claim_turn(session, message.id, now, now - STALE_TURN):
         session.rollback()
-        return _wait_for_other_turn(message.id), True
+        return _wait_for_other_turn(message.id), True, rejected
     session.commit()
     try:
-        response = _complete_turn(session, settings, conversation, message, model)
+        response = _complete_turn(session, settings, conversation, message, model, accepted)
     except Exception:
         session.rollback()
         repository.release_turn(session, message.id)
         session.commit()
         raise
     bus.publish(conversation.id)
-    return response, False
+    return response, False, rejected
+
+
+class FileRejected(AppError):
+    """Every file of a message without text was refused."""
+
+    def __init__(self, files: list[dict[str, str]]) -> None:
+        names = "; ".join(f"{f['filename']}: {f['reason']}" for f in files)
+        super().__init__(422, "file_rejected", f"no file could be accepted ({names})")
+        self.files = files
 
 
 def _wait_for_other_turn(message_id: int) -> dict[str, Any]:
@@ -183,22 +206,60 @@ def _history(session: Session, conversation: Conversation, before_id: int) -> li
     return [(m.role, m.text) for m in rows if m.id < before_id and m.status in ("done", "sent")]
 
 
+def _perceive(
+    session: Session,
+    settings: Settings,
+    conversation: Conversation,
+    message: Message,
+    accepted: list[perception.Checked],
+) -> tuple[list[dict[str, Any]], list[tuple[int, dict, bool]]]:
+    """OCR the images and transcribe the clips; the results are stored on their attachments."""
+    transcripts: list[dict[str, Any]] = []
+    invoices: list[tuple[int, dict, bool]] = []
+    for attachment, checked in zip(message.attachments, accepted, strict=False):
+        try:
+            if checked.image is not None:
+                extracted = perception.read_invoice(checked.image)
+                attachment.perception = extracted
+                attachment.invoice_number = (extracted.get("number") or None) and extracted["number"][:64]
+                seen = bool(attachment.invoice_number) and repository.invoice_seen_before(
+                    session, attachment.invoice_number or "", attachment.id
+                )
+                invoices.append((attachment.id, extracted, seen))
+            elif checked.samples is not None:
+                heard = perception.transcribe(checked.samples, settings, conversation.locale)
+                attachment.perception = heard
+                transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})
+        except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the message
+            log.exception("perception failed for attachment %s", attachment.id)
+            attachment.perception = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return transcripts, invoices
+
+
 def _complete_turn(
     session: Session,
     settings: Settings,
     conversation: Conversation,
     message: Message,
     model: ChatModel | None,
+    accepted: list[perception.Checked],
 ) -> dict[str, Any]:
+    started = time.perf_counter()
+    transcripts, invoices = _perceive(session, settings, conversation, message, accepted)
+    perceive_ms = round((time.perf_counter() - started) * 1000, 2)
+    heard = " ".join(t["text"] for t in transcripts if t["text"])
     outcome = run_turn(
         session,
         settings,
-        text=message.text,
+        text=" ".join(p for p in (message.text, heard) if p),
         locale=conversation.locale,
         customer_id=conversation.customer_id,
         model=model,
         history=_history(session, conversation, message.id),
+        invoices=invoices,
+        media=[(c.upload, c.samples) for c in accepted],
     )
+    outcome.record["timings"]["perceive_ms"] = perceive_ms
     reply = Message(
         conversation_id=conversation.id,
         role="assistant",
@@ -222,24 +283,40 @@ def _complete_turn(
         held = outcome.candidates[outcome.chosen].text if outcome.chosen is not None else ""
         repository.add_review(
             session,
-            Review(
-                message_id=reply.id,
-                conversation_id=conversation.id,
-                reasons=outcome.reasons,
-                candidate_text=held,
-            ),
+            Review(message_id=reply.id, conversation_id=conversation.id, reasons=outcome.reasons, candidate_text=held),
         )
     if outcome.handoff:
         conversation.status = "handed_over"
     response = {
         "message": message_read(message, status="done"),
-        "perception": {"transcripts": [], "invoices": []},
+        "perception": {
+            "transcripts": transcripts,
+            "invoices": [
+                {"attachment_id": attachment_id, **{k: extracted.get(k) for k in INVOICE_FIELDS}}
+                for attachment_id, extracted, _ in invoices
+            ],
+        },
         "reply": {"id": reply.id, "status": outcome.status, "text": outcome.text, "scores": outcome.scores},
     }
     message.status = "done"
     message.response = response
     session.commit()
     return response
+
+
+INVOICE_FIELDS = (
+    "number",
+    "code",
+    "date",
+    "seller",
+    "seller_tax_id",
+    "buyer",
+    "buyer_tax_id",
+    "total",
+    "tax",
+    "currency",
+    "confidence",
+)
 
 
 def message_read(message: Message, status: str | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ read transaction before generating, so a slow model holds no database transactio
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,12 +17,15 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.grounding import orders as order_grounding
 from app.grounding import policies
-from app.grounding.facts import Fact, OrderFact, PolicyFact, fact_to_dict
+from app.grounding.facts import Fact, InvoiceFact, OrderFact, PolicyFact, fact_to_dict
 from app.grounding.intents import ORDER_INTENTS, detect_intents, mentions_order
+from app.grounding.invoices import ground_invoice
 from app.grounding.text import detect_language
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
+from app.perception.audio import wav_bytes
+from app.perception.media import Upload
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
 from moderation.reranker import choose, score_candidate
@@ -51,9 +55,7 @@ class TurnOutcome:
     record: dict[str, Any]  # facts, intents, timings: stored with the reply for replay and training
 
 
-def build_messages(
-    facts: list[Fact], text: str, lang: str, history: list[tuple[str, str]]
-) -> list[ChatMessage]:
+def build_messages(facts: list[Fact], text: str, lang: str, history: list[tuple[str, str]]) -> list[ChatMessage]:
     """The LLM prompt: rules and facts in the system message; untrusted text kept delimited."""
     messages: list[ChatMessage] = [
         {
@@ -76,6 +78,8 @@ def run_turn(
     customer_id: int | None,
     model: ChatModel | None,
     history: list[tuple[str, str]] | None = None,
+    invoices: list[tuple[int, dict[str, Any], bool]] | None = None,
+    media: list[tuple[Upload, Any]] | None = None,
 ) -> TurnOutcome:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -111,16 +115,18 @@ def run_turn(
     # A sentence that tries to instruct the model is not part of the question: ground on the rest.
     question = without_injection(text, injection)
     intents = detect_intents(question)
-    wants_orders = bool(ORDER_INTENTS.intersection(intents)) or mentions_order(text)
+    wants_orders = bool(ORDER_INTENTS.intersection(intents)) or mentions_order(question)
     facts: list[Fact] = order_grounding.ground_orders(
         session,
         customer_id,
-        text,
+        question,
         settings.order_id_pattern,
         wants_orders,
-        list_recent="order_status" in intents or (not intents and mentions_order(text)),
+        list_recent="order_status" in intents or (not intents and mentions_order(question)),
     )
-    facts += policies.retrieve(session, text, lang, settings.policy_top_k)
+    facts += policies.retrieve(session, question, lang, settings.policy_top_k) if question else []
+    for attachment_id, extracted, seen_before in invoices or []:
+        facts.append(ground_invoice(session, customer_id, extracted, attachment_id, seen_before))
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 
@@ -129,16 +135,17 @@ def run_turn(
     composition = compose(intents, facts, lang)
     if composition:
         candidates.append(
-            Candidate(
-                "composer", composition.text, {"intent": composition.intent, "sources": composition.sources}
-            )
+            Candidate("composer", composition.text, {"intent": composition.intent, "sources": composition.sources})
         )
     llm_error = None
     handoff = bool(composition and composition.handoff)
     if model is not None and settings.llm_samples > 0 and not handoff:
         try:
+            messages = build_messages(facts, text, lang, history or [])
+            if getattr(model, "multimodal", False) and media:
+                messages[-1]["content"] = [{"type": "text", "text": messages[-1]["content"]}, *media_parts(media)]
             texts = model.generate(
-                build_messages(facts, text, lang, history or []),
+                messages,
                 n=settings.llm_samples,
                 max_tokens=settings.llm_max_new_tokens,
                 temperature=settings.llm_temperature,
@@ -151,7 +158,12 @@ def run_turn(
 
     mark = time.perf_counter()
     fact_texts = [f.prompt_line() for f in facts]
-    policy_texts = [f.text for f in facts if isinstance(f, PolicyFact)]
+    # Policy passages, and the invoice policy as applied to an uploaded invoice, back policy verdicts.
+    policy_texts = [
+        f.text if isinstance(f, PolicyFact) else f.prompt_line()
+        for f in facts
+        if isinstance(f, PolicyFact | InvoiceFact)
+    ]
     allowed = _visible_values(facts)
     scored = [
         score_candidate(
@@ -195,13 +207,10 @@ def run_turn(
         "reasons": reasons,
         "inbound": record["inbound"],
         "candidates": [
-            {"source": s.source, "score": s.score, "grounded": s.verifier, "eligible": s.eligible}
-            for s in scored
+            {"source": s.source, "score": s.score, "grounded": s.verifier, "eligible": s.eligible} for s in scored
         ],
     }
-    record.update(
-        intents=intents, facts=[fact_to_dict(f) for f in facts], timings=timings, llm_error=llm_error
-    )
+    record.update(intents=intents, facts=[fact_to_dict(f) for f in facts], timings=timings, llm_error=llm_error)
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
 
 
@@ -210,10 +219,25 @@ def _visible_values(facts: list[Fact]) -> list[str]:
     values: list[str] = []
     for fact in facts:
         if isinstance(fact, OrderFact):
-            values += [
-                v for v in (fact.order_id, fact.tracking_no, fact.invoice_number, fact.invoice_tax_id) if v
-            ]
+            values += [v for v in (fact.order_id, fact.tracking_no, fact.invoice_number, fact.invoice_tax_id) if v]
+        elif isinstance(fact, InvoiceFact):
+            values += [v for v in (fact.number, fact.buyer_tax_id, fact.order_id) if v]
     return values
+
+
+def media_parts(media: list[tuple[Upload, Any]]) -> list[dict[str, Any]]:
+    """The customer's images and clips as OpenAI content parts, as vLLM takes them for Qwen3-Omni: images as
+    `image_url` data URIs, audio as `input_audio` (re-encoded to 16 kHz WAV from the decoded samples, so every
+    container the widget sends arrives in a format the server reads)."""
+    parts: list[dict[str, Any]] = []
+    for upload, samples in media:
+        if upload.kind == "image":
+            data = base64.b64encode(upload.data).decode()
+            parts.append({"type": "image_url", "image_url": {"url": f"data:{upload.mime};base64,{data}"}})
+        elif samples is not None:
+            audio = base64.b64encode(wav_bytes(samples)).decode()
+            parts.append({"type": "input_audio", "input_audio": {"data": audio, "format": "wav"}})
+    return parts
 
 
 def _ms(since: float) -> float:

@@ -93,7 +93,42 @@ class PolicyFact:
         return f"policy [{self.article_id}] {self.title}: {self.text}"
 
 
-Fact = OrderFact | OrderNotFoundFact | PolicyFact
+@dataclass(frozen=True)
+class InvoiceFact:
+    """An invoice the customer sent (read by OCR), checked against their orders and the invoice policy."""
+
+    attachment_id: int
+    number: str | None
+    total: str | None
+    currency: str | None
+    date: str | None
+    buyer: str | None
+    buyer_tax_id: str | None
+    seller: str | None
+    order_id: str | None
+    order_total: str | None
+    reimbursable: bool
+    problems: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    order: OrderFact | None = None
+    kind: str = "invoice"
+
+    @property
+    def source(self) -> str:
+        return f"attachment:{self.attachment_id}"
+
+    def prompt_line(self) -> str:
+        line = (
+            f"uploaded invoice {self.number or '(number unreadable)'}: total {self.total} {self.currency}, "
+            f"date {self.date}, buyer {self.buyer or '(none)'}, buyer tax id {self.buyer_tax_id or '(none)'}"
+        )
+        if self.order_id:
+            line += f"; matches order {self.order_id} (order total {self.order_total})"
+        verdict = "reimbursable" if self.reimbursable else "not reimbursable: " + "; ".join(self.problems)
+        return f"{line}; {verdict}"
+
+
+Fact = OrderFact | OrderNotFoundFact | PolicyFact | InvoiceFact
 
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:
@@ -113,10 +148,7 @@ def order_fact(order: Any) -> OrderFact:
         placed_at=_iso(order.placed_at),
         carrier=order.carrier,
         tracking_no=order.tracking_no,
-        items=[
-            {"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": money(i.unit_price)}
-            for i in order.items
-        ],
+        items=[{"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": money(i.unit_price)} for i in order.items],
         invoice_number=invoice.number if invoice else None,
         invoice_total=money(invoice.total) if invoice else None,
         invoice_issued_at=_iso(invoice.issued_at) if invoice else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.grounding.facts import Fact, OrderFact, OrderNotFoundFact, PolicyFact
+from app.grounding.facts import Fact, InvoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
 from app.grounding.intents import ORDER_INTENTS
 from app.llm.prompts import phrasebook
 
@@ -28,17 +28,26 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
     if "human" in intents:
         return Composition(str(book.human()), "human", handoff=True)
 
-    orders = [f for f in facts if isinstance(f, OrderFact)][:MAX_ORDERS]
+    uploaded = [f for f in facts if isinstance(f, InvoiceFact)]
+    covered = {f.order_id for f in uploaded}
+    orders = [f for f in facts if isinstance(f, OrderFact) and f.order_id not in covered][:MAX_ORDERS]
     missing = [f for f in facts if isinstance(f, OrderNotFoundFact)]
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_POLICY_SCORE]
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
+    if uploaded and "invoice" not in intents:
+        intents = ["invoice", *intents]  # an invoice picture is itself the question
     intent = intents[0] if intents else ("order_status" if orders or missing else "")
     if not intent:
         return None
 
     parts: list[str] = []
     sources: list[str] = []
+    for invoice in uploaded:
+        parts.append(str(book.uploaded_invoice(invoice)))
+        sources.append(invoice.source)
+    if uploaded:
+        policies = []  # the invoice verdict already applies the policy
     for fact in missing:
         parts.append(str(book.not_found(fact)))
         sources.append(fact.source)
@@ -54,7 +63,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
         if quoted:
             parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
             sources += [p.source for p in quoted]
-    if not parts or (intent in POLICY_INTENTS and not orders and not missing and not policies):
+    if not parts or (intent in POLICY_INTENTS and not (orders or missing or policies or uploaded)):
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)

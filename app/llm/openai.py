@@ -39,6 +39,7 @@ class OpenAIChatModel:
         self._retries = retries
         self.model = model
         self.name = model or base_url
+        self.multimodal = True  # images and audio go to the server as content parts
 
     def close(self) -> None:
         self._client.close()
@@ -88,9 +89,7 @@ class OpenAIChatModel:
                     f"LLM server refused the request: HTTP {response.status_code} {response.text[:300]}"
                 )
             return _first_choice_text(response)
-        log.warning(
-            "LLM server %s failed after %d attempts: %s", self._client.base_url, self._retries + 1, last_error
-        )
+        log.warning("LLM server %s failed after %d attempts: %s", self._client.base_url, self._retries + 1, last_error)
         raise LLMUnavailable(f"LLM server unavailable: {last_error}")
 
 

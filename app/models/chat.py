@@ -40,9 +40,7 @@ class Message(Base):
     __table_args__ = (UniqueConstraint("conversation_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # customer | assistant | agent
     text: Mapped[str] = mapped_column(Text, default="")
     # customer: received | processing | done | failed;  assistant: sent | pending_review | blocked
@@ -81,6 +79,7 @@ class Attachment(Base):
     size: Mapped[int]
     filename: Mapped[str] = mapped_column(String(255), default="")
     perception: Mapped[dict[str, Any] | None] = mapped_column(Json)  # OCR fields or transcript
+    invoice_number: Mapped[str | None] = mapped_column(String(64), index=True)  # read by OCR: finds duplicates
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")

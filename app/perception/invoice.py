@@ -21,12 +21,34 @@ from app.perception.ocr import OcrBox
 
 FIELDS = ("number", "code", "date", "seller", "seller_tax_id", "buyer", "buyer_tax_id", "total", "tax", "currency")
 _AMOUNT = re.compile(r"(?<![\d.])[-]?(\d{1,3}(?:[,，]\d{3})+|\d+)[.．](\d{2})(?!\d)")
-_CN_DIGITS = {"零": 0, "壹": 1, "贰": 2, "叁": 3, "肆": 4, "伍": 5, "陆": 6, "柒": 7, "捌": 8, "玖": 9,
-              "〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "两": 2}
+_CN_DIGITS = {
+    "零": 0,
+    "壹": 1,
+    "贰": 2,
+    "叁": 3,
+    "肆": 4,
+    "伍": 5,
+    "陆": 6,
+    "柒": 7,
+    "捌": 8,
+    "玖": 9,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "两": 2,
+}
 _CN_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
 _CN_AMOUNT = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正]{2,}")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_MONTHS = {
+    m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+}
 
 
 @dataclass
@@ -159,8 +181,9 @@ class Page:
         self.rows = group_rows(_straighten(boxes))
         self.text = "\n".join(" ".join(p.text for p in row) for row in self.rows)
 
-    def find(self, label: str, value: re.Pattern[str] | None = None, *,
-             exclude: str | None = None) -> tuple[str, float, Placed] | None:
+    def find(
+        self, label: str, value: re.Pattern[str] | None = None, *, exclude: str | None = None
+    ) -> tuple[str, float, Placed] | None:
         """The value for a label: in the label's box after it, right of it on its row, or just below it."""
         label_re = re.compile(label, re.IGNORECASE)
         exclude_re = re.compile(exclude, re.IGNORECASE) if exclude else None
@@ -169,9 +192,9 @@ class Page:
                 m = label_re.search(box.text)
                 if not m or (exclude_re and exclude_re.search(box.text)):
                     continue
-                rest = box.text[m.end():].lstrip(" :：#.")
+                rest = box.text[m.end() :].lstrip(" :：#.")
                 candidates = [(rest, box)] if rest else []
-                candidates += [(p.text, p) for p in row[i + 1:]]
+                candidates += [(p.text, p) for p in row[i + 1 :]]
                 if r + 1 < len(self.rows):
                     below = [p for p in self.rows[r + 1] if p.x1 > box.x0 - box.h and p.x0 < box.x1 + 4 * box.h]
                     candidates += [(p.text, p) for p in below]
@@ -190,8 +213,16 @@ _NUMBER_VALUE = re.compile(r"([A-Z0-9][A-Z0-9-]*\d[A-Z0-9-]*)", re.IGNORECASE)
 _TAX_ID = re.compile(r"([0-9A-Z]{15,20})")
 _EN_TAX_ID = re.compile(r"([A-Z]{0,3}\s?\d[\dA-Z -]{5,18}[\dA-Z])")
 _TOTAL_LABELS = [
-    r"[（(]\s*小写\s*[)）]", r"价税合计", r"amount\s*due", r"balance\s*due", r"grand\s*total", r"total\s*due",
-    r"total\s*amount", r"invoice\s*total", r"^\s*total\b", r"\btotal\b",
+    r"[（(]\s*小写\s*[)）]",
+    r"价税合计",
+    r"amount\s*due",
+    r"balance\s*due",
+    r"grand\s*total",
+    r"total\s*due",
+    r"total\s*amount",
+    r"invoice\s*total",
+    r"^\s*total\b",
+    r"\btotal\b",
 ]
 
 
@@ -212,8 +243,10 @@ def extract(boxes: list[OcrBox]) -> dict[str, Any]:
 
     put("number", page.find(r"发票号码|号码", re.compile(r"(\d{8,20})")))
     put("code", page.find(r"发票代码", re.compile(r"(\d{10,12})")))
-    put("number", page.find(r"invoice\s*(?:no|number|#)|receipt\s*(?:no|number|#)|\bno\.", _NUMBER_VALUE,
-                            exclude=r"vat|tax"))
+    put(
+        "number",
+        page.find(r"invoice\s*(?:no|number|#)|receipt\s*(?:no|number|#)|\bno\.", _NUMBER_VALUE, exclude=r"vat|tax"),
+    )
     put("date", page.find(r"开票日期|invoice\s*date|issue\s*date|date\s*issued|\bdate\b", None), parse_date)
     if fields["date"] is None:
         found_date = parse_date(page.text)
@@ -227,14 +260,21 @@ def extract(boxes: list[OcrBox]) -> dict[str, Any]:
         put("seller", page.find(r"sold\s*by|seller|supplier|from:", None))
         if fields["seller"] is None and page.rows:
             # The seller's name heads the page in the largest type; skip screen chrome (a clock, "< Back").
-            head = [p for row in page.rows[: max(3, len(page.rows) // 4)] for p in row
-                    if len(re.findall(r"[A-Za-z\u4e00-\u9fff]", p.text)) >= 3
-                    and not re.search(r"(?i)^(tax\s*)?invoice$|^receipt$|back|\.pdf|\d{1,2}:\d{2}", p.text)]
+            head = [
+                p
+                for row in page.rows[: max(3, len(page.rows) // 4)]
+                for p in row
+                if len(re.findall(r"[A-Za-z\u4e00-\u9fff]", p.text)) >= 3
+                and not re.search(r"(?i)^(tax\s*)?invoice$|^receipt$|back|\.pdf|\d{1,2}:\d{2}", p.text)
+            ]
             if head:
                 top = max(head, key=lambda p: p.h)
                 fields["seller"], confidence["seller"] = top.text, round(top.score * 0.9, 3)
-        put("seller_tax_id", page.find(r"vat\s*(?:no|number|reg\w*)|tax\s*id|\btin\b|\bein\b|\babn\b|gst\s*no",
-                                       _EN_TAX_ID), lambda v: v.replace(" ", ""))
+        put(
+            "seller_tax_id",
+            page.find(r"vat\s*(?:no|number|reg\w*)|tax\s*id|\btin\b|\bein\b|\babn\b|gst\s*no", _EN_TAX_ID),
+            lambda v: v.replace(" ", ""),
+        )
 
     _amounts(page, fields, confidence, checks, chinese)
     return {**fields, "confidence": confidence, "checks": checks, "lines": page.text.splitlines()}
@@ -251,8 +291,10 @@ def _parties_zh(page: Page, fields: dict[str, Any], confidence: dict[str, float]
                 headers.append(("seller", box))
     for row in page.rows:
         for box in row:
-            for label, key, pattern in (("名称", "", re.compile(r"名\s*称\s*[:：]?\s*(.+)")),
-                                        ("识别号", "_tax_id", re.compile(r"识别号\s*[:：]?\s*([0-9A-Z]{15,20})"))):
+            for key, pattern in (
+                ("", re.compile(r"名\s*称\s*[:：]?\s*(.+)")),
+                ("_tax_id", re.compile(r"识别号\s*[:：]?\s*([0-9A-Z]{15,20})")),
+            ):
                 m = pattern.search(box.text)
                 if not m:
                     continue
@@ -268,8 +310,9 @@ def _nearest(box: Placed, headers: list[tuple[str, Placed]]) -> str | None:
     return min(above)[1] if above else None
 
 
-def _amounts(page: Page, fields: dict[str, Any], confidence: dict[str, float], checks: list[str],
-             chinese: bool) -> None:
+def _amounts(
+    page: Page, fields: dict[str, Any], confidence: dict[str, float], checks: list[str], chinese: bool
+) -> None:
     money = re.compile(r"([¥￥$€£]?\s*-?(?:\d{1,3}(?:[,，]\d{3})+|\d+)[.．]\d{2})")
     total = None
     for label in _TOTAL_LABELS:
@@ -321,8 +364,13 @@ def _amounts(page: Page, fields: dict[str, Any], confidence: dict[str, float], c
 
 
 def _currency(text: str) -> str | None:
-    for pattern, code in ((r"\b(USD|CNY|RMB|EUR|GBP|JPY|HKD|CAD|AUD)\b", None), (r"[¥￥]|元|人民币", "CNY"),
-                          (r"€", "EUR"), (r"£", "GBP"), (r"\$", "USD")):
+    for pattern, code in (
+        (r"\b(USD|CNY|RMB|EUR|GBP|JPY|HKD|CAD|AUD)\b", None),
+        (r"[¥￥]|元|人民币", "CNY"),
+        (r"€", "EUR"),
+        (r"£", "GBP"),
+        (r"\$", "USD"),
+    ):
         m = re.search(pattern, text)
         if m:
             found = code or m.group(1)

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "heic": "image/heic"}
-AUDIO_TYPES = {"wav": "audio/wav", "ogg": "audio/ogg", "webm": "audio/webm", "mp3": "audio/mpeg",
-               "m4a": "audio/mp4", "aac": "audio/aac"}
+AUDIO_TYPES = {
+    "wav": "audio/wav",
+    "ogg": "audio/ogg",
+    "webm": "audio/webm",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+}
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"mp42", b"isom", b"mp41", b"iso2", b"dash"}
 

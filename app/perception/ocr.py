@@ -61,7 +61,7 @@ def read_image(image: Image.Image) -> list[OcrBox]:
 
     scale = MAX_SIDE / max(image.size)
     if scale < 1:
-        image = image.resize((int(image.width * scale), int(image.height * scale)), Image.LANCZOS)
+        image = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.LANCZOS)
     result = _get_engine()(np.asarray(image))
     if result.boxes is None:
         return []

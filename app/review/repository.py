@@ -8,9 +8,7 @@ from sqlalchemy.orm import Session
 from app.models import Message, Review
 
 
-def list_reviews(
-    session: Session, status: str | None, limit: int
-) -> list[tuple[Review, Message, str | None]]:
+def list_reviews(session: Session, status: str | None, limit: int) -> list[tuple[Review, Message, str | None]]:
     """Reviews with their held reply and the customer message it answers, oldest first."""
     customer = Message.__table__.alias("customer_message")
     query = (

@@ -55,9 +55,7 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
     if action == "approve":
         final = review.candidate_text.strip() or None
         if final is None:
-            raise AppError(
-                422, "nothing_to_approve", "there is no proposed reply; edit it or reject with a text"
-            )
+            raise AppError(422, "nothing_to_approve", "there is no proposed reply; edit it or reject with a text")
     sent: Message | None = None
     if final is not None:
         # An approved model reply goes out as the assistant's; an edited or written one as the agent's.

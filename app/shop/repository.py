@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -50,6 +51,22 @@ def find_customer_orders(session: Session, customer_id: int, refs: Sequence[str]
         .order_by(Order.placed_at.desc())
     )
     return list(session.scalars(query).unique())
+
+
+def order_for_invoice(session: Session, customer_id: int, number: str | None, total: Decimal | None) -> Order | None:
+    """The customer's order an uploaded invoice belongs to: by the shop's invoice number, else by total."""
+    base = (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.items), selectinload(Order.invoice))
+    )
+    if number:
+        found = session.scalar(base.join(Invoice, Invoice.order_id == Order.id).where(Invoice.number == number))
+        if found:
+            return found
+    if total is not None:
+        return session.scalar(base.where(Order.total == total).order_by(Order.placed_at.desc()).limit(1))
+    return None
 
 
 def all_articles(session: Session) -> list[PolicyArticle]:

@@ -36,9 +36,7 @@ class SeedReport:
 
 
 def _describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in error.errors()[:5]
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in error.errors()[:5])
 
 
 def _validate(model: type[BaseModel], raw: Any, where: str) -> Any:
@@ -110,8 +108,7 @@ def seed_orders(session: Session, path: Path) -> SeedReport:
             owner = repository.order_id_for_invoice(session, seed.invoice.number)
             if owner and owner != seed.id:
                 raise SeedError(
-                    f"orders[{i}] (id {seed.id!r}): invoice {seed.invoice.number!r} "
-                    f"already belongs to order {owner!r}"
+                    f"orders[{i}] (id {seed.id!r}): invoice {seed.invoice.number!r} already belongs to order {owner!r}"
                 )
         _upsert_order(session, seed, customer)
         report.orders += 1
@@ -131,16 +128,12 @@ def _upsert_order(session: Session, seed: OrderSeed, customer: Customer) -> None
     order.total = seed.total
     order.currency = seed.currency
     order.placed_at = seed.placed_at
-    order.items = [
-        OrderItem(sku=it.sku, name=it.name, qty=it.qty, unit_price=it.unit_price) for it in seed.items
-    ]
+    order.items = [OrderItem(sku=it.sku, name=it.name, qty=it.qty, unit_price=it.unit_price) for it in seed.items]
     if seed.invoice is None:
         order.invoice = None
         return
     if order.invoice is None:
-        order.invoice = Invoice(
-            number=seed.invoice.number, total=seed.invoice.total, issued_at=seed.invoice.issued_at
-        )
+        order.invoice = Invoice(number=seed.invoice.number, total=seed.invoice.total, issued_at=seed.invoice.issued_at)
     inv = order.invoice
     inv.number, inv.total, inv.issued_at = seed.invoice.number, seed.invoice.total, seed.invoice.issued_at
     inv.title, inv.tax_id = seed.invoice.title, seed.invoice.tax_id

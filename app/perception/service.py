@@ -1,0 +1,96 @@
+"""Perception: check uploads, then turn images into invoice fields and audio into transcripts."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.config import Settings
+from app.perception import asr, audio, invoice, ocr
+from app.perception.media import MediaError, Upload, identify
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Checked:
+    upload: Upload
+    image: Image.Image | None = None
+    samples: np.ndarray | None = None
+
+
+@dataclass
+class Rejection:
+    filename: str
+    reason: str
+
+
+@dataclass
+class Perceived:
+    transcripts: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode an image, refusing pixel bombs from the header alone and truncated or corrupt files."""
+    try:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    except ImportError:  # pragma: no cover
+        pass
+    Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise MediaError(f"the image is {width}×{height} pixels; the limit is {max_pixels // 1_000_000} MP")
+        image.load()
+        return image.convert("RGB")
+    except MediaError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken files
+        raise MediaError(f"the image is broken or truncated ({type(exc).__name__})") from None
+
+
+def check_files(files: list[tuple[str | None, bytes]], settings: Settings) -> tuple[list[Checked], list[Rejection]]:
+    """Accept or refuse each file on its own; one bad file doesn't sink the others."""
+    accepted, rejected = [], []
+    for index, (name, data) in enumerate(files):
+        if index >= settings.max_files:
+            rejected.append(Rejection(name or "upload", f"at most {settings.max_files} files per message"))
+            continue
+        try:
+            upload = identify(name, data, settings.max_upload_bytes)
+            if upload.kind == "image":
+                accepted.append(Checked(upload, image=check_image(data, settings.max_image_pixels)))
+            else:
+                accepted.append(Checked(upload, samples=audio.decode(data, settings.max_audio_seconds)))
+        except MediaError as exc:
+            rejected.append(Rejection(name or "upload", str(exc)))
+    return accepted, rejected
+
+
+def asr_model_dir(settings: Settings) -> Path:
+    return Path(settings.asr_model) if settings.asr_model else asr.prepare_model(settings.resolved_models_dir)
+
+
+def read_invoice(image: Image.Image) -> dict[str, Any]:
+    return invoice.extract(ocr.read_image(image))
+
+
+def transcribe(samples: np.ndarray, settings: Settings, language: str | None) -> dict[str, Any]:
+    return asr.transcribe(
+        samples,
+        asr_model_dir(settings),
+        language=language,
+        threads=settings.asr_threads,
+        beam_size=settings.asr_beam_size,
+        order_id_pattern=settings.order_id_pattern,
+    )
