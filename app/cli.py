@@ -122,10 +122,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from app.llm.registry import get_chat_model
     from app.shop import repository
 
-    if args.image or args.audio:
-        return _fail("images and audio are not supported by this version yet", args.json, "unsupported")
-    if not args.text:
-        return _fail("give --text", args.json, "empty_message")
+    if not args.text and not args.image and not args.audio:
+        return _fail("give --text, --image or --audio", args.json, "empty_message")
+    files: list[tuple[str | None, bytes]] = []
+    try:
+        for path in [*args.image, *([args.audio] if args.audio else [])]:
+            files.append((path, Path(path).read_bytes()))
+    except OSError as exc:
+        return _fail(str(exc), args.json, "unreadable_file")
     _prepare_database(seed_demo=False)
     settings = get_settings()
     with get_sessionmaker()() as session:
@@ -139,12 +143,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         conversation.customer_id = customer_id
         session.commit()
         try:
-            response, _, _ = chat_service.post_message(
-                session, settings, conversation, args.text, None, get_chat_model(settings)
+            response, _, rejected = chat_service.post_message(
+                session, settings, conversation, args.text or "", None, get_chat_model(settings), files
             )
         except AppError as exc:
             return _fail(exc.message, args.json, exc.code)
     result = {"perception": response["perception"], "reply": response["reply"]}
+    if rejected:
+        result["rejected"] = rejected
     if args.json:
         _print(result, True)
     else:
@@ -166,6 +172,43 @@ def cmd_moderate(args: argparse.Namespace) -> int:
         hits += find_pii(text)  # replies mask personal data; customers may send their own
     verdict = combine(text, hits)
     _print(verdict.as_dict(), args.json)
+    return 0
+
+
+def cmd_ocr(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.perception.media import MediaError, identify
+    from app.perception.service import check_image, read_invoice
+
+    settings = get_settings()
+    try:
+        data = Path(args.image).read_bytes()
+        upload = identify(args.image, data, settings.max_upload_bytes)
+        if upload.kind != "image":
+            raise MediaError("not an image")
+        result = read_invoice(check_image(data, settings.max_image_pixels))
+    except (OSError, MediaError) as exc:
+        return _fail(f"{args.image}: {exc}", args.json, "bad_image")
+    _print(result, args.json)
+    return 0
+
+
+def cmd_asr(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.perception.audio import decode
+    from app.perception.media import MediaError, identify
+    from app.perception.service import transcribe
+
+    settings = get_settings()
+    try:
+        data = Path(args.audio).read_bytes()
+        upload = identify(args.audio, data, settings.max_upload_bytes)
+        if upload.kind != "audio":
+            raise MediaError("not an audio clip")
+        result = transcribe(decode(data, settings.max_audio_seconds), settings, args.language)
+    except (OSError, MediaError) as exc:
+        return _fail(f"{args.audio}: {exc}", args.json, "bad_audio")
+    _print(result, args.json)
     return 0
 
 
@@ -223,6 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--locale", choices=["en", "zh"], default="en")
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+
+    ocr = sub.add_parser("ocr", help="read an invoice screenshot")
+    ocr.add_argument("image")
+    ocr.add_argument("--json", action="store_true")
+    ocr.set_defaults(func=cmd_ocr)
+
+    asr = sub.add_parser("asr", help="transcribe a voice message")
+    asr.add_argument("audio")
+    asr.add_argument("--language", help="e.g. en or zh (default: detect)")
+    asr.add_argument("--json", action="store_true")
+    asr.set_defaults(func=cmd_asr)
 
     moderate = sub.add_parser("moderate", help="check a text against the lexicon, PII and injection rules")
     moderate.add_argument("text", help="the text ('-' reads standard input)")

@@ -87,18 +87,24 @@ def _tax_id(rng: random.Random) -> str:
     )
 
 
-def zh_vat(rng: random.Random, digital: bool = True) -> Generated:
+def zh_vat(rng: random.Random, digital: bool = True, **given: str) -> Generated:
+    """A Chinese VAT invoice; `given` fixes fields (number, total, buyer, buyer_tax_id, date) for a known order."""
     w, h = 1500, 860
     img = Image.new("RGB", (w, h), "white")
     d = ImageDraw.Draw(img)
     f, fb, fs = font(ZH_FONT, 26), font(ZH_FONT, 40), font(ZH_FONT, 22)
-    net = _money(rng, 50, 20000)
-    tax = (net * Decimal("0.13")).quantize(Decimal("0.01"))
-    total = net + tax
-    date = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    buyer, seller = _zh_company(rng), _zh_company(rng)
-    buyer_id, seller_id = _tax_id(rng), _tax_id(rng)
-    number = "".join(rng.choice("0123456789") for _ in range(20 if digital else 8))
+    if "total" in given:
+        total = Decimal(given["total"])
+        net = (total / Decimal("1.13")).quantize(Decimal("0.01"))
+        tax = total - net
+    else:
+        net = _money(rng, 50, 20000)
+        tax = (net * Decimal("0.13")).quantize(Decimal("0.01"))
+        total = net + tax
+    date = given.get("date") or f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    buyer, seller = given.get("buyer") or _zh_company(rng), _zh_company(rng)
+    buyer_id, seller_id = given.get("buyer_tax_id") or _tax_id(rng), _tax_id(rng)
+    number = given.get("number") or "".join(rng.choice("0123456789") for _ in range(20 if digital else 8))
     code = None if digital else "".join(rng.choice("0123456789") for _ in range(12))
     title = "电子发票（增值税专用发票）" if digital else "增值税普通发票"
     d.text((380, 30), title, font=fb, fill=(150, 60, 20))

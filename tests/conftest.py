@@ -119,9 +119,7 @@ def live_server() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-        )
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -179,9 +177,7 @@ def openai_server(local_model) -> Iterator[str]:
         deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"transformers serve exited: {(_DATA / 'transformers-serve.log').read_text()}"
-                )
+                raise RuntimeError(f"transformers serve exited: {(_DATA / 'transformers-serve.log').read_text()}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                     break

@@ -32,9 +32,7 @@ def ask(client: TestClient, conversation: dict, text: str, key: str | None = Non
     headers = auth(conversation)
     if key:
         headers["Idempotency-Key"] = key
-    return client.post(
-        f"/api/v1/conversations/{conversation['id']}/messages", data={"text": text}, headers=headers
-    )
+    return client.post(f"/api/v1/conversations/{conversation['id']}/messages", data={"text": text}, headers=headers)
 
 
 def make_user(role: str = "agent", email: str | None = None, password: str = "correct horse battery") -> dict:

@@ -93,6 +93,16 @@ class PolicyFact:
         return f"policy [{self.article_id}] {self.title}: {self.text}"
 
 
+INVOICE_PROBLEMS = {
+    "no_buyer": "it doesn't show the buyer's title",
+    "no_buyer_tax_id": "it doesn't show the buyer's tax id",
+    "no_order": "it doesn't match an order on this account",
+    "total_mismatch": "its total differs from the order's total",
+    "unsure_reading": "part of it was hard to read",
+    "duplicate": "this invoice number was already submitted",
+}
+
+
 @dataclass(frozen=True)
 class InvoiceFact:
     """An invoice the customer sent (read by OCR), checked against their orders and the invoice policy."""
@@ -124,8 +134,9 @@ class InvoiceFact:
         )
         if self.order_id:
             line += f"; matches order {self.order_id} (order total {self.order_total})"
-        verdict = "reimbursable" if self.reimbursable else "not reimbursable: " + "; ".join(self.problems)
-        return f"{line}; {verdict}"
+        if self.reimbursable:
+            return f"{line}; reimbursable: it shows the buyer's title and tax id and its total matches the order"
+        return f"{line}; not reimbursable: " + "; ".join(INVOICE_PROBLEMS.get(p, p) for p in self.problems)
 
 
 Fact = OrderFact | OrderNotFoundFact | PolicyFact | InvoiceFact

@@ -359,6 +359,8 @@ def _amounts(
         else:
             confidence["total"] = min(confidence["total"], 0.6)
             checks.append(f"net {net:.2f} + tax {fields['tax']} ≠ total {fields['total']}")
+    if any("disagrees" in c or "≠" in c for c in checks):
+        confidence["total"] = min(confidence["total"], 0.5)  # one agreeing check doesn't outvote a disagreeing one
     if fields["currency"] is None and chinese:
         fields["currency"], confidence["currency"] = "CNY", 0.8
 

@@ -28,9 +28,7 @@ def score(source: str, text: str, **kw):  # type: ignore[no-untyped-def]
 
 
 def test_grounded_reply_is_sent():
-    status, index, reasons = choose(
-        [score("llm", "Order A1023 has shipped; it cost 1356.00 CNY.")], THRESHOLD
-    )
+    status, index, reasons = choose([score("llm", "Order A1023 has shipped; it cost 1356.00 CNY.")], THRESHOLD)
     assert (status, index, reasons) == ("sent", 0, [])
 
 

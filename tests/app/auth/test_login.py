@@ -43,8 +43,5 @@ def test_logout_ends_the_session(client):
 def test_customer_token_cannot_reach_agent_endpoints(client, demo_shop):
     conversation = open_conversation(client, "c1001")
     assert client.get("/api/v1/reviews", headers=auth(conversation)).status_code == 401
-    assert (
-        client.post("/api/v1/reviews/1", json={"action": "approve"}, headers=auth(conversation)).status_code
-        == 401
-    )
+    assert client.post("/api/v1/reviews/1", json={"action": "approve"}, headers=auth(conversation)).status_code == 401
     assert client.get("/api/v1/reviews").status_code == 401

@@ -43,9 +43,7 @@ def test_anonymous_conversation(client, demo_shop):
 
 
 def test_create_rejects_bad_json_and_unknown_fields(client):
-    bad = client.post(
-        "/api/v1/conversations", content=b"{not json", headers={"content-type": "application/json"}
-    )
+    bad = client.post("/api/v1/conversations", content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     extra = client.post("/api/v1/conversations", json={"customer": "c1001"})
     assert extra.status_code == 422
@@ -58,9 +56,7 @@ def test_token_opens_only_its_own_conversation(client, demo_shop):
     theirs = open_conversation(client, "c1002")
     response = client.get(f"/api/v1/conversations/{theirs['id']}/messages", headers=auth(mine))
     assert response.status_code == 404
-    response = client.post(
-        f"/api/v1/conversations/{theirs['id']}/messages", data={"text": "hi"}, headers=auth(mine)
-    )
+    response = client.post(f"/api/v1/conversations/{theirs['id']}/messages", data={"text": "hi"}, headers=auth(mine))
     assert response.status_code == 404
 
 

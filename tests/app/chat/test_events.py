@@ -73,9 +73,7 @@ def test_stream_delivers_each_message_once_and_resumes(live_server, demo_shop):
         # Reconnecting with Last-Event-ID gets only what came after it.
         out2: queue.Queue = queue.Queue()
         resume = {**headers, "Last-Event-ID": str(replayed[-1]["id"])}
-        threading.Thread(
-            target=_read_events, args=(url, resume, out2, threading.Event()), daemon=True
-        ).start()
+        threading.Thread(target=_read_events, args=(url, resume, out2, threading.Event()), daemon=True).start()
         assert out2.get(timeout=30) == ("status", 200)
         assert [e["id"] for e in _collect(out2, 2)] == [e["id"] for e in live]
 

@@ -82,9 +82,7 @@ def test_idempotent_retry_returns_the_same_reply_and_stores_nothing_twice(client
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert first.json() == again.json()
     with session_scope() as s:
-        count = s.scalar(
-            select(func.count()).select_from(Message).where(Message.conversation_id == conversation["id"])
-        )
+        count = s.scalar(select(func.count()).select_from(Message).where(Message.conversation_id == conversation["id"]))
     assert count == 2  # one customer message, one reply
 
 
@@ -145,9 +143,9 @@ def test_list_messages_in_order(client, demo_shop):
     conversation = open_conversation(client, "c1001")
     ask(client, conversation, "Where is my order A1023?")
     ask(client, conversation, "And A1024?")
-    messages = client.get(
-        f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)
-    ).json()["messages"]
+    messages = client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)).json()[
+        "messages"
+    ]
     assert [m["role"] for m in messages] == ["customer", "assistant", "customer", "assistant"]
     assert "A1024" in messages[3]["text"]
     later = client.get(
@@ -176,8 +174,6 @@ def test_feedback_on_a_reply(client, demo_shop):
     other = open_conversation(client, "c1002")
     assert client.post(url, json={"rating": "up"}, headers=auth(other)).status_code == 404
     assert (
-        client.post(
-            "/api/v1/messages/999999/feedback", json={"rating": "up"}, headers=auth(conversation)
-        ).status_code
+        client.post("/api/v1/messages/999999/feedback", json={"rating": "up"}, headers=auth(conversation)).status_code
         == 404
     )

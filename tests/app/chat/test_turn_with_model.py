@@ -15,11 +15,7 @@ pytestmark = pytest.mark.slow
 def _candidates(reply_id: int) -> list[ReplyCandidate]:
     with session_scope() as s:
         return list(
-            s.scalars(
-                select(ReplyCandidate)
-                .where(ReplyCandidate.message_id == reply_id)
-                .order_by(ReplyCandidate.rank)
-            )
+            s.scalars(select(ReplyCandidate).where(ReplyCandidate.message_id == reply_id).order_by(ReplyCandidate.rank))
         )
 
 

@@ -68,9 +68,7 @@ def test_user_create_hashes_the_password(demo_shop):
 
     with session_scope() as s:
         user = s.query(User).one()
-        assert user.password_hash.startswith("$argon2") and check_password(
-            user.password_hash, "correct horse battery"
-        )
+        assert user.password_hash.startswith("$argon2") and check_password(user.password_hash, "correct horse battery")
 
 
 def test_production_refuses_default_secrets():
@@ -98,3 +96,20 @@ def test_moderate_prints_the_verdict():
         "categories": [],
         "masked_text": "I live in Scunthorpe",
     }
+
+
+def test_ocr_and_asr_commands(tmp_path):
+    import random
+
+    from bench.invoices import png_bytes, zh_vat
+    from bench.speech import encode, speak
+
+    made = zh_vat(random.Random(3), True)
+    (tmp_path / "fapiao.png").write_bytes(png_bytes(made.image))
+    ocr = json.loads(shopdesk("ocr", str(tmp_path / "fapiao.png"), "--json").stdout)
+    assert ocr["number"] == made.truth["number"] and ocr["total"] == made.truth["total"] and ocr["lines"]
+    (tmp_path / "voice.ogg").write_bytes(encode(speak("Where is my order B four seven one two?"), "ogg"))
+    asr = json.loads(shopdesk("asr", str(tmp_path / "voice.ogg"), "--language", "en", "--json").stdout)
+    assert "B4712" in asr["text"] and asr["language"] == "en" and asr["duration_s"] > 1
+    bad = shopdesk("ocr", str(tmp_path / "voice.ogg"), "--json")
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["code"] == "bad_image"

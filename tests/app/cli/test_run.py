@@ -49,9 +49,7 @@ def test_run_serves_the_demo_shop_on_sqlite(tmp_path):
         assert (tmp_path / "shopdesk.db").exists()
         sig = sign_customer_ref("dev-insecure-secret-change-me", "c1002")
         with httpx.Client(base_url=base, timeout=120) as http:
-            conversation = http.post(
-                "/api/v1/conversations", json={"customer_ref": "c1002", "customer_sig": sig}
-            )
+            conversation = http.post("/api/v1/conversations", json={"customer_ref": "c1002", "customer_sig": sig})
             assert conversation.status_code == 201
             c = conversation.json()
             reply = http.post(

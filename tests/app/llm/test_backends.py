@@ -42,9 +42,7 @@ def test_local_model_reads_only_text_parts(local_model):
             ],
         },
     ]
-    assert local_model.generate(multimodal, n=1, max_tokens=16) == local_model.generate(
-        MESSAGES, n=1, max_tokens=16
-    )
+    assert local_model.generate(multimodal, n=1, max_tokens=16) == local_model.generate(MESSAGES, n=1, max_tokens=16)
 
 
 def test_openai_backend_against_a_real_server(openai_server, local_model):

@@ -24,9 +24,7 @@ def test_only_admins_edit_and_bad_lexicons_are_refused(client, settings, tmp_pat
     agent = login(client, make_user("agent"))
     assert client.get("/api/v1/admin/lexicon", headers=agent).status_code == 403
     admin = login(client, make_user("admin", "boss@shop.test"))
-    bad = client.put(
-        "/api/v1/admin/lexicon", json={"categories": {"x": {"action": "explode"}}}, headers=admin
-    )
+    bad = client.put("/api/v1/admin/lexicon", json={"categories": {"x": {"action": "explode"}}}, headers=admin)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_lexicon"
     assert client.put("/api/v1/admin/lexicon", json={"nope": 1}, headers=admin).status_code == 422
     assert not (tmp_path / "lexicon.json").exists()

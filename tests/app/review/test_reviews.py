@@ -34,9 +34,9 @@ def test_edit_sends_the_agents_text_to_the_customer(client, demo_shop):
     )
     assert decided.status_code == 200
     assert decided.json()["message"]["role"] == "agent"
-    messages = client.get(
-        f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)
-    ).json()["messages"]
+    messages = client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)).json()[
+        "messages"
+    ]
     assert messages[-1]["text"] == "Why did the cat..." and messages[-1]["status"] == "sent"
     assert client.get("/api/v1/reviews", headers=headers).json()["reviews"] == []
     done = client.get("/api/v1/reviews?status=edited", headers=headers).json()["reviews"]

@@ -20,8 +20,7 @@ DEMO = json.loads((DEMO_DIR / "orders.json").read_text())
 def _counts() -> tuple[int, ...]:
     with session_scope() as s:
         return tuple(
-            s.scalar(select(func.count()).select_from(m))
-            for m in (Customer, Order, OrderItem, Invoice, PolicyArticle)
+            s.scalar(select(func.count()).select_from(m)) for m in (Customer, Order, OrderItem, Invoice, PolicyArticle)
         )
 
 

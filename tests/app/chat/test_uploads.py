@@ -1,0 +1,115 @@
+"""Turns with an invoice screenshot or a voice message, through the API, on the real OCR and ASR models."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from app.db import session_scope
+from app.models import Attachment
+from bench.invoices import png_bytes, zh_vat
+from bench.speech import encode, speak
+from tests.helpers import auth, open_conversation
+
+pytestmark = pytest.mark.slow
+
+A1023_INVOICE = {
+    "number": "26442000000123456789",
+    "total": "1356.00",
+    "buyer": "深圳市星河科技有限公司",
+    "buyer_tax_id": "91440300MA5FXXXX1X",
+    "date": "2026-11-20",
+}
+
+
+def _post(client, conversation, text=None, files=None, key=None):  # type: ignore[no-untyped-def]
+    headers = auth(conversation) | ({"Idempotency-Key": key} if key else {})
+    return client.post(
+        f"/api/v1/conversations/{conversation['id']}/messages",
+        data={"text": text} if text else {},
+        files=files or [],
+        headers=headers,
+    )
+
+
+def _invoice(**given: str) -> bytes:
+    return png_bytes(zh_vat(random.Random(7), True, **given).image)
+
+
+def test_invoice_question_in_chinese_gets_the_total_and_the_verdict(client, demo_shop):
+    conversation = open_conversation(client, "c1001", locale="zh")
+    response = _post(
+        client,
+        conversation,
+        "这笔订单金额是多少？能不能报销？",
+        [("files", ("fapiao.png", _invoice(**A1023_INVOICE), "image/png"))],
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    [invoice] = body["perception"]["invoices"]
+    assert invoice["number"] == A1023_INVOICE["number"] and invoice["total"] == "1356.00"
+    assert invoice["currency"] == "CNY" and invoice["confidence"]["total"] >= 0.9
+    reply = body["reply"]
+    assert reply["status"] == "sent", reply
+    assert "1356.00" in reply["text"] and "A1023" in reply["text"] and "可以用于报销" in reply["text"]
+
+
+def test_invoice_without_a_tax_id_is_not_reimbursable_in_english(client, demo_shop):
+    conversation = open_conversation(client, "c1001")
+    given = {**A1023_INVOICE, "buyer_tax_id": "无"}
+    response = _post(
+        client,
+        conversation,
+        "Can I get this invoice reimbursed?",
+        [("files", ("invoice.jpg", _invoice(**given), "image/jpeg"))],
+    )
+    reply = response.json()["reply"]
+    assert reply["status"] == "sent"
+    assert "can't be reimbursed" in reply["text"] and "tax id" in reply["text"]
+
+
+def test_the_same_invoice_twice_is_flagged(client, demo_shop):
+    conversation = open_conversation(client, "c1001")
+    image = _invoice(**A1023_INVOICE)
+    _post(client, conversation, "invoice", [("files", ("a.png", image, "image/png"))])
+    again = _post(client, conversation, "Can I get this reimbursed?", [("files", ("b.png", image, "image/png"))])
+    assert "already submitted" in again.json()["reply"]["text"], again.json()["reply"]["scores"]
+
+
+def test_voice_message_about_an_order(client, demo_shop):
+    conversation = open_conversation(client, "c1002")
+    clip = encode(speak("Hello, where is my order B four seven three five?"), "webm")
+    response = _post(client, conversation, files=[("files", ("voice.webm", clip, "audio/webm"))])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    [transcript] = body["perception"]["transcripts"]
+    assert "B4735" in transcript["text"]
+    assert body["reply"]["status"] == "sent" and "794612345678" in body["reply"]["text"]
+
+
+def test_a_bad_file_is_named_and_the_rest_is_kept(client, demo_shop):
+    conversation = open_conversation(client, "c1001")
+    response = _post(
+        client, conversation, "Where is my order A1023?", [("files", ("photo.png", b"not really a png", "image/png"))]
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"]["code"] == "file_rejected"
+    assert body["error"]["files"][0]["filename"] == "photo.png"
+    assert body["reply"]["status"] == "sent" and "SF1234567890" in body["reply"]["text"]  # the text was answered
+    only_bad = _post(client, conversation, files=[("files", ("x.wav", b"RIFF....WAVEjunk", "audio/wav"))])
+    assert only_bad.status_code == 422 and only_bad.json()["error"]["files"][0]["filename"] == "x.wav"
+
+
+def test_files_are_stored_once_by_content(client, demo_shop, settings):
+    conversation = open_conversation(client, "c1001")
+    image = _invoice(**A1023_INVOICE)
+    for key in ("k1", "k1", "k2"):
+        _post(client, conversation, "invoice", [("files", ("a.png", image, "image/png"))], key=key)
+    with session_scope() as s:
+        rows = s.scalars(select(Attachment)).all()
+    assert len(rows) == 2 and rows[0].sha256 == rows[1].sha256  # the retry with k1 stored nothing
+    stored = list((settings.data_dir / "uploads").rglob(f"{rows[0].sha256}.*"))
+    assert len(stored) == 1 and stored[0].read_bytes() == image
