@@ -38,7 +38,16 @@ def _get_engine():  # type: ignore[no-untyped-def]
 
                 # Only the wheel's default models exist offline. The direction classifier is off: on upright
                 # screenshots it flipped dollar amounts ("$99.98" read as "8666$").
-                _engine = RapidOCR(params={"Global.use_cls": False, "Global.log_level": "warning"})
+                # Detection on at most 960 px a side: ~35% faster on invoice screenshots, same fields read
+                # (bench/ocr.py); recognition still reads each text line at full resolution.
+                _engine = RapidOCR(
+                    params={
+                        "Global.use_cls": False,
+                        "Global.log_level": "warning",
+                        "Det.limit_side_len": 960,
+                        "Det.limit_type": "max",
+                    }
+                )
     return _engine
 
 
