@@ -188,18 +188,25 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ocr(args: argparse.Namespace) -> int:
+def _read_media(path: str, kind: str) -> bytes:
+    """The file's bytes, checked to be an accepted image or audio clip (MediaError otherwise)."""
     from app.config import get_settings
     from app.perception.media import MediaError, identify
+
+    data = Path(path).read_bytes()
+    if identify(path, data, get_settings().max_upload_bytes).kind != kind:
+        raise MediaError(f"not an {'image' if kind == 'image' else 'audio clip'}")
+    return data
+
+
+def cmd_ocr(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.perception.media import MediaError
     from app.perception.service import check_image, read_invoice
 
-    settings = get_settings()
     try:
-        data = Path(args.image).read_bytes()
-        upload = identify(args.image, data, settings.max_upload_bytes)
-        if upload.kind != "image":
-            raise MediaError("not an image")
-        result = read_invoice(check_image(data, settings.max_image_pixels))
+        image = check_image(_read_media(args.image, "image"), get_settings().max_image_pixels)
+        result = read_invoice(image)
     except (OSError, MediaError) as exc:
         return _fail(f"{args.image}: {exc}", args.json, "bad_image")
     _print(result, args.json)
@@ -209,16 +216,13 @@ def cmd_ocr(args: argparse.Namespace) -> int:
 def cmd_asr(args: argparse.Namespace) -> int:
     from app.config import get_settings
     from app.perception.audio import decode
-    from app.perception.media import MediaError, identify
+    from app.perception.media import MediaError
     from app.perception.service import transcribe
 
     settings = get_settings()
     try:
-        data = Path(args.audio).read_bytes()
-        upload = identify(args.audio, data, settings.max_upload_bytes)
-        if upload.kind != "audio":
-            raise MediaError("not an audio clip")
-        result = transcribe(decode(data, settings.max_audio_seconds), settings, args.language)
+        samples = decode(_read_media(args.audio, "audio"), settings.max_audio_seconds)
+        result = transcribe(samples, settings, args.language)
     except (OSError, MediaError) as exc:
         return _fail(f"{args.audio}: {exc}", args.json, "bad_audio")
     _print(result, args.json)

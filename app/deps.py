@@ -42,14 +42,18 @@ def get_model(settings: SettingsDep) -> ChatModel:
 ChatModelDep = Annotated[ChatModel, Depends(get_model)]
 
 
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return None
+
+
 def bearer_token(
     authorization: Annotated[str | None, Header()] = None,
     access_token: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> str:
     """The bearer token; `?access_token=` too, since browsers' EventSource can't send headers."""
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    return access_token or ""
+    return _bearer(authorization) or access_token or ""
 
 
 def current_conversation(
@@ -74,9 +78,7 @@ def user_token(
     shopdesk_session: Annotated[str | None, Cookie(include_in_schema=False)] = None,
 ) -> str:
     """The agent's or admin's session token: a bearer header (API) or the console's cookie."""
-    if authorization and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
-    return shopdesk_session or ""
+    return _bearer(authorization) or shopdesk_session or ""
 
 
 UserToken = Annotated[str, Depends(user_token)]

@@ -25,9 +25,15 @@ from bench.speech import CONTAINERS, encode, speak  # noqa: E402
 
 SENTENCES = [  # (what espeak-ng says, what the transcript should read)
     ("Where is my order B four seven one two?", "where is my order B4712"),
-    ("I would like to return the headphones, they are too small.", "i would like to return the headphones they are too small"),
+    (
+        "I would like to return the headphones, they are too small.",
+        "i would like to return the headphones they are too small",
+    ),
     ("How long does a refund take to reach my credit card?", "how long does a refund take to reach my credit card"),
-    ("Can I change the delivery address before the parcel ships?", "can i change the delivery address before the parcel ships"),
+    (
+        "Can I change the delivery address before the parcel ships?",
+        "can i change the delivery address before the parcel ships",
+    ),
     ("The keyboard arrived broken and I need a replacement.", "the keyboard arrived broken and i need a replacement"),
     ("Please send me an invoice with my company name on it.", "please send me an invoice with my company name on it"),
     ("Is shipping free if I spend more than fifty dollars?", "is shipping free if i spend more than fifty dollars"),
@@ -66,8 +72,10 @@ def main() -> int:
             rtfs.append((time.perf_counter() - started) / (samples.size / SAMPLE_RATE))
             per_container[container].append(wer(expected, result["text"]))
             print(f"  {container:<5} {result['text']}", file=sys.stderr)
-    print(f"\nASR: Whisper base (int8, beam {settings.asr_beam_size}), {len(SENTENCES)} English sentences "
-          f"from espeak-ng × {len(CONTAINERS)} containers")
+    print(
+        f"\nASR: Whisper base (int8, beam {settings.asr_beam_size}), {len(SENTENCES)} English sentences "
+        f"from espeak-ng × {len(CONTAINERS)} containers"
+    )
     total_edits = total_words = 0
     for container, scores in per_container.items():
         edits, count = sum(e for e, _ in scores), sum(n for _, n in scores)

@@ -14,27 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.safety_data import labelled_replies  # noqa: E402
+from bench.safety_data import labelled_replies, score_reply  # noqa: E402
 from moderation.lexicon import DEFAULT_PATH, Lexicon  # noqa: E402
-from moderation.reranker import CandidateScore, choose, score_candidate  # noqa: E402
+from moderation.reranker import CandidateScore, choose  # noqa: E402
 
 
 def scored_set(lexicon: Lexicon) -> list[tuple[str, CandidateScore]]:
-    return [
-        (
-            label,
-            score_candidate(
-                "llm",
-                text,
-                question=s.question,
-                fact_texts=s.facts,
-                policy_texts=s.policies,
-                lexicon=lexicon,
-                allowed_values=s.allowed,
-            ),
-        )
-        for s, label, text in labelled_replies()
-    ]
+    return [(label, score_reply(s, text, lexicon)) for s, label, text in labelled_replies()]
 
 
 def outcome(items: list[tuple[str, CandidateScore]], threshold: float) -> tuple[int, int, int, int]:

@@ -54,8 +54,10 @@ def main() -> int:
                         misses.append(f"{layout}/{how} seed {seed}: {field} {got[field]!r} ≠ {made.truth[field]!r}")
                 print(f"  {layout:<11} {how:<9} {times[-1]:5.2f}s", file=sys.stderr)
 
-    print(f"\nInvoice OCR + extraction, {len(times)} generated screenshots "
-          f"({len(LAYOUTS)} layouts × {len(DEGRADATIONS)} renderings × {args.per_cell})")
+    print(
+        f"\nInvoice OCR + extraction, {len(times)} generated screenshots "
+        f"({len(LAYOUTS)} layouts × {len(DEGRADATIONS)} renderings × {args.per_cell})"
+    )
     print(f"{'field':<14}{'clean':>10}{'degraded':>10}")
     for field in FIELDS:
         row = []
@@ -64,7 +66,8 @@ def main() -> int:
             row.append(f"{100 * sum(values) / len(values):.1f}%" if values else "-")
         print(f"{field:<14}{row[0]:>10}{row[1]:>10}")
     times.sort()
-    print(f"\nlatency per screenshot: p50 {statistics.median(times):.2f} s, p95 {times[int(0.95 * (len(times) - 1))]:.2f} s")
+    p95 = times[int(0.95 * (len(times) - 1))]
+    print(f"\nlatency per screenshot: p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s")
     for miss in misses:
         print("  miss:", miss)
     return 0

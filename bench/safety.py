@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import Settings  # noqa: E402
-from bench.safety_data import MESSAGES, labelled_replies  # noqa: E402
+from bench.safety_data import MESSAGES, labelled_replies, score_reply  # noqa: E402
 from moderation.injection import find_injection  # noqa: E402
 from moderation.lexicon import DEFAULT_PATH, Lexicon  # noqa: E402
 from moderation.pii import find_pii  # noqa: E402
-from moderation.reranker import choose, score_candidate  # noqa: E402
+from moderation.reranker import choose  # noqa: E402
 
 
 def moderation_figures(lexicon: Lexicon) -> None:
@@ -50,15 +50,7 @@ def reply_figures(lexicon: Lexicon, threshold: float) -> None:
     tp = fp = fn = 0
     wrong_sent, correct_held = [], []
     for scenario, label, text in items:
-        score = score_candidate(
-            "llm",
-            text,
-            question=scenario.question,
-            fact_texts=scenario.facts,
-            policy_texts=scenario.policies,
-            lexicon=lexicon,
-            allowed_values=scenario.allowed,
-        )
+        score = score_reply(scenario, text, lexicon)
         held = choose([score], threshold)[0] != "sent"
         tp += held and label == "hold"
         fp += held and label == "send"
@@ -97,15 +89,7 @@ def speed(lexicon: Lexicon) -> None:
     for _ in range(10):
         for scenario, _, text in items:
             t0 = time.perf_counter()
-            score = score_candidate(
-                "llm",
-                text,
-                question=scenario.question,
-                fact_texts=scenario.facts,
-                policy_texts=scenario.policies,
-                lexicon=lexicon,
-                allowed_values=scenario.allowed,
-            )
+            score = score_reply(scenario, text, lexicon)
             choose([score], 0.79)
             timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()

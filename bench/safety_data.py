@@ -316,3 +316,18 @@ def labelled_replies() -> list[tuple[Scenario, str, str]]:
 if __name__ == "__main__":  # a quick look at the sets
     print(f"{len(MESSAGES)} messages, {len(labelled_replies())} replies")
     print(Path(__file__).name)
+
+
+def score_reply(scenario: Scenario, text: str, lexicon):  # type: ignore[no-untyped-def]
+    """The reranker's score of one labelled reply, as a model candidate in the scenario's turn."""
+    from moderation.reranker import score_candidate
+
+    return score_candidate(
+        "llm",
+        text,
+        question=scenario.question,
+        fact_texts=scenario.facts,
+        policy_texts=scenario.policies,
+        lexicon=lexicon,
+        allowed_values=scenario.allowed,
+    )

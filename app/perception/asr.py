@@ -108,7 +108,11 @@ def transcribe(
     """{"text", "language", "duration_s"}; the conversation's locale is the language hint."""
     model = _model(model_dir, threads)
     segments, info = model.transcribe(
-        audio, language=language, beam_size=beam_size, vad_filter=False, condition_on_previous_text=False,
+        audio,
+        language=language,
+        beam_size=beam_size,
+        vad_filter=False,
+        condition_on_previous_text=False,
         without_timestamps=True,  # a chat message needs the words, not their times: faster decoding
     )
     text = " ".join(s.text.strip() for s in segments).strip()
