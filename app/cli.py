@@ -229,6 +229,79 @@ def cmd_asr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from app.admin import training as training_service
+    from app.config import get_settings
+    from app.db import get_sessionmaker, migrate, session_scope
+    from app.errors import AppError
+    from app.models import TrainingRun
+
+    migrate()
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            run_id = training_service.create_run(session, trigger="admin").id
+    except AppError as exc:
+        return _fail(exc.message, args.json, exc.code)
+    if not args.wait:
+        training_service.dispatch(run_id, settings)
+        _print({"id": run_id, "status": "queued"}, args.json)
+        return 0
+    from training.pipeline import run
+
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            run(run_id, settings)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, daemon=True).start()
+    shown = ""
+    while not done.wait(2.0):  # progress on the terminal: stage, step and loss
+        with get_sessionmaker()() as session:
+            current = session.get(TrainingRun, run_id)
+            p = current.progress if current else {}
+            line = f"run {run_id}: {current.status if current else '?'} {p.get('stage', '')}"
+            if "step" in p:
+                line += f" step {p['step']}/{p['max_steps']} loss {p['loss']}"
+        if line != shown and not args.json:
+            print(line, flush=True)
+            shown = line
+    with get_sessionmaker()() as session:
+        final = training_service.run_read(session.get(TrainingRun, run_id))  # type: ignore[arg-type]
+    result = {k: final[k] for k in ("id", "status", "error", "metrics", "model_version_id")}
+    _print(result, args.json)
+    return 0 if final["status"] == "succeeded" else 1
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from app.db import migrate, session_scope
+    from training import evaluate, registry
+
+    migrate()
+    settings = get_settings()
+    with session_scope() as session:
+        version = registry.ensure_base(session, settings)
+        name, path = version.name, version.path
+    result = evaluate.run(path, evaluate.fixed_suite(), settings.training_eval_tokens)
+    _print({"model": name, **result}, args.json)
+    return 0
+
+
+def cmd_celery(args: argparse.Namespace) -> int:
+    from training.celery_app import celery_app
+
+    if args.command == "worker":
+        argv = ["worker", "-Q", "default,training", "--loglevel", "INFO", "--concurrency", "1"]
+    else:
+        argv = ["beat", "--loglevel", "INFO"]
+    celery_app.start(argv)
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from app.auth.service import create_user
     from app.db import migrate, session_scope
@@ -309,6 +382,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     moderate.add_argument("--json", action="store_true")
     moderate.set_defaults(func=cmd_moderate)
+
+    train = sub.add_parser("train", help="start a retraining run (with --wait: run it here, with progress)")
+    train.add_argument("--wait", action="store_true")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    evaluation = sub.add_parser("eval", help="score the active model on the fixed eval suite")
+    evaluation.add_argument("--json", action="store_true")
+    evaluation.set_defaults(func=cmd_eval)
+
+    for name, text in (("worker", "the Celery worker (queues default, training)"), ("beat", "the Celery beat")):
+        sub.add_parser(name, help=text).set_defaults(func=cmd_celery)
 
     user = sub.add_parser("user", help="manage agent and admin accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)

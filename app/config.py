@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     reply_threshold: float = Field(default=0.79, ge=0.0, le=1.0)
     lexicon_path: Path | None = None  # the shop's edited lexicon; default data_dir/moderation/lexicon.json
 
+    # Retraining
+    training_min_examples: int = 8  # approved/sent turns needed before a run trains
+    training_max_steps: int = 30
+    training_batch_size: int = 4
+    training_eval_tokens: int = 48  # new tokens per eval answer
+    training_eval_suite: int = 10  # fixed-suite cases (demo-shop order questions, en and zh)
+    training_schedule_hours: float = 24.0  # beat: how often to look for enough new turns
+    training_min_new_turns: int = 20  # beat: new final replies since the last run needed to start one
+
     # Grounding
     policy_top_k: int = 3
     order_id_pattern: str = r"[A-Za-z]{0,4}-?\d{3,}"  # how the shop's order ids look

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
+from app.admin.router import models_router
 from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.chat.events import bus
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
     app.include_router(auth_router)
     app.include_router(review_router)
     app.include_router(admin_router)
+    app.include_router(models_router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:

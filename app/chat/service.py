@@ -19,6 +19,7 @@ from app.chat.turn import run_turn
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.errors import AppError
+from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
 from app.models import Attachment, Conversation, Feedback, Message, ReplyCandidate, Review
 from app.perception import media
@@ -248,6 +249,8 @@ def _complete_turn(
     transcripts, invoices = _perceive(session, settings, conversation, message, accepted)
     perceive_ms = round((time.perf_counter() - started) * 1000, 2)
     heard = " ".join(t["text"] for t in transcripts if t["text"])
+    if model is not None and settings.llm_samples > 0:
+        llm_registry.sync_active(session, model)
     outcome = run_turn(
         session,
         settings,

@@ -60,7 +60,9 @@ def build_messages(facts: list[Fact], text: str, lang: str, history: list[tuple[
     messages: list[ChatMessage] = [
         {
             "role": "system",
-            "content": prompts.render("system.j2", facts=facts, lang=lang, shop_name=SHOP_NAME),
+            "content": prompts.render(
+                "system.j2", facts=[f.prompt_line() for f in facts], lang=lang, shop_name=SHOP_NAME
+            ),
         }
     ]
     for role, content in history[-HISTORY_MESSAGES:]:
@@ -210,7 +212,14 @@ def run_turn(
             {"source": s.source, "score": s.score, "grounded": s.verifier, "eligible": s.eligible} for s in scored
         ],
     }
-    record.update(intents=intents, facts=[fact_to_dict(f) for f in facts], timings=timings, llm_error=llm_error)
+    record.update(
+        intents=intents,
+        facts=[fact_to_dict(f) for f in facts],
+        fact_lines=fact_texts,
+        text=text,
+        timings=timings,
+        llm_error=llm_error,
+    )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.grounding.facts import Fact, OrderNotFoundFact, order_fact
 from app.grounding.text import normalize, tokenize
 from app.shop import repository
+from moderation.pii import find_pii
 
 RECENT_ORDERS = 3
 ITEM_SEARCH_ORDERS = 20
@@ -30,7 +31,11 @@ def extract_order_refs(text: str, pattern: str) -> list[str]:
     """Strings shaped like the shop's order ids, or like tracking/invoice numbers, in order."""
     refs: list[str] = []
     order_id = re.compile(pattern, re.IGNORECASE)
-    for match in _ref_pattern(pattern).finditer(normalize(text)):
+    folded = normalize(text)
+    personal = [(h.start, h.end) for h in find_pii(folded)]  # a phone or card number is not an order number
+    for match in _ref_pattern(pattern).finditer(folded):
+        if any(start <= match.start() < end for start, end in personal):
+            continue
         ref = match.group(0).upper()
         is_id = order_id.fullmatch(ref) or sum(c.isdigit() for c in ref) >= _MIN_ID_DIGITS
         if is_id and ref not in refs:

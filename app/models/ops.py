@@ -84,6 +84,7 @@ class TrainingRun(Base):
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]  # a running run whose heartbeat is stale has crashed
     finished_at: Mapped[datetime | None]
 
 

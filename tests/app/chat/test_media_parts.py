@@ -20,7 +20,7 @@ def test_image_and_audio_parts():
     assert image["type"] == "image_url"
     prefix = "data:image/png;base64,"
     assert image["image_url"]["url"].startswith(prefix)
-    assert base64.b64decode(image["image_url"]["url"][len(prefix):]) == files[0][1]
+    assert base64.b64decode(image["image_url"]["url"][len(prefix) :]) == files[0][1]
     assert audio["type"] == "input_audio" and audio["input_audio"]["format"] == "wav"
     with wave.open(io.BytesIO(base64.b64decode(audio["input_audio"]["data"]))) as clip:
         assert clip.getframerate() == 16000 and clip.getnchannels() == 1 and clip.getnframes() > 8000

@@ -1,0 +1,116 @@
+"""Training runs and model versions for admins: start, watch, cancel a run; list and activate versions."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import AppError
+from app.models import AuditLog, Message, ModelVersion, Review, TrainingRun, User
+
+
+def create_run(session: Session, trigger: str, user: User | None = None) -> TrainingRun:
+    busy = session.scalar(select(TrainingRun).where(TrainingRun.status.in_(("queued", "running", "cancelling"))))
+    if busy is not None:
+        raise AppError(409, "run_in_progress", f"training run {busy.id} is {busy.status}; one run at a time")
+    run = TrainingRun(trigger=trigger, status="queued", progress={}, metrics={})
+    session.add(run)
+    session.flush()
+    if user is not None:
+        session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="training.start", target=f"run:{run.id}"))
+    return run
+
+
+def dispatch(run_id: int, settings: Settings) -> None:
+    """Queue the run (after the commit that created it): to the Celery worker with Redis, else in-process."""
+    if settings.redis_url:
+        from training.tasks import run_training
+
+        run_training.delay(run_id)
+    else:
+        from training.pipeline import run
+
+        threading.Thread(target=run, args=(run_id,), name=f"training-run-{run_id}", daemon=True).start()
+
+
+def run_read(run: TrainingRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "stage": run.stage,
+        "trigger": run.trigger,
+        "progress": run.progress,
+        "metrics": run.metrics,
+        "error": run.error,
+        "log": run.log,
+        "model_version_id": run.model_version_id,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def get_run(session: Session, run_id: int) -> TrainingRun:
+    run = session.get(TrainingRun, run_id)
+    if run is None:
+        raise AppError(404, "not_found", "no such training run")
+    return run
+
+
+def cancel(session: Session, run_id: int, user: User) -> TrainingRun:
+    run = get_run(session, run_id)
+    if run.status == "queued":
+        run.status = "cancelled"
+    elif run.status == "running":
+        run.status = "cancelling"  # the run stops at its next step
+    else:
+        raise AppError(409, "not_running", f"the run is {run.status}")
+    session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="training.cancel", target=f"run:{run.id}"))
+    return run
+
+
+def version_read(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "name": version.name,
+        "status": version.status,
+        "backend": version.backend,
+        "base": version.base,
+        "metrics": version.metrics,
+        "lineage": version.lineage,
+        "created_at": version.created_at.isoformat(),
+        "activated_at": version.activated_at.isoformat() if version.activated_at else None,
+    }
+
+
+def list_versions(session: Session) -> list[dict[str, Any]]:
+    return [version_read(v) for v in session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc()))]
+
+
+def activate(session: Session, version_id: int, user: User) -> ModelVersion:
+    """Activate (or roll back to) a version; every process answers with it from its next turn."""
+    from training import registry
+
+    version = session.get(ModelVersion, version_id)
+    if version is None:
+        raise AppError(404, "not_found", "no such model version")
+    try:
+        registry.activate(session, version)
+    except ValueError as exc:
+        raise AppError(409, "model_files_missing", str(exc)) from None
+    session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="model.activate", target=version.name))
+    return version
+
+
+def new_final_replies(session: Session) -> int:
+    """Final replies (sent, or decided by an agent) since the last run started."""
+    since = session.scalar(select(func.max(TrainingRun.created_at)))
+    sent = select(func.count()).select_from(Message).where(Message.role == "assistant", Message.status == "sent")
+    decided = select(func.count()).select_from(Review).where(Review.status.in_(("approved", "edited")))
+    if since is not None:
+        sent = sent.where(Message.created_at > since)
+        decided = decided.where(Review.decided_at > since)
+    return int(session.scalar(sent) or 0) + int(session.scalar(decided) or 0)

@@ -1,0 +1,48 @@
+"""The dataset: ms-swift rows from final replies, split by conversation, PII-scrubbed, with preference pairs."""
+
+from __future__ import annotations
+
+import json
+
+from app.config import get_settings
+from app.db import session_scope
+from training.dataset import DatasetConfig, build
+
+
+def test_rows_split_and_scrubbed(logged_turns, tmp_path):
+    with session_scope() as s:
+        info = build(s, DatasetConfig(out_dir=tmp_path, data_dir=get_settings().data_dir))
+    train = [json.loads(line) for line in info.train_path.read_text().splitlines()]
+    evaluation = [json.loads(line) for line in info.eval_path.read_text().splitlines()]
+    sent = sum(r["status"] == "sent" for r in logged_turns["replies"])
+    assert info.train + info.eval == sent + 1  # every sent reply and the agent's edit
+    assert info.eval >= 1 and info.train >= 1
+    rows = train + evaluation
+    assert all([m["role"] for m in r["messages"]] == ["system", "user", "assistant"] for r in rows)
+    assert all(set(r) == {"messages", "images", "audios"} for r in rows)
+    systems = " ".join(r["messages"][0]["content"] for r in rows)
+    assert "SF1234567890" in systems  # the facts the reply was grounded in are in the prompt
+    users = " ".join(r["messages"][1]["content"] for r in rows)
+    assert "13812345678" not in users and "138****5678" in users
+    answers = [r["messages"][2]["content"] for r in rows]
+    assert "Why did the parcel cross the road?" in answers
+
+
+def test_the_edit_gives_a_preference_pair(logged_turns, tmp_path):
+    with session_scope() as s:
+        info = build(s, DatasetConfig(out_dir=tmp_path, eval_fraction=0.0, data_dir=get_settings().data_dir))
+    pairs = [json.loads(line) for line in info.preferences_path.read_text().splitlines()]
+    # The held reply had no model candidate (no LLM in this test), so the edit has nothing to be preferred over.
+    assert all(p["chosen"] != p["rejected"] for p in pairs)
+
+
+def test_split_keeps_each_conversation_on_one_side(logged_turns, tmp_path):
+    with session_scope() as s:
+        info = build(s, DatasetConfig(out_dir=tmp_path, data_dir=get_settings().data_dir))
+
+    def users(path):  # type: ignore[no-untyped-def]
+        return {json.loads(line)["messages"][1]["content"] for line in path.read_text().splitlines()}
+
+    # c1001's questions are all on one side, whichever it is.
+    c1001 = {"Where is my order A1023?", "Is shipping free?"}
+    assert c1001 <= users(info.train_path) or c1001 <= users(info.eval_path)

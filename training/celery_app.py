@@ -1,0 +1,51 @@
+"""The one Celery app: Redis as broker in a deployment; named queues `default` and `training`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+from kombu import Queue
+
+from app.config import get_settings
+
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    broker = settings.redis_url
+    if not broker:
+        # No Redis (the embedded default): a transport on the local disk, so a worker can still run.
+        folder = settings.data_dir.resolve() / "celery"
+        for name in ("out", "processed"):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        broker = "filesystem://"
+        transport = {
+            "data_folder_in": str(folder / "out"),
+            "data_folder_out": str(folder / "out"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    else:
+        transport = {}
+    celery = Celery("shopdesk", broker=broker, include=["training.tasks"])
+    celery.conf.update(
+        broker_transport_options=transport,
+        task_queues=(Queue("default"), Queue("training")),
+        task_default_queue="default",
+        task_routes={"training.*": {"queue": "training"}},
+        task_ignore_result=True,  # runs keep their own state in the training_runs table
+        task_acks_late=True,  # a worker killed mid-task leaves it to be redelivered
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={
+            "retrain-when-enough-new-turns": {
+                "task": "training.scheduled",
+                "schedule": timedelta(hours=settings.training_schedule_hours),
+            }
+        },
+    )
+    return celery
+
+
+celery_app = make_celery()

@@ -1,0 +1,158 @@
+"""Training data from logged turns: ms-swift JSONL (`messages`, `images`, `audios`) and preference pairs.
+
+A turn counts when its final reply reached the customer: auto-sent and not thumbed down, approved, or
+edited by an agent (chosen = the edit, rejected = the model's candidate). Text is PII-scrubbed, examples
+are deduplicated, and the split is by conversation, so no conversation is in both train and eval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.llm import prompts
+from app.models import Attachment, Feedback, Message, Review
+from moderation.base import combine
+from moderation.pii import find_pii
+
+
+@dataclass
+class DatasetConfig:
+    out_dir: Path
+    eval_fraction: float = 0.2
+    data_dir: Path = Path("data")
+
+
+@dataclass
+class Example:
+    conversation_id: str
+    messages: list[dict[str, str]]
+    images: list[str] = field(default_factory=list)
+    audios: list[str] = field(default_factory=list)
+    rejected: str | None = None  # the model's candidate an agent replaced
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(self.messages, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class DatasetInfo:
+    train_path: Path
+    eval_path: Path
+    preferences_path: Path
+    train: int
+    eval: int
+    preferences: int
+    sha256: str
+
+
+def scrub(text: str, keep: list[str]) -> str:
+    """Mask personal data, keeping the values the turn's facts show (tracking numbers and the like)."""
+    return combine(text, find_pii(text, keep)).masked_text
+
+
+def _final_replies(session: Session) -> list[tuple[Message, str, str | None]]:
+    """(the held or sent reply, the text the customer got, the model text an agent replaced)."""
+    thumbs_down = select(Feedback.message_id).where(Feedback.rating == "down")
+    sent = session.scalars(
+        select(Message)
+        .where(Message.role == "assistant", Message.status == "sent", Message.turn.is_not(None))
+        .where(Message.id.not_in(thumbs_down))
+    ).all()
+    out: list[tuple[Message, str, str | None]] = [(m, m.text, None) for m in sent]
+    decided = session.execute(
+        select(Review, Message)
+        .join(Message, Message.id == Review.message_id)
+        .where(Review.status.in_(("approved", "edited")), Review.final_text.is_not(None))
+    ).all()
+    for review, held in decided:
+        replaced = review.candidate_text if review.status == "edited" and review.candidate_text else None
+        out.append((held, review.final_text or "", replaced))
+    return out
+
+
+def collect(session: Session, data_dir: Path) -> list[Example]:
+    examples: dict[str, Example] = {}
+    for reply, final, replaced in _final_replies(session):
+        record = reply.turn or {}
+        question = session.get(Message, reply.reply_to_id) if reply.reply_to_id else None
+        if question is None or not final.strip():
+            continue
+        keep = [v for line in record.get("fact_lines", []) for v in line.split() if any(c.isdigit() for c in v)]
+        attachments = session.scalars(
+            select(Attachment).where(Attachment.message_id == question.id).options(selectinload(Attachment.message))
+        ).all()
+        images = [_upload_path(data_dir, a) for a in attachments if a.kind == "image"]
+        audios = [_upload_path(data_dir, a) for a in attachments if a.kind == "audio"]
+        user = "<image>" * len(images) + "<audio>" * len(audios) + scrub(record.get("text") or question.text, keep)
+        system = prompts.render(
+            "system.j2", facts=record.get("fact_lines", []), lang=record.get("lang", "en"), shop_name="the shop"
+        )
+        example = Example(
+            conversation_id=reply.conversation_id,
+            messages=[
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+                {"role": "assistant", "content": scrub(final, keep)},
+            ],
+            images=images,
+            audios=audios,
+            rejected=scrub(replaced, keep) if replaced else None,
+        )
+        examples.setdefault(example.key(), example)  # the same turn twice teaches nothing new
+    return list(examples.values())
+
+
+def _upload_path(data_dir: Path, attachment: Attachment) -> str:
+    ext = attachment.mime.split("/")[-1].replace("jpeg", "jpeg").replace("mpeg", "mp3")
+    folder = data_dir / "uploads" / attachment.sha256[:2] / attachment.sha256[2:4]
+    found = sorted(folder.glob(f"{attachment.sha256}.*")) if folder.exists() else []
+    return str(found[0] if found else folder / f"{attachment.sha256}.{ext}")
+
+
+def split(examples: list[Example], eval_fraction: float) -> tuple[list[Example], list[Example]]:
+    """By conversation, stably: a conversation's hash decides its side."""
+
+    def side(conversation_id: str) -> float:
+        return int(hashlib.sha256(conversation_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+    train = [e for e in examples if side(e.conversation_id) >= eval_fraction]
+    evaluation = [e for e in examples if side(e.conversation_id) < eval_fraction]
+    if not evaluation and len({e.conversation_id for e in train}) > 1:
+        last = max(train, key=lambda e: side(e.conversation_id)).conversation_id
+        evaluation = [e for e in train if e.conversation_id == last]
+        train = [e for e in train if e.conversation_id != last]
+    return train, evaluation
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def build(session: Session, config: DatasetConfig) -> DatasetInfo:
+    examples = collect(session, config.data_dir)
+    train, evaluation = split(examples, config.eval_fraction)
+
+    def row(e: Example) -> dict[str, Any]:
+        return {"messages": e.messages, "images": e.images, "audios": e.audios}
+
+    paths = (config.out_dir / "train.jsonl", config.out_dir / "eval.jsonl", config.out_dir / "preferences.jsonl")
+    _write(paths[0], [row(e) for e in train])
+    _write(paths[1], [row(e) for e in evaluation])
+    preferences = [
+        {"messages": e.messages[:-1], "chosen": e.messages[-1]["content"], "rejected": e.rejected}
+        for e in train
+        if e.rejected
+    ]
+    _write(paths[2], preferences)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths[:2])).hexdigest()
+    return DatasetInfo(*paths, len(train), len(evaluation), len(preferences), digest)

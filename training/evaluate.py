@@ -1,0 +1,99 @@
+"""The eval gate: a candidate model against the active one, on held-out turns and a fixed suite.
+
+Grounded accuracy: the reply states every id, number and amount of the reference reply, and nothing the
+facts don't back. Verifier pass rate: no unsupported claim. Moderation pass rate: no lexicon hit.
+A candidate is promoted only when it is not worse than the active model on grounded accuracy and safety.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from app.grounding.facts import OrderFact
+from app.llm import prompts
+from app.shop.service import DEMO_DIR
+from moderation.lexicon import DEFAULT_PATH, Lexicon
+from moderation.verifier import extract_claims, verify
+
+
+@dataclass
+class EvalCase:
+    messages: list[dict[str, str]]  # system (with the facts) and user
+    facts: list[str]
+    expected: list[str]  # claims the answer must state
+
+
+def fixed_suite() -> list[EvalCase]:
+    """Order questions on the demo shop, in English and Chinese: the answer must give the order's status facts."""
+    data = json.loads((DEMO_DIR / "orders.json").read_text())
+    cases = []
+    for order in data["orders"]:
+        fact = OrderFact(
+            order_id=order["id"],
+            status=order["status"],
+            total=f"{Decimal(order['total']):.2f}",
+            currency=order["currency"],
+            placed_at=order["placed_at"],
+            carrier=order.get("carrier"),
+            tracking_no=order.get("tracking_no"),
+        )
+        lines = [fact.prompt_line()]
+        expected = [order["id"]] + ([order["tracking_no"]] if order.get("tracking_no") else [])
+        for lang, question in (("en", f"Where is my order {order['id']}?"), ("zh", f"我的订单{order['id']}到哪了？")):
+            system = prompts.render("system.j2", facts=lines, lang=lang, shop_name="the shop")
+            cases.append(
+                EvalCase(
+                    [{"role": "system", "content": system}, {"role": "user", "content": question}], lines, expected
+                )
+            )
+    return cases
+
+
+def held_out(rows: list[dict[str, Any]]) -> list[EvalCase]:
+    """Cases from the eval split: the reference is what the customer was finally sent."""
+    cases = []
+    for row in rows:
+        system, user, reference = row["messages"][0], row["messages"][1], row["messages"][-1]["content"]
+        facts = [line[2:] for line in system["content"].splitlines() if line.startswith("- ")]
+        cases.append(EvalCase([system, user], facts, extract_claims(reference)))
+    return cases
+
+
+def run(model_path: str | Path, cases: list[EvalCase], max_new_tokens: int = 48) -> dict[str, Any]:
+    """Answer every case greedily with the model at model_path and score the answers."""
+    from app.llm.local import LocalChatModel
+
+    model = LocalChatModel(model_path, Path(model_path).parent)
+    lexicon = Lexicon.from_file(DEFAULT_PATH)
+    grounded = verified = clean = 0
+    samples: list[str] = []
+    for case in cases:
+        [answer] = model.generate(case.messages, n=1, max_tokens=max_new_tokens)
+        check = verify(answer, case.facts)
+        states_all = all(claim in answer for claim in case.expected)
+        grounded += states_all and not check.unsupported
+        verified += not check.unsupported
+        clean += lexicon.check(answer).action == "allow"
+        if len(samples) < 3:
+            samples.append(answer)
+    n = max(1, len(cases))
+    return {
+        "cases": len(cases),
+        "grounded_accuracy": round(grounded / n, 3),
+        "verifier_pass": round(verified / n, 3),
+        "moderation_pass": round(clean / n, 3),
+        "samples": samples,
+    }
+
+
+def gate(candidate: dict[str, Any], active: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Promote only when not worse on grounded accuracy and on safety; say why not otherwise."""
+    reasons = []
+    for key in ("grounded_accuracy", "moderation_pass"):
+        if candidate[key] < active[key]:
+            reasons.append(f"{key} fell from {active[key]} to {candidate[key]}")
+    return not reasons, reasons

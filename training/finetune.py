@@ -1,0 +1,195 @@
+"""LoRA SFT with peft + transformers: loss on the assistant's tokens only; CPU for SmolLM2, CUDA where there is one.
+
+python -m training.finetune training/configs/smollm2-cpu.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class FinetuneConfig:
+    base_model: str  # a Hugging Face model folder
+    train_file: str
+    output_dir: str
+    eval_file: str = ""
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: str = "all-linear"
+    learning_rate: float = 5e-4
+    max_steps: int = 30
+    batch_size: int = 4
+    max_length: int = 512
+    seed: int = 0
+    gradient_checkpointing: bool = False  # on CUDA for large models
+    qlora: bool = False  # 4-bit base (bitsandbytes, CUDA only)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> FinetuneConfig:
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in {**data, **overrides}.items() if k in known})
+
+
+class Cancelled(RuntimeError):
+    """The run was cancelled between steps."""
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    if not path or not Path(path).exists():
+        return []
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> tuple[list[int], list[int]]:
+    """Token ids and labels: -100 everywhere but the assistant's answer (and its end-of-turn token)."""
+    prompt_ids = list(
+        tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=True, return_dict=True)[
+            "input_ids"
+        ]
+    )
+    ids = list(tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)["input_ids"])
+    labels = [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
+    if len(ids) > max_length:  # keep the answer: cut the prompt from the left
+        ids, labels = ids[-max_length:], labels[-max_length:]
+    return ids, labels
+
+
+def _batches(encoded: list[tuple[list[int], list[int]]], size: int, pad_id: int, rng: random.Random):  # type: ignore[no-untyped-def]
+    import torch
+
+    while True:
+        order = list(range(len(encoded)))
+        rng.shuffle(order)
+        for start in range(0, len(order), size):
+            chunk = [encoded[i] for i in order[start : start + size]]
+            width = max(len(ids) for ids, _ in chunk)
+            input_ids = torch.full((len(chunk), width), pad_id)
+            labels = torch.full((len(chunk), width), -100)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, (ids, labs) in enumerate(chunk):
+                input_ids[row, : len(ids)] = torch.tensor(ids)
+                labels[row, : len(labs)] = torch.tensor(labs)
+                mask[row, : len(ids)] = 1
+            yield input_ids, labels, mask
+
+
+def eval_loss(model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> float | None:
+    """Mean loss on the assistant tokens of the rows."""
+    import torch
+
+    if not rows:
+        return None
+    device = next(model.parameters()).device
+    losses = []
+    model.eval()
+    with torch.no_grad():
+        for row in rows:
+            ids, labels = encode(tokenizer, row["messages"], max_length)
+            out = model(input_ids=torch.tensor([ids], device=device), labels=torch.tensor([labels], device=device))
+            losses.append(float(out.loss))
+    return round(sum(losses) / len(losses), 4)
+
+
+def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train a LoRA adapter, merge it into the base, save the merged model; return the metrics."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    torch.manual_seed(config.seed)
+    cuda = torch.cuda.is_available()
+    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+    load: dict[str, Any] = {"dtype": torch.bfloat16 if cuda else torch.float32}
+    if config.qlora and cuda:
+        from transformers import BitsAndBytesConfig
+
+        load["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+        )
+    model = AutoModelForCausalLM.from_pretrained(config.base_model, **load)
+    if cuda and not config.qlora:
+        model = model.to("cuda")
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    train_rows, eval_rows = read_jsonl(config.train_file), read_jsonl(config.eval_file)
+    if not train_rows:
+        raise ValueError(f"no training examples in {config.train_file}")
+    loss_before = eval_loss(model, tokenizer, eval_rows, config.max_length)
+
+    model = get_peft_model(
+        model,
+        LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules,
+            task_type="CAUSAL_LM",
+        ),
+    )
+    model.train()
+    encoded = [encode(tokenizer, row["messages"], config.max_length) for row in train_rows]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    batches = _batches(encoded, config.batch_size, pad, random.Random(config.seed))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / 3) * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
+    )
+    device = next(model.parameters()).device
+    losses: list[float] = []
+    tokens = 0
+    for step in range(1, config.max_steps + 1):
+        input_ids, labels, mask = (t.to(device) for t in next(batches))
+        loss = model(input_ids=input_ids, labels=labels, attention_mask=mask).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        losses.append(round(float(loss.detach()), 4))
+        tokens += int(mask.sum())
+        if progress:
+            progress({"step": step, "max_steps": config.max_steps, "loss": losses[-1]})  # may raise Cancelled
+
+    merged = model.merge_and_unload()
+    merged.eval()
+    loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    seconds = time.perf_counter() - started
+    metrics = {
+        "losses": losses,
+        "eval_loss_before": loss_before,
+        "eval_loss_after": loss_after,
+        "train_examples": len(train_rows),
+        "eval_examples": len(eval_rows),
+        "seconds": round(seconds, 1),
+        "tokens_per_s": round(tokens / seconds, 1),
+        "device": "cuda" if cuda else "cpu",
+        "config": asdict(config),
+    }
+    if cuda:
+        metrics["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    (out / "finetune_metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+if __name__ == "__main__":
+    cfg = FinetuneConfig.from_yaml(sys.argv[1], **dict(a.split("=", 1) for a in sys.argv[2:]))
+    print(json.dumps(main(cfg, lambda p: print(p, flush=True)), indent=2))

@@ -1,0 +1,232 @@
+"""One retraining run: dataset → fine-tune → evaluate → register → deploy, with progress and a lock.
+
+Only one run trains at a time: a run claims the lock by moving to `running` while no other run has a
+fresh heartbeat; a worker that dies leaves a stale heartbeat, and the next run takes over. The active
+model changes only in the last stage, so a run that fails or is killed leaves it answering.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import aliased
+
+from app.config import Settings, get_settings
+from app.db import get_sessionmaker, utcnow
+from app.models import ModelVersion, TrainingRun
+from training import dataset, evaluate, registry
+from training.finetune import Cancelled, FinetuneConfig
+from training.finetune import main as finetune
+
+log = logging.getLogger(__name__)
+
+STAGES = ("dataset", "finetune", "evaluate", "register", "deploy")
+STALE = timedelta(minutes=10)
+CONFIG = Path(__file__).resolve().parent / "configs" / "smollm2-cpu.yaml"
+
+
+class NotEnoughData(RuntimeError):
+    """Too few approved turns to train on."""
+
+
+def claim(run_id: int) -> bool:
+    """Move the run to running unless another run holds a fresh lock."""
+    now = utcnow()
+    other = aliased(TrainingRun)
+    busy = exists(
+        select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - STALE))
+    )
+    with get_sessionmaker()() as session:
+        # A run left `running` by a dead worker is failed, so the lock can't be held by a ghost.
+        session.execute(
+            update(TrainingRun)
+            .where(TrainingRun.status == "running", TrainingRun.id != run_id, TrainingRun.heartbeat_at <= now - STALE)
+            .values(status="failed", error="the worker stopped answering", finished_at=now)
+        )
+        result = session.execute(
+            update(TrainingRun)
+            .where(TrainingRun.id == run_id, TrainingRun.status == "queued")
+            .where(~busy)
+            .values(status="running", started_at=now, heartbeat_at=now)
+        )
+        session.commit()
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+class Progress:
+    """Writes the run's stage, step and loss (and a heartbeat) in short transactions; raises on cancel."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.timings: dict[str, float] = {}
+        self._stage_started = time.perf_counter()
+        self.stage = ""
+        self.losses: list[float] = []
+
+    def _update(self, **values: Any) -> TrainingRun:
+        with get_sessionmaker()() as session:
+            run = session.get(TrainingRun, self.run_id)
+            assert run is not None
+            for key, value in values.items():
+                setattr(run, key, value)
+            run.heartbeat_at = utcnow()
+            session.commit()
+            if run.status == "cancelling":
+                raise Cancelled("cancelled by an admin")
+            return run
+
+    def enter(self, stage: str) -> None:
+        if self.stage:
+            self.timings[self.stage] = round(time.perf_counter() - self._stage_started, 1)
+        self.stage, self._stage_started = stage, time.perf_counter()
+        self.log(f"stage {stage}")
+        self._update(stage=stage, progress={"stage": stage, "timings": self.timings, "losses": self.losses})
+
+    def step(self, info: dict[str, Any]) -> None:
+        self.losses.append(info["loss"])
+        self._update(progress={"stage": self.stage, "timings": self.timings, **info, "losses": self.losses})
+
+    def log(self, line: str) -> None:
+        log.info("training run %s: %s", self.run_id, line)
+        with get_sessionmaker()() as session:
+            run = session.get(TrainingRun, self.run_id)
+            assert run is not None
+            run.log = (run.log + f"{utcnow().isoformat(timespec='seconds')} {line}\n")[-20000:]
+            session.commit()
+
+    def finish(self) -> dict[str, float]:
+        if self.stage:
+            self.timings[self.stage] = round(time.perf_counter() - self._stage_started, 1)
+        return self.timings
+
+
+def run(run_id: int, settings: Settings | None = None) -> str:
+    """Execute a queued run to the end; returns its final status."""
+    settings = settings or get_settings()
+    if not claim(run_id):
+        with get_sessionmaker()() as session:
+            current = session.get(TrainingRun, run_id)
+            if current is not None and current.status == "queued":
+                current.status, current.error = "failed", "another run was training"
+                current.finished_at = utcnow()
+                session.commit()
+            return current.status if current else "missing"
+    progress = Progress(run_id)
+    try:
+        metrics = _stages(run_id, settings, progress)
+        final = {"status": "succeeded", "metrics": metrics}
+    except Cancelled:
+        final = {"status": "cancelled", "error": "cancelled by an admin"}
+    except NotEnoughData as exc:
+        final = {"status": "failed", "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - any failure ends the run, never the active model
+        log.exception("training run %s failed", run_id)
+        final = {"status": "failed", "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-2000:]}"}
+    timings = progress.finish()
+    with get_sessionmaker()() as session:
+        current = session.get(TrainingRun, run_id)
+        assert current is not None
+        current.status = str(final["status"])
+        current.error = final.get("error")  # type: ignore[assignment]
+        current.metrics = {**(final.get("metrics") or {}), "timings": timings}  # type: ignore[dict-item]
+        current.finished_at = utcnow()
+        session.commit()
+    return str(final["status"])
+
+
+def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any]:
+    work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
+    progress.enter("dataset")
+    with get_sessionmaker()() as session:
+        base = registry.ensure_base(session, settings)
+        base_name, base_path = base.name, base.path
+        session.commit()
+        info = dataset.build(session, dataset.DatasetConfig(out_dir=work / "data", data_dir=settings.data_dir))
+    progress.log(f"dataset: {info.train} train, {info.eval} eval, {info.preferences} preference pairs")
+    if info.train < settings.training_min_examples:
+        raise NotEnoughData(
+            f"only {info.train} approved or sent turns to train on; {settings.training_min_examples} are needed"
+        )
+
+    progress.enter("finetune")
+    config = FinetuneConfig.from_yaml(
+        CONFIG,
+        base_model=base_path,
+        train_file=str(info.train_path),
+        eval_file=str(info.eval_path),
+        output_dir=str(work / "merged"),
+        max_steps=settings.training_max_steps,
+        batch_size=settings.training_batch_size,
+    )
+    trained = finetune(config, progress.step)
+    progress.log(f"fine-tune: eval loss {trained['eval_loss_before']} → {trained['eval_loss_after']}")
+
+    progress.enter("evaluate")
+    cases = evaluate.held_out(dataset_rows(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
+    candidate = evaluate.run(config.output_dir, cases, settings.training_eval_tokens)
+    current = evaluate.run(base_path, cases, settings.training_eval_tokens)
+    promote, reasons = evaluate.gate(candidate, current)
+    progress.log(
+        f"eval: candidate {json.dumps({k: v for k, v in candidate.items() if k != 'samples'})}, "
+        f"active {json.dumps({k: v for k, v in current.items() if k != 'samples'})}"
+    )
+
+    progress.enter("register")
+    name = f"{base_name.split('+')[0]}+run{run_id}"
+    metrics = {
+        "candidate": candidate,
+        "active_before": current,
+        "finetune": {
+            k: trained[k]
+            for k in (
+                "eval_loss_before",
+                "eval_loss_after",
+                "train_examples",
+                "eval_examples",
+                "seconds",
+                "tokens_per_s",
+            )
+        },
+        "promoted": promote,
+        "not_promoted_because": reasons,
+    }
+    with get_sessionmaker()() as session:
+        version = registry.register(
+            session,
+            name=name,
+            backend="local",
+            base=base_name,
+            path=config.output_dir,
+            metrics=metrics,
+            lineage={"base": base_name, "run": run_id, "dataset_sha256": info.sha256},
+        )
+        run = session.get(TrainingRun, run_id)
+        assert run is not None
+        run.model_version_id = version.id
+        session.commit()
+        version_id = version.id
+
+    progress.enter("deploy")
+    if promote:
+        with get_sessionmaker()() as session:
+            promoted = session.get(ModelVersion, version_id)
+            assert promoted is not None
+            registry.activate(session, promoted)
+            session.commit()
+        progress.log(f"deployed {name}: every process answers with it from its next turn")
+    else:
+        progress.log("not promoted: " + "; ".join(reasons))
+    return metrics
+
+
+def dataset_rows(path: Path) -> list[dict[str, Any]]:
+    from training.finetune import read_jsonl
+
+    return read_jsonl(path)

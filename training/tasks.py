@@ -1,0 +1,33 @@
+"""Celery tasks: thin, they take ids and call plain functions."""
+
+from __future__ import annotations
+
+import logging
+
+from training import pipeline
+from training.celery_app import celery_app
+
+log = logging.getLogger(__name__)
+
+
+@celery_app.task(name="training.run")
+def run_training(run_id: int) -> str:
+    """Run a queued training run (a redelivered one whose run already ended does nothing)."""
+    return pipeline.run(run_id)
+
+
+@celery_app.task(name="training.scheduled")
+def scheduled() -> int | None:
+    """Start a run when enough new final replies have come in since the last one."""
+    from app.admin import training as training_service
+    from app.config import get_settings
+    from app.db import session_scope
+
+    settings = get_settings()
+    with session_scope() as session:
+        if training_service.new_final_replies(session) < settings.training_min_new_turns:
+            return None
+        run = training_service.create_run(session, trigger="schedule")
+        run_id = run.id
+    training_service.dispatch(run_id, settings)
+    return run_id
