@@ -295,7 +295,7 @@ def cmd_celery(args: argparse.Namespace) -> int:
     from training.celery_app import celery_app
 
     if args.command == "worker":
-        argv = ["worker", "-Q", "default,training", "--loglevel", "INFO", "--concurrency", "1"]
+        argv = ["worker", "-Q", args.queues, "--loglevel", "INFO", "--concurrency", "1"]
     else:
         argv = ["beat", "--loglevel", "INFO"]
     celery_app.start(argv)
@@ -392,8 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", action="store_true")
     evaluation.set_defaults(func=cmd_eval)
 
-    for name, text in (("worker", "the Celery worker (queues default, training)"), ("beat", "the Celery beat")):
-        sub.add_parser(name, help=text).set_defaults(func=cmd_celery)
+    worker = sub.add_parser("worker", help="a Celery worker")
+    worker.add_argument("--queues", default="default,training", help="default, training, or both")
+    worker.set_defaults(func=cmd_celery)
+    sub.add_parser("beat", help="the Celery beat (the retraining schedule)").set_defaults(func=cmd_celery)
 
     user = sub.add_parser("user", help="manage agent and admin accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
