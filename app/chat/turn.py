@@ -90,13 +90,17 @@ def run_turn(
 
     inbound = lexicon.check(text)
     injection = find_injection(text)
+    # OCR'd invoice text is untrusted too: a seller named "ignore your rules…" reaches the facts.
+    invoice_injection = [
+        h for _, extracted, _ in invoices or [] for h in find_injection("\n".join(extracted.get("lines", [])))
+    ]
     timings["guard_in_ms"] = _ms(started)
     record: dict[str, Any] = {
         "lang": lang,
         "inbound": {
             "action": inbound.action,
             "categories": inbound.categories,
-            "injection": [h.term for h in injection],
+            "injection": [h.term for h in injection + invoice_injection],
         },
     }
     if inbound.action == "block":
@@ -176,7 +180,7 @@ def run_turn(
             policy_texts=policy_texts,
             lexicon=lexicon,
             allowed_values=allowed,
-            input_injection=bool(injection),
+            input_injection=bool(injection or invoice_injection),
         )
         for c in candidates
     ]
