@@ -139,9 +139,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if customer is None:
                 return _fail(f"no customer {args.customer!r}", args.json, "unknown_customer")
             customer_id = customer.id
-        conversation, _ = chat_service.create_conversation(session, settings, None, None, args.locale)
-        conversation.customer_id = customer_id
-        session.commit()
+        conversation = chat_service.open_for_customer(session, settings, customer_id, args.locale)
         try:
             response, _, rejected = chat_service.post_message(
                 session, settings, conversation, args.text or "", None, get_chat_model(settings), files

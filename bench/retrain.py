@@ -85,9 +85,8 @@ def main() -> int:
     for order in orders:
         questions = [f"Where is my order {order['id']}?", f"我的订单{order['id']}到哪了？"]
         with get_sessionmaker()() as session:
-            conversation, _ = chat_service.create_conversation(session, settings, None, None, "en")
-            conversation.customer_id = repository.get_customer_by_ref(session, order["customer_ref"]).id
-            session.commit()
+            customer = repository.get_customer_by_ref(session, order["customer_ref"])
+            conversation = chat_service.open_for_customer(session, settings, customer.id, "en")
             for question in questions:
                 chat_service.post_message(session, settings, conversation, question, None, None)
                 turns += 1

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
-from app.grounding.facts import OrderFact
+from app.grounding.facts import OrderFact, order_fact_from_record
 from app.grounding.policies import split_passages
 from app.shop.service import DEMO_DIR, parse_article
 
@@ -121,25 +120,7 @@ class Scenario:
 
 def _orders() -> dict[str, OrderFact]:
     data = json.loads((DEMO_DIR / "orders.json").read_text())
-    facts = {}
-    for o in data["orders"]:
-        inv = o["invoice"] or {}
-        facts[o["id"]] = OrderFact(
-            order_id=o["id"],
-            status=o["status"],
-            total=f"{Decimal(o['total']):.2f}",
-            currency=o["currency"],
-            placed_at=o["placed_at"],
-            carrier=o.get("carrier"),
-            tracking_no=o.get("tracking_no"),
-            items=[{"qty": i["qty"], "name": i["name"]} for i in o["items"]],
-            invoice_number=inv.get("number"),
-            invoice_total=inv.get("total"),
-            invoice_issued_at=inv.get("issued_at"),
-            invoice_title=inv.get("title"),
-            invoice_tax_id=inv.get("tax_id"),
-        )
-    return facts
+    return {o["id"]: order_fact_from_record(o) for o in data["orders"]}
 
 
 def _policy(article: str) -> list[str]:

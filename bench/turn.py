@@ -81,9 +81,8 @@ def main() -> int:
     for i in range(args.turns):
         ref, text = QUESTIONS[i % len(QUESTIONS)]
         with get_sessionmaker()() as session:
-            conversation, _ = chat_service.create_conversation(session, settings, None, None, "en")
-            conversation.customer_id = repository.get_customer_by_ref(session, ref).id
-            session.commit()
+            customer = repository.get_customer_by_ref(session, ref)
+            conversation = chat_service.open_for_customer(session, settings, customer.id, "en")
             t0 = time.perf_counter()
             response, _ = chat_service.post_message(session, settings, conversation, text, f"bench-{i}", model)
             total = (time.perf_counter() - t0) * 1000

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.grounding.facts import OrderFact
+from app.grounding.facts import order_fact_from_record
 from app.llm import prompts
 from app.shop.service import DEMO_DIR
 from moderation.lexicon import DEFAULT_PATH, Lexicon
@@ -32,15 +31,7 @@ def fixed_suite() -> list[EvalCase]:
     data = json.loads((DEMO_DIR / "orders.json").read_text())
     cases = []
     for order in data["orders"]:
-        fact = OrderFact(
-            order_id=order["id"],
-            status=order["status"],
-            total=f"{Decimal(order['total']):.2f}",
-            currency=order["currency"],
-            placed_at=order["placed_at"],
-            carrier=order.get("carrier"),
-            tracking_no=order.get("tracking_no"),
-        )
+        fact = order_fact_from_record({**order, "items": [], "invoice": None})
         lines = [fact.prompt_line()]
         expected = [order["id"]] + ([order["tracking_no"]] if order.get("tracking_no") else [])
         for lang, question in (("en", f"Where is my order {order['id']}?"), ("zh", f"我的订单{order['id']}到哪了？")):

@@ -72,6 +72,14 @@ def create_conversation(
     return conversation, token
 
 
+def open_for_customer(session: Session, settings: Settings, customer_id: int | None, locale: str) -> Conversation:
+    """A conversation for a customer the operator vouches for (the CLI, benchmarks): no signature needed."""
+    conversation, _ = create_conversation(session, settings, None, None, locale)
+    conversation.customer_id = customer_id
+    session.commit()
+    return conversation
+
+
 def authenticate(session: Session, token: str, conversation_id: str | None = None) -> Conversation:
     """The conversation this bearer token opens; 401 for a bad or expired token, 404 for another id."""
     conversation = repository.conversation_by_token_hash(session, hash_token(token)) if token else None

@@ -168,5 +168,25 @@ def order_fact(order: Any) -> OrderFact:
     )
 
 
+def order_fact_from_record(order: dict[str, Any]) -> OrderFact:
+    """Make an OrderFact from an orders-file record (the seed schema), for evaluation sets."""
+    invoice = order.get("invoice") or {}
+    return OrderFact(
+        order_id=order["id"],
+        status=order["status"],
+        total=money(Decimal(order["total"])),
+        currency=order["currency"],
+        placed_at=order["placed_at"],
+        carrier=order.get("carrier"),
+        tracking_no=order.get("tracking_no"),
+        items=[{"qty": i["qty"], "name": i["name"]} for i in order.get("items", [])],
+        invoice_number=invoice.get("number"),
+        invoice_total=invoice.get("total"),
+        invoice_issued_at=invoice.get("issued_at"),
+        invoice_title=invoice.get("title"),
+        invoice_tax_id=invoice.get("tax_id"),
+    )
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat()
