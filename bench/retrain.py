@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.embedded import fresh_embedded  # noqa: E402
 
 
 def generated_shop(path: Path, customers: int, rng: random.Random) -> None:
@@ -53,16 +55,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="shopdesk-retrain-"))
-    os.environ.setdefault("SHOPDESK_MODELS_DIR", str(Path("data/models").resolve()))
-    os.environ.update(
-        SHOPDESK_DATA_DIR=str(data_dir),
-        SHOPDESK_DATABASE_URL="",
-        SHOPDESK_REDIS_URL="",
-        SHOPDESK_LLM_SAMPLES="0",
-        SHOPDESK_TRAINING_MAX_STEPS=str(args.steps),
+    data_dir = fresh_embedded(
+        "shopdesk-retrain-", SHOPDESK_LLM_SAMPLES="0", SHOPDESK_TRAINING_MAX_STEPS=str(args.steps)
     )
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.chat import service as chat_service
     from app.config import get_settings
     from app.db import get_sessionmaker, migrate, session_scope

@@ -14,9 +14,12 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.embedded import fresh_embedded  # noqa: E402
 
 QUESTIONS = [
     ("c1001", "Where is my order A1023?"),
@@ -47,17 +50,12 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="also print one JSON line")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="shopdesk-bench-"))
-    os.environ.setdefault("SHOPDESK_MODELS_DIR", str(Path("data/models").resolve()))
-    os.environ.update(
-        SHOPDESK_DATA_DIR=str(data_dir),
-        SHOPDESK_DATABASE_URL="",
-        SHOPDESK_REDIS_URL="",
+    fresh_embedded(
+        "shopdesk-bench-",
         SHOPDESK_LLM_BACKEND="local",
         SHOPDESK_LLM_SAMPLES=str(args.samples),
         SHOPDESK_LLM_MAX_NEW_TOKENS=str(args.max_new_tokens),
     )
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from app.chat import service as chat_service
     from app.config import get_settings
     from app.db import get_sessionmaker, migrate, session_scope
@@ -84,7 +82,7 @@ def main() -> int:
             customer = repository.get_customer_by_ref(session, ref)
             conversation = chat_service.open_for_customer(session, settings, customer.id, "en")
             t0 = time.perf_counter()
-            response, _ = chat_service.post_message(session, settings, conversation, text, f"bench-{i}", model)
+            response, _, _ = chat_service.post_message(session, settings, conversation, text, f"bench-{i}", model)
             total = (time.perf_counter() - t0) * 1000
             timings = session.get(Message, response["reply"]["id"]).turn["timings"]
         stages["ground"].append(timings["ground_ms"])
