@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.llm import prompts
 from app.models import Attachment, Feedback, Message, Review
+from app.perception.media import stored_path
 from moderation.base import combine
 from moderation.pii import find_pii
 
@@ -85,11 +86,9 @@ def collect(session: Session, data_dir: Path) -> list[Example]:
         if question is None or not final.strip():
             continue
         keep = [v for line in record.get("fact_lines", []) for v in line.split() if any(c.isdigit() for c in v)]
-        attachments = session.scalars(
-            select(Attachment).where(Attachment.message_id == question.id).options(selectinload(Attachment.message))
-        ).all()
-        images = [_upload_path(data_dir, a) for a in attachments if a.kind == "image"]
-        audios = [_upload_path(data_dir, a) for a in attachments if a.kind == "audio"]
+        attachments = session.scalars(select(Attachment).where(Attachment.message_id == question.id)).all()
+        images = [str(stored_path(data_dir, a.sha256, a.mime)) for a in attachments if a.kind == "image"]
+        audios = [str(stored_path(data_dir, a.sha256, a.mime)) for a in attachments if a.kind == "audio"]
         user = "<image>" * len(images) + "<audio>" * len(audios) + scrub(record.get("text") or question.text, keep)
         system = prompts.render(
             "system.j2", facts=record.get("fact_lines", []), lang=record.get("lang", "en"), shop_name="the shop"
@@ -107,13 +106,6 @@ def collect(session: Session, data_dir: Path) -> list[Example]:
         )
         examples.setdefault(example.key(), example)  # the same turn twice teaches nothing new
     return list(examples.values())
-
-
-def _upload_path(data_dir: Path, attachment: Attachment) -> str:
-    ext = attachment.mime.split("/")[-1].replace("jpeg", "jpeg").replace("mpeg", "mp3")
-    folder = data_dir / "uploads" / attachment.sha256[:2] / attachment.sha256[2:4]
-    found = sorted(folder.glob(f"{attachment.sha256}.*")) if folder.exists() else []
-    return str(found[0] if found else folder / f"{attachment.sha256}.{ext}")
 
 
 def split(examples: list[Example], eval_fraction: float) -> tuple[list[Example], list[Example]]:

@@ -22,7 +22,7 @@ from app.config import Settings, get_settings
 from app.db import get_sessionmaker, utcnow
 from app.models import ModelVersion, TrainingRun
 from training import dataset, evaluate, registry
-from training.finetune import Cancelled, FinetuneConfig
+from training.finetune import Cancelled, FinetuneConfig, read_jsonl
 from training.finetune import main as finetune
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
     progress.log(f"fine-tune: eval loss {trained['eval_loss_before']} → {trained['eval_loss_after']}")
 
     progress.enter("evaluate")
-    cases = evaluate.held_out(dataset_rows(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
+    cases = evaluate.held_out(read_jsonl(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
     candidate = evaluate.run(config.output_dir, cases, settings.training_eval_tokens)
     current = evaluate.run(base_path, cases, settings.training_eval_tokens)
     promote, reasons = evaluate.gate(candidate, current)
@@ -224,9 +224,3 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
     else:
         progress.log("not promoted: " + "; ".join(reasons))
     return metrics
-
-
-def dataset_rows(path: Path) -> list[dict[str, Any]]:
-    from training.finetune import read_jsonl
-
-    return read_jsonl(path)

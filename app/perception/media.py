@@ -84,9 +84,17 @@ def identify(filename: str | None, data: bytes, max_bytes: int) -> Upload:
     return Upload(name, data, kind, ext, mime, hashlib.sha256(data).hexdigest())
 
 
+_EXT_BY_MIME = {mime: ext for ext, mime in (IMAGE_TYPES | AUDIO_TYPES).items()}
+
+
+def stored_path(root: Path, sha256: str, mime: str) -> Path:
+    """Where an upload with this hash and type lies: uploads/ab/cd/<sha256>.<ext>."""
+    return root / "uploads" / sha256[:2] / sha256[2:4] / f"{sha256}.{_EXT_BY_MIME.get(mime, 'bin')}"
+
+
 def store(root: Path, upload: Upload) -> Path:
-    """Write the bytes once under their hash (uploads/ab/cd/<sha256>.<ext>); the same file is stored once."""
-    path = root / "uploads" / upload.sha256[:2] / upload.sha256[2:4] / f"{upload.sha256}.{upload.ext}"
+    """Write the bytes once under their hash; the same file is stored once."""
+    path = stored_path(root, upload.sha256, upload.mime)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp-{id(upload)}")
