@@ -100,9 +100,43 @@ def _serve(host: str, port: int, warm: bool) -> int:
     return 0
 
 
+def _demo_staff() -> list[str]:
+    """In development, with no staff yet: a demo admin and agent with random passwords, saved under data_dir."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from app.auth.service import create_user
+    from app.config import get_settings
+    from app.db import session_scope
+    from app.models import User
+
+    settings = get_settings()
+    if settings.env != "development":
+        return []
+    lines = []
+    with session_scope() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return []
+        for role in ("admin", "agent"):
+            password = secrets.token_urlsafe(12)
+            create_user(session, f"{role}@shopdesk.local", password, role, name=f"Demo {role}")
+            lines.append(f"{role}: {role}@shopdesk.local  password {password}")
+    path = settings.data_dir / "demo-staff.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return lines
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     _prepare_database(seed_demo=True)
-    print(f"Shopdesk on http://{args.host}:{args.port}  (embedded defaults; Ctrl-C stops)", flush=True)
+    staff = _demo_staff()
+    if staff:
+        print("Demo staff accounts (kept in data/demo-staff.txt):", *staff, sep="\n  ", flush=True)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Shopdesk on {base}  (embedded defaults; Ctrl-C stops)", flush=True)
+    print(f"  shop page with the widget {base}/   agent console {base}/agent   admin console {base}/admin", flush=True)
     return _serve(args.host, args.port, warm=True)
 
 

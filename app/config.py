@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     redis_url: str = ""  # empty: no Redis; events stay in-process
     widget_secret: str = DEV_SECRET
     secret_key: str = DEV_SECRET  # signs console sessions
+    # Shop origins that embed the widget on their own pages (CORS), e.g. ["https://shop.example"]
+    widget_origins: list[str] = []
 
     # Conversation tokens and uploads
     conversation_token_ttl_s: int = 7 * 24 * 3600

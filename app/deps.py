@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Cookie, Depends, Header, Query
+from fastapi import Cookie, Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
@@ -73,12 +73,27 @@ TokenConversation = Annotated[Conversation, Depends(token_conversation)]
 SESSION_COOKIE = "shopdesk_session"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def user_token(
+    request: Request,
+    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
     shopdesk_session: Annotated[str | None, Cookie(include_in_schema=False)] = None,
+    x_csrf_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
-    """The agent's or admin's session token: a bearer header (API) or the console's cookie."""
-    return _bearer(authorization) or shopdesk_session or ""
+    """The agent's or admin's session token: a bearer header (API) or the console's cookie.
+
+    A browser sends the cookie on its own, so a change made with it must also carry the page's CSRF
+    token (header X-CSRF-Token); a bearer token can't be sent by another site and needs none.
+    """
+    bearer = _bearer(authorization)
+    if bearer:
+        return bearer
+    if shopdesk_session and request.method not in SAFE_METHODS:
+        auth_service.check_csrf(settings.secret_key, shopdesk_session, x_csrf_token)
+    return shopdesk_session or ""
 
 
 UserToken = Annotated[str, Depends(user_token)]

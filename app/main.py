@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from app.admin.router import models_router
 from app.admin.router import router as admin_router
@@ -19,12 +17,18 @@ from app.auth.router import router as auth_router
 from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
-from app.deps import SessionDep, SettingsDep
 from app.errors import install_error_handlers
-from app.models import Customer, PolicyArticle
+from app.pages import WEB_DIR
+from app.pages import router as pages_router
+from app.review.router import agent_router
 from app.review.router import router as review_router
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+# Pages load scripts, styles and data from this origin only; nothing inline, no frames of them elsewhere.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +54,33 @@ def create_app() -> FastAPI:
     app.include_router(review_router)
     app.include_router(admin_router)
     app.include_router(models_router)
+    app.include_router(agent_router)
+    app.include_router(pages_router)
+    # The widget's source is served as it is: plain JavaScript and CSS, no build step.
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-        counts = {
-            "customers": session.scalar(select(func.count()).select_from(Customer)),
-            "articles": session.scalar(select(func.count()).select_from(PolicyArticle)),
-        }
-        return TEMPLATES.TemplateResponse(
-            request,
-            "index.html",
-            {
-                "shop_name": "the demo shop",
-                "backend": settings.llm_backend,
-                "base_url": str(request.base_url),
-                **counts,
-            },
+    settings = get_settings()
+    if settings.widget_origins:
+        # Shops that embed the widget on their own origin call the customer API from there.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+            max_age=600,
         )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.headers.get("content-type", "").startswith("text/html") and not request.url.path.startswith(
+            ("/docs", "/redoc")
+        ):
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -49,3 +49,22 @@ def login(client: TestClient, user: dict) -> dict[str, str]:
     response = client.post("/api/v1/auth/login", json={"email": user["email"], "password": user["password"]})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+# An invoice for the demo shop's order A1023 (customer c1001), as the invoice generator draws it.
+A1023_INVOICE = {
+    "number": "26442000000123456789",
+    "total": "1356.00",
+    "buyer": "深圳市星河科技有限公司",
+    "buyer_tax_id": "91440300MA5FXXXX1X",
+    "date": "2026-11-20",
+}
+
+
+def invoice_png(**given: str) -> bytes:
+    """A generated Chinese VAT invoice (fully digital) as PNG bytes; fields not given are drawn at random."""
+    import random
+
+    from bench.invoices import png_bytes, zh_vat
+
+    return png_bytes(zh_vat(random.Random(7), True, **given).image)

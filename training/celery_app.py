@@ -9,6 +9,8 @@ from kombu import Queue
 
 from app.config import get_settings
 
+SCHEDULE_TICK_MINUTES = 15
+
 
 def make_celery() -> Celery:
     settings = get_settings()
@@ -41,7 +43,8 @@ def make_celery() -> Celery:
         beat_schedule={
             "retrain-when-enough-new-turns": {
                 "task": "training.scheduled",
-                "schedule": timedelta(hours=settings.training_schedule_hours),
+                # Beat ticks often; the task decides whether the (admin-editable) schedule is due.
+                "schedule": timedelta(minutes=SCHEDULE_TICK_MINUTES),
             }
         },
     )

@@ -18,13 +18,16 @@ def run_training(run_id: int) -> str:
 
 @celery_app.task(name="training.scheduled")
 def scheduled() -> int | None:
-    """Start a run when enough new final replies have come in since the last one."""
+    """Start a run when the schedule is due and enough new final replies have come in since the last one."""
+    from app.admin import runtime
     from app.admin import training as training_service
     from app.config import get_settings
     from app.db import session_scope
 
-    settings = get_settings()
     with session_scope() as session:
+        settings = runtime.effective(session, get_settings())  # an admin may have changed the schedule
+        if not training_service.schedule_due(session, settings.training_schedule_hours):
+            return None
         if training_service.new_final_replies(session) < settings.training_min_new_turns:
             return None
         run = training_service.create_run(session, trigger="schedule")

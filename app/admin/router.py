@@ -1,13 +1,16 @@
-"""Admin API: the moderation lexicon (edited at run time, no restart)."""
+"""Admin API: training runs and model versions, the lexicon, run-time settings, users, analytics."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from app.admin import analytics
+from app.admin import runtime as runtime_settings
 from app.admin import service as admin_service
 from app.admin import training as training_service
+from app.admin.schemas import SettingsUpdate, UserCreate, UserUpdate
 from app.deps import CurrentAdmin, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -60,3 +63,48 @@ def get_lexicon(admin: CurrentAdmin, settings: SettingsDep) -> dict[str, Any]:
 @router.put("/lexicon")
 def put_lexicon(body: dict[str, Any], admin: CurrentAdmin, settings: SettingsDep, session: SessionDep) -> dict:
     return admin_service.save_lexicon(session, settings, admin, body)
+
+
+@router.get("/settings")
+def get_settings(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    return runtime_settings.read(session, settings)
+
+
+@router.put("/settings")
+def put_settings(body: SettingsUpdate, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict:
+    return runtime_settings.update(session, settings, admin, body.values)
+
+
+@router.get("/schedule")
+def schedule(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    """The retraining schedule as it stands: how often, how many new turns it needs, how many there are."""
+    effective = runtime_settings.effective(session, settings)
+    return {
+        "every_hours": effective.training_schedule_hours,
+        "min_new_turns": effective.training_min_new_turns,
+        "new_turns": training_service.new_final_replies(session),
+        "due": training_service.schedule_due(session, effective.training_schedule_hours),
+        "worker": "celery" if settings.redis_url else "in-process",
+    }
+
+
+@router.get("/users")
+def list_users(admin: CurrentAdmin, session: SessionDep) -> dict:
+    return {"users": admin_service.list_users(session)}
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, admin: CurrentAdmin, session: SessionDep) -> dict:
+    return admin_service.create_user(session, admin, body.email, body.password, body.role, body.name)
+
+
+@router.patch("/users/{user_id}")
+def update_user(user_id: int, body: UserUpdate, admin: CurrentAdmin, session: SessionDep) -> dict:
+    return admin_service.update_user(session, admin, user_id, body.model_dump(exclude_unset=True))
+
+
+@router.get("/analytics")
+def get_analytics(
+    admin: CurrentAdmin, session: SessionDep, days: Annotated[int, Query(ge=1, le=366)] = 14
+) -> dict[str, Any]:
+    return analytics.daily(session, days)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import utcnow
 from app.errors import AppError
 from app.models import AuditLog, Message, ModelVersion, Review, TrainingRun, User
 
@@ -114,3 +116,12 @@ def new_final_replies(session: Session) -> int:
         sent = sent.where(Message.created_at > since)
         decided = decided.where(Review.decided_at > since)
     return int(session.scalar(sent) or 0) + int(session.scalar(decided) or 0)
+
+
+def schedule_due(session: Session, every_hours: float) -> bool:
+    """Whether the last scheduled run started at least every_hours ago (or there was none)."""
+    last = session.scalar(select(func.max(TrainingRun.created_at)).where(TrainingRun.trigger == "schedule"))
+    if last is None:
+        return True
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return utcnow() - last >= timedelta(hours=every_hours)

@@ -12,6 +12,8 @@ class LoginCreate(BaseModel):
 
     email: str = Field(min_length=3, max_length=255)
     password: str = Field(min_length=1, max_length=1024)
+    # The console signs in with a cookie (HttpOnly, SameSite=Strict) instead of keeping the token in JS.
+    session_cookie: bool = False
 
 
 class UserRead(BaseModel):
@@ -22,6 +24,7 @@ class UserRead(BaseModel):
 
 
 class LoginRead(BaseModel):
-    token: str
+    token: str | None
     expires_at: datetime
     user: UserRead
+    csrf_token: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -92,3 +93,13 @@ def logout(session: Session, token: str) -> None:
     row = repository.session_by_token_hash(session, _hash_token(token))
     if row is not None:
         session.delete(row)
+
+
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """The console's CSRF token: bound to its session, so a page of another site can't know it."""
+    return hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(secret_key: str, session_token: str, sent: str | None) -> None:
+    if not sent or not hmac.compare_digest(sent, csrf_token(secret_key, session_token)):
+        raise AppError(403, "csrf_failed", "the form's security token is missing or wrong; reload the page")

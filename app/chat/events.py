@@ -15,6 +15,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "shopdesk:conversation:"
+# The agents' queue has a topic of its own beside the conversations' ids (uuid hex, never this word).
+REVIEWS_TOPIC = "reviews"
 
 
 class EventBus:

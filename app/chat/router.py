@@ -143,6 +143,12 @@ async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncI
             yield ": keep-alive\n\n"
 
 
+@router.post("/conversations/{conversation_id}/handover")
+def hand_over(conversation: CurrentConversation, session: SessionDep) -> dict:
+    """ "Talk to a human": the conversation goes to the agents' queue; replies are held for them from now."""
+    return chat_service.hand_over(session, conversation)
+
+
 @router.post("/messages/{message_id}/feedback", status_code=201, response_model=FeedbackRead)
 def feedback(message_id: int, body: FeedbackCreate, conversation: TokenConversation, session: SessionDep) -> dict:
     item = chat_service.leave_feedback(session, conversation, message_id, body.rating, body.comment)

@@ -13,15 +13,17 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.admin import runtime as runtime_settings
 from app.chat import repository
-from app.chat.events import bus
+from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.turn import run_turn
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.errors import AppError
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
-from app.models import Attachment, Conversation, Feedback, Message, ReplyCandidate, Review
+from app.llm.composer import hand_over_reply, holding_reply
+from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
 from app.perception import media
 from app.perception import service as perception
 from app.shop import repository as shop_repository
@@ -123,6 +125,7 @@ def post_message(
     files: list[tuple[str | None, bytes]] | None = None,
 ) -> tuple[dict[str, Any], bool, list[dict[str, str]]]:
     """Store the message and its accepted files, run its turn once; return (response, replayed, rejected)."""
+    settings = runtime_settings.effective(session, settings)
     text = text.strip()
     if len(text) > settings.max_text_chars:
         raise AppError(413, "text_too_long", f"the text is longer than {settings.max_text_chars} characters")
@@ -181,6 +184,8 @@ def post_message(
         session.commit()
         raise
     bus.publish(conversation.id)
+    if response["reply"]["status"] == "pending_review":
+        bus.publish(REVIEWS_TOPIC)
     return response, False, rejected
 
 
@@ -271,6 +276,11 @@ def _complete_turn(
         media=[(c.upload, c.samples) for c in accepted],
     )
     outcome.record["timings"]["perceive_ms"] = perceive_ms
+    if conversation.status == "handed_over" and outcome.status == "sent":
+        # A human has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.
+        outcome.status, outcome.text = "pending_review", holding_reply(conversation.locale)
+        outcome.reasons = [*outcome.reasons, "an agent is handling this conversation"]
+        outcome.scores["reasons"] = outcome.reasons
     reply = Message(
         conversation_id=conversation.id,
         role="assistant",
@@ -328,6 +338,30 @@ INVOICE_FIELDS = (
     "currency",
     "confidence",
 )
+
+
+def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:
+    """The customer asks for a person: queue the conversation for an agent and tell the customer so."""
+    if conversation.status == "handed_over":
+        return {"status": conversation.status, "message": None}
+    note = Message(
+        conversation_id=conversation.id,
+        role="assistant",
+        text=hand_over_reply(conversation.locale),
+        status="pending_review",
+    )
+    session.add(note)
+    session.flush()
+    repository.add_review(
+        session,
+        Review(message_id=note.id, conversation_id=conversation.id, reasons=["the customer asked for a human agent"]),
+    )
+    conversation.status = "handed_over"
+    session.add(AuditLog(actor_type="customer", actor_id=conversation.id, action="conversation.hand_over"))
+    session.commit()
+    bus.publish(conversation.id)
+    bus.publish(REVIEWS_TOPIC)
+    return {"status": conversation.status, "message": message_read(note)}
 
 
 def message_read(message: Message, status: str | None = None) -> dict[str, Any]:

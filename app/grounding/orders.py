@@ -14,6 +14,7 @@ from moderation.pii import find_pii
 
 RECENT_ORDERS = 3
 ITEM_SEARCH_ORDERS = 20
+DIGIT_MATCH_ORDERS = 200
 
 
 # Tracking and invoice numbers come in many shapes ("1Z999AA10123456784", "26442000000123456789").
@@ -41,6 +42,27 @@ def extract_order_refs(text: str, pattern: str) -> list[str]:
         if is_id and ref not in refs:
             refs.append(ref)
     return refs
+
+
+def _by_digits(session: Session, customer_id: int, refs: list[str], found: set[str], matched: set[str]) -> list[Fact]:
+    """Bare numbers that are the digits of exactly one of the customer's own orders ("order 1024": A1024).
+
+    Speech recognition often drops an id's letter ("A one zero two four" is heard as "1024"); a person
+    at the desk would still know which of this customer's orders is meant. A ref with letters is taken
+    as written: "B1023" is never answered with the customer's A1023.
+    """
+    wanted = {ref: ref for ref in refs if ref.isdigit() and len(ref) >= 3}
+    if not wanted:
+        return []
+    orders = repository.recent_orders(session, customer_id, DIGIT_MATCH_ORDERS)
+    facts: list[Fact] = []
+    for ref, digits in wanted.items():
+        same = [o for o in orders if re.sub(r"\D", "", o.id) == digits]
+        if len(same) == 1 and same[0].id not in found:
+            found.add(same[0].id)
+            matched.add(ref)
+            facts.append(order_fact(same[0]))
+    return facts
 
 
 def ground_orders(
@@ -78,6 +100,7 @@ def ground_orders(
         }
         matched |= keys & set(refs)
         facts.append(order_fact(order))
+    facts += _by_digits(session, customer_id, [r for r in refs if r not in matched], {o.id for o in orders}, matched)
     # A bare number that matches nothing is only "an order we can't find" when orders are the topic.
     letters = re.compile(r"[A-Z]")
     for ref in refs:

@@ -69,5 +69,9 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
     return Composition(separator.join(parts), intent, sources)
 
 
+def hand_over_reply(lang: str) -> str:
+    return str(phrasebook(lang).human())
+
+
 def holding_reply(lang: str) -> str:
     return str(phrasebook(lang).holding())

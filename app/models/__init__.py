@@ -1,7 +1,7 @@
 """All ORM models, importable from one place (training/ reuses them)."""
 
 from app.models.chat import Attachment, Conversation, Feedback, Message, ReplyCandidate
-from app.models.ops import AuditLog, ModelVersion, Review, TrainingRun, User, UserSession
+from app.models.ops import AuditLog, ModelVersion, Review, RuntimeSetting, TrainingRun, User, UserSession
 from app.models.shop import Customer, Invoice, Order, OrderItem, PolicyArticle
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "PolicyArticle",
     "ReplyCandidate",
     "Review",
+    "RuntimeSetting",
     "TrainingRun",
     "User",
     "UserSession",

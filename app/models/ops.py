@@ -88,6 +88,17 @@ class TrainingRun(Base):
     finished_at: Mapped[datetime | None]
 
 
+class RuntimeSetting(Base):
+    """A setting an admin changed in the console; overrides the environment's value until removed."""
+
+    __tablename__ = "runtime_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(Json)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

@@ -1,16 +1,30 @@
-"""Agent API: the queue of held replies and the decisions on them."""
+"""Agent API: the queue of held replies, claims and decisions, handed-over conversations, uploads."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import CurrentUser, SessionDep
+from app.auth import service as auth_service
+from app.chat.events import REVIEWS_TOPIC, bus
+from app.db import get_sessionmaker
+from app.deps import CurrentUser, SessionDep, SettingsDep, user_token
+from app.errors import AppError
+from app.models import Attachment
+from app.perception import media
 from app.review import service as review_service
-from app.review.schemas import ReviewDecision
+from app.review.schemas import AgentMessageCreate, ReviewDecision
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
+agent_router = APIRouter(prefix="/api/v1/agent", tags=["review"])
+
+QUEUE_POLL_S = 15.0
 
 
 @router.get("")
@@ -23,6 +37,107 @@ def list_reviews(
     return {"reviews": review_service.list_reviews(session, status, limit)}
 
 
+@router.get("/{review_id}")
+def get_review(review_id: int, user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.detail(session, review_id)
+
+
+@router.post("/{review_id}/claim")
+def claim(review_id: int, user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.claim(session, user, review_id)
+
+
+@router.delete("/{review_id}/claim", status_code=204)
+def release(review_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    review_service.release(session, user, review_id)
+    return Response(status_code=204)
+
+
 @router.post("/{review_id}")
 def decide(review_id: int, body: ReviewDecision, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.decide(session, user, review_id, body.action, body.text)
+
+
+@agent_router.get("/queue")
+def queue(user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.queue(session, user)
+
+
+@agent_router.get("/events")
+async def queue_events(request: Request, token: Annotated[str, Depends(user_token)]) -> StreamingResponse:
+    """Server-sent events: the whole queue again whenever it changes (and every 15 s)."""
+    await run_in_threadpool(_snapshot, token)  # a bad or expired session is a 401 before the stream starts
+    return StreamingResponse(
+        _queue_stream(request, token),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _snapshot(token: str) -> str:
+    """The queue as JSON; checks the session each time, so an expired one ends the stream."""
+    with get_sessionmaker()() as session:
+        user = auth_service.user_for_token(session, token)
+        return json.dumps(review_service.queue(session, user), ensure_ascii=False)
+
+
+async def _queue_stream(request: Request, token: str) -> AsyncIterator[str]:
+    yield "retry: 3000\n\n"
+    sent = ""
+    while True:
+        try:
+            snapshot = await run_in_threadpool(_snapshot, token)
+        except AppError:
+            yield "event: signed_out\ndata: {}\n\n"
+            return
+        if snapshot != sent:
+            sent = snapshot
+            yield f"event: queue\ndata: {snapshot}\n\n"
+        if await request.is_disconnected():
+            return
+        try:
+            woken = await bus.wait(REVIEWS_TOPIC, QUEUE_POLL_S)
+        except asyncio.CancelledError:
+            return
+        if not woken:
+            yield ": keep-alive\n\n"
+
+
+@agent_router.get("/conversations/{conversation_id}")
+def get_conversation(conversation_id: str, user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.conversation_read(session, review_service.get_conversation(session, conversation_id))
+
+
+@agent_router.post("/conversations/{conversation_id}/messages", status_code=201)
+def send_message(conversation_id: str, body: AgentMessageCreate, user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.send_agent_message(session, user, conversation_id, body.text)
+
+
+@agent_router.post("/conversations/{conversation_id}/hand-back")
+def hand_back(conversation_id: str, user: CurrentUser, session: SessionDep) -> dict:
+    return review_service.hand_back(session, user, conversation_id)
+
+
+@agent_router.get("/canned")
+def canned(user: CurrentUser) -> dict:
+    return review_service.canned_responses()
+
+
+@agent_router.get("/attachments/{attachment_id}")
+def attachment(attachment_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> FileResponse:
+    """An uploaded image or clip, for the agent to look at; never served with an executable type."""
+    item = session.get(Attachment, attachment_id)
+    if item is None or not item.mime.startswith(("image/", "audio/")):
+        raise AppError(404, "not_found", "no such attachment")
+    path = media.stored_path(settings.data_dir, item.sha256, item.mime)
+    if not path.is_file():
+        raise AppError(404, "not_found", "the file is no longer stored")
+    return FileResponse(
+        path,
+        media_type=item.mime,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )

@@ -1,24 +1,44 @@
-"""The review queue: agents approve, edit or reject held replies; the customer sees the result live."""
+"""The review queue: agents claim, approve, edit or reject held replies; the customer sees the result live."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.chat.events import bus
+from app.chat import repository as chat_repository
+from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.service import message_read
 from app.db import utcnow
 from app.errors import AppError
-from app.models import AuditLog, Message, Review, User
+from app.models import AuditLog, Conversation, Message, Review, User
 from app.review import repository
 
 STATUSES = ("pending", "approved", "edited", "rejected")
 DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected"}
+# A claim the agent forgot (closed tab, went home) lapses, so the item doesn't stay stuck.
+CLAIM_TTL = timedelta(minutes=10)
+CANNED_PATH = Path(__file__).resolve().parent / "canned.json"
 
 
-def review_read(review: Review, held: Message, customer_text: str | None) -> dict[str, Any]:
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _claim_holder(review: Review) -> int | None:
+    """The agent holding a live claim on the review, if any."""
+    if review.claimed_by is None or review.claimed_at is None:
+        return None
+    return review.claimed_by if utcnow() - _aware(review.claimed_at) < CLAIM_TTL else None
+
+
+def review_read(review: Review, held: Message, customer_text: str | None, names: dict[int, str] | None = None) -> dict:
     turn = held.turn or {}
+    holder = _claim_holder(review) if review.status == "pending" else None
     return {
         "id": review.id,
         "status": review.status,
@@ -29,25 +49,64 @@ def review_read(review: Review, held: Message, customer_text: str | None) -> dic
         "holding_text": held.text,
         "reasons": review.reasons,
         "facts": turn.get("facts", []),
+        "fact_lines": turn.get("fact_lines", []),
         "final_text": review.final_text,
-        "created_at": review.created_at.isoformat(),
-        "decided_at": review.decided_at.isoformat() if review.decided_at else None,
+        "claimed_by": holder,
+        "claimed_by_name": (names or {}).get(holder) if holder else None,
+        "created_at": _aware(review.created_at).isoformat(),
+        "decided_at": _aware(review.decided_at).isoformat() if review.decided_at else None,
     }
 
 
 def list_reviews(session: Session, status: str | None, limit: int = 100) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise AppError(422, "invalid_status", f"status must be one of {', '.join(STATUSES)}")
-    return [review_read(r, held, text) for r, held, text in repository.list_reviews(session, status, limit)]
+    rows = repository.list_reviews(session, status, limit)
+    names = repository.user_names(session, {r.claimed_by for r, _, _ in rows if r.claimed_by})
+    return [review_read(r, held, text, names) for r, held, text in rows]
 
 
-def decide(session: Session, user: User, review_id: int, action: str, text: str | None) -> dict[str, Any]:
-    """Send the approved, edited or agent-written reply; a review is decided once."""
+def _get_locked(session: Session, review_id: int) -> Review:
     review = repository.get_for_update(session, review_id)
     if review is None:
         raise AppError(404, "not_found", "no such review")
+    return review
+
+
+def _refuse_others_claim(session: Session, review: Review, user: User) -> None:
+    holder = _claim_holder(review)
+    if holder is not None and holder != user.id:
+        other = repository.user_names(session, {holder}).get(holder, "another agent")
+        raise AppError(409, "claimed", f"{other} is working on this review")
+
+
+def claim(session: Session, user: User, review_id: int) -> dict[str, Any]:
+    """Take the review so no other agent answers it; a claim lapses after CLAIM_TTL."""
+    review = _get_locked(session, review_id)
     if review.status != "pending":
         raise AppError(409, "already_decided", f"this review was already {review.status}")
+    _refuse_others_claim(session, review, user)
+    review.claimed_by, review.claimed_at = user.id, utcnow()
+    session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="review.claim", target=f"review:{review.id}"))
+    session.commit()
+    bus.publish(REVIEWS_TOPIC)
+    return detail(session, review.id)
+
+
+def release(session: Session, user: User, review_id: int) -> None:
+    review = _get_locked(session, review_id)
+    if review.status == "pending" and _claim_holder(review) == user.id:
+        review.claimed_by = review.claimed_at = None
+        session.commit()
+        bus.publish(REVIEWS_TOPIC)
+
+
+def decide(session: Session, user: User, review_id: int, action: str, text: str | None) -> dict[str, Any]:
+    """Send the approved, edited or agent-written reply; a review is decided once, by its claimant."""
+    review = _get_locked(session, review_id)
+    if review.status != "pending":
+        raise AppError(409, "already_decided", f"this review was already {review.status}")
+    _refuse_others_claim(session, review, user)
     held = session.get(Message, review.message_id)
     assert held is not None  # the foreign key cascades: a review never outlives its message
 
@@ -83,4 +142,105 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
     session.flush()
     session.commit()  # before the wake-up, so the stream finds the new message
     bus.publish(review.conversation_id)
+    bus.publish(REVIEWS_TOPIC)
     return {"review": review_read(review, held, None), "message": message_read(sent) if sent else None}
+
+
+def conversation_read(session: Session, conversation: Conversation) -> dict[str, Any]:
+    """The whole conversation as an agent sees it: messages, what perception read from each file."""
+    messages = chat_repository.messages_after(session, conversation.id, 0)
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "locale": conversation.locale,
+        "customer_id": conversation.customer_id,
+        "created_at": _aware(conversation.created_at).isoformat(),
+        "messages": [
+            {
+                **message_read(m),
+                "attachments": [
+                    {
+                        "id": a.id,
+                        "kind": a.kind,
+                        "mime": a.mime,
+                        "size": a.size,
+                        "filename": a.filename,
+                        "perception": a.perception,
+                    }
+                    for a in m.attachments
+                ],
+            }
+            for m in messages
+        ],
+    }
+
+
+def detail(session: Session, review_id: int) -> dict[str, Any]:
+    """One review with its conversation, the candidates and their scores."""
+    row = repository.review_with_messages(session, review_id)
+    if row is None:
+        raise AppError(404, "not_found", "no such review")
+    review, held, customer_text = row
+    names = repository.user_names(session, {review.claimed_by} if review.claimed_by else set())
+    conversation = session.get(Conversation, review.conversation_id)
+    assert conversation is not None
+    return {
+        **review_read(review, held, customer_text, names),
+        "scores": (held.turn or {}).get("scores") or {},
+        "candidates": [
+            {"source": c.source, "text": c.text, "scores": c.scores, "chosen": c.chosen} for c in held.candidates
+        ],
+        "conversation": conversation_read(session, conversation),
+    }
+
+
+def queue(session: Session, user: User) -> dict[str, Any]:
+    """What the agent console shows: pending reviews and conversations handed to a human."""
+    return {
+        "reviews": list_reviews(session, "pending", 200),
+        "handed_over": [
+            {"id": c.id, "locale": c.locale, "customer_id": c.customer_id, "last_text": text}
+            for c, text in repository.handed_over(session)
+        ],
+        "me": user.id,
+    }
+
+
+def get_conversation(session: Session, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise AppError(404, "not_found", "no such conversation")
+    return conversation
+
+
+def send_agent_message(session: Session, user: User, conversation_id: str, text: str) -> dict[str, Any]:
+    """An agent writes to the customer directly (a handed-over conversation, or a follow-up)."""
+    conversation = get_conversation(session, conversation_id)
+    message = Message(conversation_id=conversation.id, role="agent", text=text.strip(), status="sent")
+    session.add(message)
+    session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.reply", target=conversation.id))
+    session.flush()
+    session.commit()
+    bus.publish(conversation.id)
+    return message_read(message)
+
+
+def hand_back(session: Session, user: User, conversation_id: str) -> dict[str, Any]:
+    """Give the conversation back to the assistant: its next replies may go out on their own again."""
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status != "handed_over":
+        raise AppError(409, "not_handed_over", "the conversation is not with an agent")
+    conversation.status = "open"
+    session.add(
+        AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.hand_back", target=conversation.id)
+    )
+    session.commit()
+    bus.publish(REVIEWS_TOPIC)
+    return {"id": conversation.id, "status": conversation.status}
+
+
+@lru_cache
+def canned_responses() -> dict[str, list[dict[str, str]]]:
+    """Ready-made answers the agent can start from, per language (edit app/review/canned.json)."""
+    data: dict[str, list[dict[str, str]]] = json.loads(CANNED_PATH.read_text(encoding="utf-8"))
+    return data

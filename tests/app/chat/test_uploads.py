@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import Attachment
-from bench.invoices import png_bytes, zh_vat
 from bench.speech import encode, speak
-from tests.helpers import auth, open_conversation
+from tests.helpers import A1023_INVOICE, auth, invoice_png, open_conversation
 
 pytestmark = pytest.mark.slow
-
-A1023_INVOICE = {
-    "number": "26442000000123456789",
-    "total": "1356.00",
-    "buyer": "深圳市星河科技有限公司",
-    "buyer_tax_id": "91440300MA5FXXXX1X",
-    "date": "2026-11-20",
-}
 
 
 def _post(client, conversation, text=None, files=None, key=None):  # type: ignore[no-untyped-def]
@@ -34,8 +23,7 @@ def _post(client, conversation, text=None, files=None, key=None):  # type: ignor
     )
 
 
-def _invoice(**given: str) -> bytes:
-    return png_bytes(zh_vat(random.Random(7), True, **given).image)
+_invoice = invoice_png
 
 
 def test_invoice_question_in_chinese_gets_the_total_and_the_verdict(client, demo_shop):

@@ -90,6 +90,18 @@ def test_own_order_found_by_id_tracking_or_invoice_number(demo_shop):
             assert [f.order_id for f in facts if isinstance(f, OrderFact)] == ["A1023"]
 
 
+def test_a_bare_number_finds_the_customers_one_order_with_those_digits(demo_shop):
+    """Speech drops letters ("order A one zero two four" is heard as "order 1024")."""
+    cid = _customer_id("c1001")
+    with session_scope() as s:
+        found = ground_orders(s, cid, "where is my order 1024", PATTERN, True, False)
+        assert [f.order_id for f in found if isinstance(f, OrderFact)] == ["A1024"]
+        other = ground_orders(s, cid, "where is my order B1024", PATTERN, True, False)
+        assert [f.order_ref for f in other] == ["B1024"]  # letters are taken as written
+        theirs = ground_orders(s, _customer_id("c1002"), "where is my order 1024", PATTERN, True, False)
+        assert all(isinstance(f, OrderNotFoundFact) for f in theirs)
+
+
 def test_other_customers_order_yields_only_not_found(demo_shop):
     cid = _customer_id("c1001")
     with session_scope() as s:

@@ -1,0 +1,93 @@
+"""Settings an admin changes at run time (reply threshold, retraining schedule), stored in the database.
+
+The environment gives the defaults; a stored value overrides it for every process from its next turn
+or beat tick, without a restart. Only the names in EDITABLE can be changed this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import AppError
+from app.models import AuditLog, RuntimeSetting, User
+
+
+@dataclass(frozen=True)
+class Editable:
+    kind: type
+    low: float
+    high: float
+    help: str
+
+
+EDITABLE = {
+    "reply_threshold": Editable(float, 0.0, 1.0, "a reply goes out on its own only when it scores at least this"),
+    "training_schedule_hours": Editable(float, 0.25, 24 * 90, "how often the schedule looks for enough new turns"),
+    "training_min_new_turns": Editable(int, 1, 1_000_000, "new final replies since the last run to start one"),
+    "training_min_examples": Editable(int, 1, 1_000_000, "approved or sent turns a run needs to train at all"),
+}
+
+
+def overrides(session: Session) -> dict[str, Any]:
+    rows = session.scalars(select(RuntimeSetting).where(RuntimeSetting.key.in_(EDITABLE)))
+    return {row.key: row.value for row in rows}
+
+
+def effective(session: Session, settings: Settings) -> Settings:
+    """The settings with the admin's overrides applied."""
+    changed = overrides(session)
+    return settings.model_copy(update=changed) if changed else settings
+
+
+def read(session: Session, settings: Settings) -> dict[str, Any]:
+    changed = overrides(session)
+    return {
+        "settings": [
+            {
+                "key": key,
+                "value": changed.get(key, getattr(settings, key)),
+                "default": getattr(settings, key),
+                "overridden": key in changed,
+                "min": spec.low,
+                "max": spec.high,
+                "type": spec.kind.__name__,
+                "help": spec.help,
+            }
+            for key, spec in EDITABLE.items()
+        ]
+    }
+
+
+def _validated(key: str, value: Any) -> Any:
+    spec = EDITABLE.get(key)
+    if spec is None:
+        raise AppError(422, "unknown_setting", f"{key} can't be changed at run time; editable: {', '.join(EDITABLE)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AppError(422, "invalid_setting", f"{key} must be a number")
+    if spec.kind is int and value != int(value):
+        raise AppError(422, "invalid_setting", f"{key} must be a whole number")
+    if not spec.low <= value <= spec.high:
+        raise AppError(422, "invalid_setting", f"{key} must be between {spec.low:g} and {spec.high:g}")
+    return spec.kind(value)
+
+
+def update(session: Session, settings: Settings, admin: User, values: dict[str, Any]) -> dict[str, Any]:
+    """Store the given values (null: back to the environment's default); all or nothing."""
+    cleaned = {key: None if value is None else _validated(key, value) for key, value in values.items()}
+    for key, value in cleaned.items():
+        row = session.get(RuntimeSetting, key)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(RuntimeSetting(key=key, value=value, updated_by=admin.id))
+        else:
+            row.value, row.updated_by = value, admin.id
+    session.add(AuditLog(actor_type="user", actor_id=str(admin.id), action="settings.update", detail=cleaned))
+    session.flush()
+    return read(session, settings)

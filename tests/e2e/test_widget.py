@@ -1,0 +1,104 @@
+"""The customer widget in a real browser: text, an invoice screenshot, a voice file, feedback, phone width."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from bench.speech import encode, speak
+from tests.e2e.conftest import PHONE
+from tests.helpers import A1023_INVOICE, invoice_png
+
+pytestmark = pytest.mark.slow
+
+
+def open_widget(page):  # type: ignore[no-untyped-def]
+    page.click(".bubble")  # Playwright's CSS selectors reach into the widget's open shadow root
+    expect(page.locator(".panel")).to_be_visible()
+    return page
+
+
+def send_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill(".composer textarea", text)
+    page.keyboard.press("Enter")
+
+
+def test_a_customer_conversation_with_text_an_invoice_and_a_voice_message(new_page, demo_shop):
+    page = open_widget(new_page("/?customer=c1001"))
+    send_text(page, "Where is my order A1023?")
+    first = page.locator(".msg.assistant:not(.welcome)").first
+    expect(first).to_contain_text("A1023")
+    expect(page.locator(".msg.customer")).to_have_count(1)
+
+    page.fill(".composer textarea", "Can I get this invoice reimbursed?")
+    invoice = invoice_png(**A1023_INVOICE)
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "fapiao.png", "mimeType": "image/png", "buffer": invoice}]
+    )
+    expect(page.locator(".tray img")).to_have_count(1)  # the preview, before sending
+    page.click(".composer .send")
+    expect(page.locator(".progress")).to_have_text("Reading your invoice…")
+    reply = page.locator(".msg.assistant:not(.welcome)").nth(1)
+    expect(reply).to_contain_text("1356.00", timeout=60_000)
+    expect(reply).to_contain_text("reimburs")
+    expect(page.locator(".progress")).to_be_hidden()
+
+    clip = encode(speak("Hello, where is my order A one zero two four?"), "webm")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "voice.webm", "mimeType": "audio/webm", "buffer": clip}]
+    )
+    page.click(".composer .send")
+    expect(page.locator(".progress")).to_have_text("Listening…")
+    voice_reply = page.locator(".msg.assistant:not(.welcome)").nth(2)
+    expect(voice_reply).to_contain_text("A1024", timeout=60_000)
+
+    # Thumbs up on the first reply is stored.
+    first.locator(".rate.up").click()
+    expect(first.locator(".rate.up")).to_have_attribute("aria-pressed", "true")
+
+    # A reload shows the same conversation, each message once.
+    page.reload()
+    open_widget(page)
+    expect(page.locator(".msg.customer")).to_have_count(3)
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(3)
+    assert page.errors == []
+
+
+def test_chinese_from_the_browser_language_and_a_phone_sized_panel(new_page, demo_shop):
+    page = open_widget(new_page("/?customer=c1001", viewport=PHONE, locale="zh-CN"))
+    box = page.locator(".panel").bounding_box()
+    assert box and box["width"] == PHONE["width"] and box["height"] == PHONE["height"]  # full screen on a phone
+    expect(page.locator(".composer textarea")).to_have_attribute("placeholder", "输入消息…")
+    send_text(page, "我的订单A1024发货了吗？")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1024")
+
+
+def test_talk_to_a_human_and_the_agents_reply_arrives_live(new_page, demo_shop, client):
+    from tests.helpers import login, make_user
+
+    page = open_widget(new_page("/?customer=c1002"))
+    send_text(page, "Where is my order B4735?")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("B4735")
+    page.click("header .human")
+    expect(page.locator(".msg.held")).to_have_count(1)
+    expect(page.locator("header .human")).to_be_disabled()
+
+    agent = login(client, make_user())
+    [conversation] = client.get("/api/v1/agent/queue", headers=agent).json()["handed_over"]
+    client.post(
+        f"/api/v1/agent/conversations/{conversation['id']}/messages", json={"text": "Hi, this is Ana."}, headers=agent
+    )
+    expect(page.locator(".msg.agent")).to_contain_text("Hi, this is Ana.")  # over SSE, no reload
+
+
+def test_a_voice_message_recorded_in_the_browser_is_sent(new_page, demo_shop):
+    """MediaRecorder on Chromium's fake microphone (a beep): recorded, timed, sent and stored."""
+    page = open_widget(new_page("/?customer=c1001"))
+    page.click(".composer .mic")
+    expect(page.locator(".recorder .clock")).to_have_text("0:01", timeout=10_000)
+    page.click(".recorder .primary")
+    customer = page.locator(".msg.customer")
+    expect(customer).to_have_count(1)
+    expect(customer).not_to_have_class("sending", timeout=60_000)
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(1, timeout=60_000)
+    assert page.errors == []

@@ -1,0 +1,252 @@
+// The admin console: training runs, model versions, analytics, schedule and thresholds, lexicon, users.
+import { barChart, lineChart } from "./charts.js";
+import { api, h, number, toast, when } from "./console.js";
+
+const view = document.getElementById("view");
+let poll = null; // the training tab refreshes a running run
+
+const tabs = { training, models, analytics, settings, lexicon, users };
+
+function route() {
+  clearTimeout(poll);
+  const name = (location.hash || "#training").slice(1);
+  const draw = tabs[name] || training;
+  document.querySelectorAll("#tabs a").forEach((a) => a.toggleAttribute("aria-current", a.getAttribute("href") === "#" + name));
+  draw().catch((error) => view.replaceChildren(h("p", { class: "error", text: error.message })));
+}
+window.addEventListener("hashchange", route);
+
+// ---- training runs -----------------------------------------------------------------------------
+
+async function training(selectedId) {
+  const { runs } = await api("/api/v1/training/runs");
+  const schedule = await api("/api/v1/admin/schedule");
+  const current = runs.find((r) => r.id === selectedId) || runs[0];
+  const busy = runs.some((r) => ["queued", "running", "cancelling"].includes(r.status));
+  view.replaceChildren(
+    h("div", { class: "row spread" },
+      h("h2", { text: "Training runs" }),
+      h("button", { type: "button", class: "primary", id: "start-run", disabled: busy, onclick: startRun },
+        busy ? "A run is in progress" : "Start a training run")),
+    h("p", { class: "muted small", text:
+      `${schedule.new_turns} new approved or sent replies since the last run; the schedule starts one every ` +
+      `${schedule.every_hours} h when at least ${schedule.min_new_turns} are there (jobs: ${schedule.worker}).` }),
+    h("div", { class: "split" },
+      h("ul", { class: "items", id: "runs" }, ...runs.map((r) =>
+        h("li", { class: "item" + (current && r.id === current.id ? " selected" : "") },
+          h("button", { type: "button", onclick: () => training(r.id) },
+            h("span", { class: "line" }, `Run ${r.id} `, h("span", { class: `status ${r.status}`, text: r.status })),
+            h("span", { class: "meta", text: `${r.trigger} · ${when(r.created_at)}` }))))),
+      current ? runView(current) : h("p", { class: "muted", text: "No run yet." })),
+  );
+  if (current && ["queued", "running", "cancelling"].includes(current.status)) {
+    poll = setTimeout(() => training(current.id).catch(() => {}), 2000);
+  }
+}
+
+async function startRun() {
+  try {
+    const run = await api("/api/v1/training/runs", { method: "POST" });
+    toast(`Run ${run.id} queued.`, "ok");
+    training(run.id);
+  } catch (error) {
+    toast(error.message, "error");
+  }
+}
+
+function runView(run) {
+  const p = run.progress || {};
+  const pct = p.max_steps ? Math.round((100 * (p.step || 0)) / p.max_steps) : null;
+  const m = run.metrics || {};
+  const stages = ["dataset", "finetune", "evaluate", "register", "deploy"];
+  return h("section", { class: "run", id: "run-detail", "data-status": run.status },
+    h("h3", {}, `Run ${run.id} `, h("span", { class: `status ${run.status}`, id: "run-status", text: run.status })),
+    h("ol", { class: "stages" }, ...stages.map((s) => {
+      const done = (p.timings && s in p.timings) || (run.status === "succeeded");
+      const now = run.stage === s && !["succeeded", "failed", "cancelled"].includes(run.status);
+      return h("li", { class: (done ? "done " : "") + (now ? "now" : "") }, s,
+        p.timings?.[s] !== undefined ? h("span", { class: "muted small", text: ` ${p.timings[s]} s` }) : null);
+    })),
+    pct !== null ? h("div", { class: "progress" },
+      h("progress", { max: 100, value: pct, id: "run-progress" }),
+      h("span", { class: "small", text: ` step ${p.step}/${p.max_steps} · loss ${number(p.loss)}` })) : null,
+    p.losses?.length ? lineChart({ title: "training loss", labels: p.losses.map((_, i) => String(i + 1)),
+                                   series: [{ name: "loss", values: p.losses }] }) : null,
+    ["queued", "running"].includes(run.status)
+      ? h("button", { type: "button", class: "danger", onclick: async () => {
+          try { await api(`/api/v1/training/runs/${run.id}/cancel`, { method: "POST" }); toast("Cancelling…"); training(run.id); }
+          catch (error) { toast(error.message, "error"); }
+        } }, "Cancel run") : null,
+    run.error ? h("pre", { class: "error small", text: run.error }) : null,
+    m.candidate ? evalTable(m) : null,
+    h("details", { open: ["running", "failed"].includes(run.status) },
+      h("summary", { text: "Log" }), h("pre", { class: "log", text: run.log || "(empty)" })));
+}
+
+function evalTable(m) {
+  const keys = ["grounded_accuracy", "verifier_pass", "moderation_pass", "cases"];
+  return h("div", {},
+    h("h4", { text: m.promoted ? "Eval gate: promoted" : "Eval gate: not promoted" }),
+    m.not_promoted_because?.length ? h("ul", {}, ...m.not_promoted_because.map((r) => h("li", { text: r }))) : null,
+    h("table", {},
+      h("thead", {}, h("tr", {}, h("th", { text: "metric" }), h("th", { text: "candidate" }), h("th", { text: "active before" }))),
+      h("tbody", {}, ...keys.filter((k) => k in m.candidate).map((k) =>
+        h("tr", {}, h("td", { text: k }), h("td", { text: number(m.candidate[k]) }), h("td", { text: number(m.active_before?.[k]) }))))),
+    m.finetune ? h("p", { class: "small muted", text:
+      `eval loss ${number(m.finetune.eval_loss_before)} → ${number(m.finetune.eval_loss_after)}, ` +
+      `${m.finetune.train_examples} train / ${m.finetune.eval_examples} eval examples, ${number(m.finetune.seconds, 0)} s` }) : null);
+}
+
+// ---- model versions --------------------------------------------------------------------------------
+
+async function models() {
+  const { models: versions } = await api("/api/v1/models");
+  view.replaceChildren(
+    h("h2", { text: "Model versions" }),
+    h("p", { class: "muted small", text: "Activating an older version is a roll-back; every process answers with it from its next turn." }),
+    h("table", { id: "models" },
+      h("thead", {}, h("tr", {}, ...["name", "status", "grounded", "verifier", "base", "created", "activated", ""].map((c) => h("th", { text: c })))),
+      h("tbody", {}, ...versions.map((v) => h("tr", { class: v.status },
+        h("td", { text: v.name }), h("td", {}, h("span", { class: `status ${v.status}`, text: v.status })),
+        h("td", { text: number(v.metrics?.candidate?.grounded_accuracy) }),
+        h("td", { text: number(v.metrics?.candidate?.verifier_pass) }),
+        h("td", { text: v.base }), h("td", { text: when(v.created_at) }), h("td", { text: when(v.activated_at) }),
+        h("td", {}, v.status === "active" ? "" : h("button", { type: "button", onclick: async () => {
+          if (!confirm(`Activate ${v.name}?`)) return;
+          try { await api(`/api/v1/models/${v.id}/activate`, { method: "POST" }); toast(`${v.name} is active.`, "ok"); models(); }
+          catch (error) { toast(error.message, "error"); }
+        } }, "Activate")))))),
+  );
+}
+
+// ---- analytics -------------------------------------------------------------------------------------
+
+async function analytics() {
+  const { days, stages } = await api("/api/v1/admin/analytics?days=14");
+  const labels = days.map((d) => d.day.slice(5));
+  const col = (key) => days.map((d) => d[key]);
+  view.replaceChildren(
+    h("h2", { text: "Analytics (last 14 days, UTC)" }),
+    h("div", { class: "charts" },
+      barChart({ title: "customer messages per day", labels, series: [{ name: "messages", values: col("customer_messages") }] }),
+      barChart({ title: "replies: sent on their own vs held", labels, series: [
+        { name: "auto-sent", values: col("auto_sent"), color: "#2f9e44" },
+        { name: "held", values: col("held"), color: "#f59f00" },
+        { name: "blocked", values: col("blocked"), color: "#e03131" }] }),
+      lineChart({ title: "held rate and agent edit rate", labels, max: 1, series: [
+        { name: "held rate", values: col("held_rate") }, { name: "edited or rejected by agents", values: col("edit_rate") }] }),
+      barChart({ title: "feedback", labels, series: [
+        { name: "👍", values: col("feedback_up"), color: "#2f9e44" }, { name: "👎", values: col("feedback_down"), color: "#e03131" }] }),
+      lineChart({ title: "latency by stage, p50 (ms)", labels, series: stages.map((s) => ({
+        name: s.replace("_ms", ""), values: days.map((d) => d.latency_p50_ms[s] ?? null) })) })),
+    h("details", {}, h("summary", { text: "The numbers" }),
+      h("table", {},
+        h("thead", {}, h("tr", {}, ...["day", "conv.", "messages", "auto-sent", "held", "approved", "edited", "rejected", "👍", "👎", "total p95 ms"].map((c) => h("th", { text: c })))),
+        h("tbody", {}, ...days.map((d) => h("tr", {}, ...[d.day, d.conversations, d.customer_messages, d.auto_sent, d.held,
+          d.approved, d.edited, d.rejected, d.feedback_up, d.feedback_down, d.latency_p95_ms.total_ms ?? "–"].map((v) => h("td", { text: String(v) })))))))),
+  );
+}
+
+// ---- schedule and thresholds -------------------------------------------------------------------------
+
+async function settings() {
+  const [{ settings: items }, schedule] = await Promise.all([api("/api/v1/admin/settings"), api("/api/v1/admin/schedule")]);
+  const form = h("form", { class: "card", id: "settings-form" },
+    ...items.map((s) => h("label", {},
+      h("span", { class: "name", text: s.key }),
+      h("input", { type: "number", name: s.key, value: s.value, min: s.min, max: s.max, step: s.type === "int" ? 1 : "any", required: true }),
+      h("span", { class: "muted small", text: `${s.help} (default ${s.default}${s.overridden ? ", changed" : ""})` }))),
+    h("div", { class: "row buttons" },
+      h("button", { type: "submit", class: "primary" }, "Save"),
+      h("button", { type: "button", onclick: async () => {
+        try {
+          await api("/api/v1/admin/settings", { method: "PUT", body: { values: Object.fromEntries(items.map((s) => [s.key, null])) } });
+          toast("Back to the defaults.", "ok"); settings();
+        } catch (error) { toast(error.message, "error"); }
+      } }, "Reset to defaults")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(items.map((s) => [s.key, Number(form.elements[s.key].value)]));
+    try {
+      await api("/api/v1/admin/settings", { method: "PUT", body: { values } });
+      toast("Saved. Turns and the schedule use the new values now.", "ok");
+      settings();
+    } catch (error) { toast(error.message, "error"); }
+  });
+  view.replaceChildren(
+    h("h2", { text: "Retraining schedule and thresholds" }),
+    h("p", { class: "muted", text: `Schedule: every ${schedule.every_hours} h, when at least ${schedule.min_new_turns} new final replies ` +
+      `exist (now ${schedule.new_turns}; ${schedule.due ? "due" : "not due yet"}).` }),
+    form);
+}
+
+// ---- moderation lexicon ------------------------------------------------------------------------------
+
+async function lexicon() {
+  const data = await api("/api/v1/admin/lexicon");
+  const draft = structuredClone(data);
+  const draw = () => view.replaceChildren(
+    h("div", { class: "row spread" },
+      h("h2", {}, "Moderation lexicon ", h("span", { class: "muted small", text: `version ${data.version}` })),
+      h("button", { type: "button", class: "primary", id: "save-lexicon", onclick: save }, "Save lexicon")),
+    h("p", { class: "muted small", text: "block: the message is refused; mask: the term is hidden; flag: the reply is held for an agent. " +
+      "Changes apply to the next message, without a restart." }),
+    ...Object.entries(draft.categories).map(([name, cat]) => h("section", { class: "card category" },
+      h("div", { class: "row spread" },
+        h("h3", { text: name }),
+        h("select", { "aria-label": `action for ${name}`, onchange: (e) => { cat.action = e.target.value; } },
+          ...["block", "mask", "flag"].map((a) => h("option", { value: a, selected: cat.action === a, text: a })))),
+      h("div", { class: "chips" }, ...cat.terms.map((term, i) => h("span", { class: "chip" }, term,
+        h("button", { type: "button", "aria-label": `remove ${term}`, onclick: () => { cat.terms.splice(i, 1); draw(); } }, "✕")))),
+      h("form", { class: "row", onsubmit: (e) => {
+        e.preventDefault();
+        const value = e.target.term.value.trim();
+        if (value && !cat.terms.includes(value)) cat.terms.push(value);
+        draw();
+      } }, h("input", { name: "term", placeholder: "add a term", "aria-label": `add a term to ${name}` }), h("button", { type: "submit" }, "Add")))),
+  );
+  const save = async () => {
+    try {
+      const saved = await api("/api/v1/admin/lexicon", { method: "PUT", body: draft });
+      toast(`Saved as version ${saved.version}.`, "ok");
+      lexicon();
+    } catch (error) { toast(error.message, "error"); }
+  };
+  draw();
+}
+
+// ---- users ---------------------------------------------------------------------------------------
+
+async function users() {
+  const { users: list } = await api("/api/v1/admin/users");
+  const form = h("form", { class: "card row wrap", id: "new-user" },
+    h("input", { name: "email", type: "email", placeholder: "email", required: true, "aria-label": "email" }),
+    h("input", { name: "name", placeholder: "name", "aria-label": "name" }),
+    h("input", { name: "password", type: "password", placeholder: "password (10+ characters)", minlength: 10, required: true, "aria-label": "password", autocomplete: "new-password" }),
+    h("select", { name: "role", "aria-label": "role" }, h("option", { value: "agent", text: "agent" }), h("option", { value: "admin", text: "admin" })),
+    h("button", { type: "submit", class: "primary" }, "Add user"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(["email", "name", "password", "role"].map((k) => [k, form.elements[k].value]));
+    try { await api("/api/v1/admin/users", { method: "POST", body }); toast(`${body.email} added.`, "ok"); users(); }
+    catch (error) { toast(error.message, "error"); }
+  });
+  const update = async (u, changes) => {
+    try { await api(`/api/v1/admin/users/${u.id}`, { method: "PATCH", body: changes }); users(); }
+    catch (error) { toast(error.message, "error"); }
+  };
+  view.replaceChildren(
+    h("h2", { text: "Users" }),
+    h("table", { id: "users" },
+      h("thead", {}, h("tr", {}, ...["email", "name", "role", "active", "since", ""].map((c) => h("th", { text: c })))),
+      h("tbody", {}, ...list.map((u) => h("tr", { class: u.is_active ? "" : "inactive" },
+        h("td", { text: u.email }), h("td", { text: u.name }),
+        h("td", {}, h("select", { "aria-label": `role of ${u.email}`, onchange: (e) => update(u, { role: e.target.value }) },
+          ...["agent", "admin"].map((r) => h("option", { value: r, selected: u.role === r, text: r })))),
+        h("td", { text: u.is_active ? "yes" : "no" }), h("td", { text: when(u.created_at) }),
+        h("td", {}, h("button", { type: "button", onclick: () => update(u, { is_active: !u.is_active }) },
+          u.is_active ? "Switch off" : "Switch on")))))),
+    h("h3", { text: "Add a user" }), form);
+}
+
+route();
