@@ -48,5 +48,10 @@ bench: install
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/asr.py
 
+# Every page at desktop and phone width into docs/screenshots (a real server, real turns, a short real run).
+screenshots: install-dev
+	bash scripts/test-deps.sh
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) data .cache

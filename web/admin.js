@@ -136,15 +136,22 @@ async function analytics() {
       lineChart({ title: "held rate and agent edit rate", labels, max: 1, series: [
         { name: "held rate", values: col("held_rate") }, { name: "edited or rejected by agents", values: col("edit_rate") }] }),
       barChart({ title: "feedback", labels, series: [
-        { name: "👍", values: col("feedback_up"), color: "#2f9e44" }, { name: "👎", values: col("feedback_down"), color: "#e03131" }] }),
+        { name: "helpful", values: col("feedback_up"), color: "#2f9e44" }, { name: "not helpful", values: col("feedback_down"), color: "#e03131" }] }),
       lineChart({ title: "latency by stage, p50 (ms)", labels, series: stages.map((s) => ({
         name: s.replace("_ms", ""), values: days.map((d) => d.latency_p50_ms[s] ?? null) })) })),
-    h("details", {}, h("summary", { text: "The numbers" }),
-      h("table", {},
-        h("thead", {}, h("tr", {}, ...["day", "conv.", "messages", "auto-sent", "held", "approved", "edited", "rejected", "👍", "👎", "total p95 ms"].map((c) => h("th", { text: c })))),
-        h("tbody", {}, ...days.map((d) => h("tr", {}, ...[d.day, d.conversations, d.customer_messages, d.auto_sent, d.held,
-          d.approved, d.edited, d.rejected, d.feedback_up, d.feedback_down, d.latency_p95_ms.total_ms ?? "–"].map((v) => h("td", { text: String(v) })))))))),
+    numbersTable(days),
   );
+}
+
+function numbersTable(days) {
+  const head = ["day", "conv.", "messages", "auto-sent", "held", "approved", "edited", "rejected", "up", "down", "total p95 ms"];
+  const cells = (d) => [d.day, d.conversations, d.customer_messages, d.auto_sent, d.held, d.approved, d.edited,
+                        d.rejected, d.feedback_up, d.feedback_down, d.latency_p95_ms.total_ms ?? "–"];
+  return h("details", {},
+    h("summary", { text: "The numbers" }),
+    h("table", {},
+      h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { text: c })))),
+      h("tbody", {}, ...days.map((d) => h("tr", {}, ...cells(d).map((v) => h("td", { text: String(v) })))))));
 }
 
 // ---- schedule and thresholds -------------------------------------------------------------------------
@@ -197,7 +204,7 @@ async function lexicon() {
         h("select", { "aria-label": `action for ${name}`, onchange: (e) => { cat.action = e.target.value; } },
           ...["block", "mask", "flag"].map((a) => h("option", { value: a, selected: cat.action === a, text: a })))),
       h("div", { class: "chips" }, ...cat.terms.map((term, i) => h("span", { class: "chip" }, term,
-        h("button", { type: "button", "aria-label": `remove ${term}`, onclick: () => { cat.terms.splice(i, 1); draw(); } }, "✕")))),
+        h("button", { type: "button", "aria-label": `remove ${term}`, onclick: () => { cat.terms.splice(i, 1); draw(); } }, "×")))),
       h("form", { class: "row", onsubmit: (e) => {
         e.preventDefault();
         const value = e.target.term.value.trim();

@@ -45,7 +45,7 @@ function drawQueue() {
             mine ? h("span", { class: "tag mine", text: "yours" }) : null)));
     }),
   );
-  if (!queue.reviews.length) reviewsList.append(h("li", { class: "muted small", text: "Nothing held. 🎉" }));
+  if (!queue.reviews.length) reviewsList.append(h("li", { class: "muted small", text: "Nothing held." }));
   handoversList.replaceChildren(
     ...queue.handed_over.map((c) =>
       h("li", { class: "item" + (isSelected("conversation", c.id) ? " selected" : ""), "data-conversation": c.id },

@@ -66,6 +66,41 @@
 
   // ---- DOM helpers: text only ------------------------------------------------------------------
 
+  // Icons as SVG paths (Material icons, Apache-2.0): emoji fonts are missing on many machines.
+  var ICONS = {
+    chat: "M20 2H4c-1.1 0-1.99.9-1.99 2L2 22l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2z",
+    attach: "M16.5 6v11.5c0 2.21-1.79 4-4 4s-4-1.79-4-4V5c0-1.38 1.12-2.5 2.5-2.5s2.5 1.12 2.5 2.5v10.5c0 " +
+      ".55-.45 1-1 1s-1-.45-1-1V6H10v9.5c0 1.38 1.12 2.5 2.5 2.5s2.5-1.12 2.5-2.5V5c0-2.21-1.79-4-4-4S7 " +
+      "2.79 7 5v12.5c0 3.04 2.46 5.5 5.5 5.5s5.5-2.46 5.5-5.5V6h-1.5z",
+    mic: "M12 14c1.66 0 2.99-1.34 2.99-3L15 5c0-1.66-1.34-3-3-3S9 3.34 9 5v6c0 1.66 1.34 3 3 3zm5.3-3c0 3-2.54 " +
+      "5.1-5.3 5.1S6.7 14 6.7 11H5c0 3.41 2.72 6.23 6 6.72V21h2v-3.28c3.28-.48 6-3.3 6-6.72h-1.7z",
+    send: "M2.01 21L23 12 2.01 3 2 10l15 2-15 2z",
+    close: "M19 6.41L17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z",
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 " +
+      "7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 " +
+      ".41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+    image: "M21 19V5c0-1.1-.9-2-2-2H5c-1.1 0-2 .9-2 2v14c0 1.1.9 2 2 2h14c1.1 0 2-.9 2-2zM8.5 13.5l2.5 3.01L14.5 " +
+      "12l4.5 6H5l3.5-4.5z"
+  };
+
+  function icon(name) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "i i-" + name);
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /** A file's name after its kind's icon. */
+  function fileLabel(kind, name) {
+    return el("span", { class: "file" }, [icon(kind === "audio" ? "mic" : "image"), " ", name]);
+  }
+
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) {
@@ -173,18 +208,18 @@
   root.appendChild(el("link", { rel: "stylesheet", href: API + "/static/widget.css" }));
 
   var bubble = el("button", { class: "bubble", type: "button", "aria-label": t.open, title: t.open,
-                              onclick: function () { toggle(true); } }, ["💬"]);
+                              onclick: function () { toggle(true); } }, [icon("chat")]);
   var list = el("ol", { class: "messages", "aria-live": "polite" });
   var progress = el("p", { class: "progress", hidden: "" });
   var status = el("p", { class: "status", hidden: "" });
   var tray = el("div", { class: "tray", hidden: "" });
   var input = el("textarea", { rows: "1", placeholder: t.placeholder, "aria-label": t.placeholder, maxlength: "4000" });
   var fileInput = el("input", { type: "file", accept: "image/*,audio/*", multiple: "", hidden: "" });
-  var sendButton = el("button", { class: "send", type: "submit", "aria-label": t.send, title: t.send }, ["➤"]);
+  var sendButton = el("button", { class: "send", type: "submit", "aria-label": t.send, title: t.send }, [icon("send")]);
   var attachButton = el("button", { class: "icon attach", type: "button", "aria-label": t.attach, title: t.attach,
-                                    onclick: function () { fileInput.click(); } }, ["📎"]);
+                                    onclick: function () { fileInput.click(); } }, [icon("attach")]);
   var micButton = el("button", { class: "icon mic", type: "button", "aria-label": t.record, title: t.record,
-                                 onclick: startRecording }, ["🎤"]);
+                                 onclick: startRecording }, [icon("mic")]);
   var recorderBar = el("div", { class: "recorder", hidden: "" });
   var form = el("form", { class: "composer", onsubmit: function (event) { event.preventDefault(); sendCurrent(); } },
                 [attachButton, micButton, input, sendButton, fileInput]);
@@ -194,7 +229,7 @@
       el("strong", { text: t.title }),
       humanButton,
       el("button", { class: "icon close", type: "button", "aria-label": t.close, title: t.close,
-                     onclick: function () { toggle(false); } }, ["✕"])
+                     onclick: function () { toggle(false); } }, [icon("close")])
     ]),
     list, progress, status, tray, recorderBar, form
   ]);
@@ -237,7 +272,7 @@
       el("span", { class: "who", text: roleLabel(message.role) }), body
     ]);
     (message.attachments || []).forEach(function (a) {
-      node.appendChild(el("span", { class: "file", text: (a.kind === "audio" ? "🎤 " : "🖼 ") + a.filename }));
+      node.appendChild(fileLabel(a.kind, a.filename));
     });
     if (message.status === "pending_review") node.appendChild(el("span", { class: "note", text: t.held }));
     if (message.role !== "customer" && message.status === "sent") node.appendChild(feedbackBar(message.id));
@@ -246,7 +281,7 @@
 
   function feedbackBar(id) {
     var bar = el("span", { class: "feedback" });
-    [["up", "👍", t.helpful], ["down", "👎", t.unhelpful]].forEach(function (item) {
+    [["up", icon("up"), t.helpful], ["down", icon("down"), t.unhelpful]].forEach(function (item) {
       bar.appendChild(el("button", {
         type: "button", class: "rate " + item[0], "aria-label": item[2], title: item[2], "aria-pressed": "false",
         onclick: function (event) { rate(id, item[0], bar, event.currentTarget); }
@@ -381,12 +416,12 @@
     pending.forEach(function (item, index) {
       var preview = /^image\//.test(item.file.type)
         ? el("img", { src: item.url, alt: item.file.name })
-        : el("span", { class: "audio", text: "🎤 " + item.file.name });
+        : el("span", { class: "audio" }, [icon("mic"), " ", item.file.name]);
       tray.appendChild(el("span", { class: "chip" }, [
         preview,
         el("button", { type: "button", class: "remove", "aria-label": t.remove + " " + item.file.name,
                        onclick: function () { URL.revokeObjectURL(item.url); pending.splice(index, 1); drawTray(); } },
-           ["✕"])
+           [icon("close")])
       ]));
     });
   }
@@ -458,7 +493,7 @@
     files.forEach(function (file) {
       node.appendChild(/^image\//.test(file.type)
         ? el("img", { class: "thumb", src: URL.createObjectURL(file), alt: file.name })
-        : el("span", { class: "file", text: "🎤 " + file.name }));
+        : fileLabel("audio", file.name));
     });
     list.appendChild(node);
     list.scrollTop = list.scrollHeight;

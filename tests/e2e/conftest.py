@@ -65,4 +65,4 @@ def sign_in(page, base: str, user: dict, next_path: str) -> None:  # type: ignor
     page.fill("input[name=email]", user["email"])
     page.fill("input[name=password]", user["password"])
     page.click("button[type=submit]")
-    page.wait_for_url(f"**{next_path}*")
+    page.wait_for_url(lambda url: "/login" not in url and next_path in url)

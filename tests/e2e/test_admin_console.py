@@ -1,0 +1,68 @@
+"""The admin console in a real browser: start a training run and watch it; every tab draws."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import sign_in
+from tests.helpers import ask, make_user, open_conversation
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["Where is my order A1023?", "我的订单A1024发货了吗？", "How long does a refund take?", "Is shipping free?"]
+
+
+@pytest.fixture
+def in_process_training(settings):  # type: ignore[no-untyped-def]
+    """The embedded default: no Redis, so the run goes to a thread of the server; a tiny run."""
+    settings.redis_url = ""
+    settings.training_max_steps, settings.training_batch_size = 40, 2
+    settings.training_eval_tokens, settings.training_min_examples, settings.training_eval_suite = 8, 2, 1
+    return settings
+
+
+def test_admin_starts_a_training_run_and_sees_its_progress(
+    new_page, live_server, client, demo_shop, in_process_training, local_model
+):
+    for question in QUESTIONS:
+        ask(client, open_conversation(client, "c1001"), question)
+    page = new_page("/login")
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    expect(page.locator("#start-run")).to_be_enabled()
+    page.click("#start-run")
+    expect(page.locator("#run-status")).to_have_text("running", timeout=30_000)
+    expect(page.locator(".stages li.now")).to_have_text("finetune", timeout=60_000)
+    expect(page.locator("#run-progress")).to_be_visible(timeout=60_000)  # steps and loss, live
+    expect(page.locator("svg.chart")).to_be_visible(timeout=60_000)  # the loss curve
+    expect(page.locator("#start-run")).to_be_disabled()  # one run at a time
+    page.get_by_role("button", name="Cancel run").click()
+    expect(page.locator("#run-status")).to_have_text("cancelled", timeout=120_000)
+    expect(page.locator("#start-run")).to_be_enabled()
+    assert page.errors == []
+
+
+def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
+    ask(client, open_conversation(client, "c1001"), "Where is my order A1023?")
+    page = new_page("/login")
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    page.click("a[href='#models']")
+    expect(page.locator("#models")).to_be_visible()
+    page.click("a[href='#analytics']")
+    expect(page.locator("svg.chart")).to_have_count(5)
+    page.click("a[href='#settings']")
+    page.fill("input[name=reply_threshold]", "0.85")
+    page.click("#settings-form button[type=submit]")
+    expect(page.locator("#toast")).to_contain_text("Saved")
+    expect(page.locator("#settings-form")).to_contain_text("changed")
+    page.click("a[href='#lexicon']")
+    page.fill("input[aria-label='add a term to competitors']", "megastore")
+    page.press("input[aria-label='add a term to competitors']", "Enter")
+    page.click("#save-lexicon")
+    expect(page.locator("#toast")).to_contain_text("Saved as version")
+    page.click("a[href='#users']")
+    page.fill("#new-user input[name=email]", "new.agent@shop.test")
+    page.fill("#new-user input[name=password]", "a long password")
+    page.click("#new-user button[type=submit]")
+    expect(page.locator("#users")).to_contain_text("new.agent@shop.test")
+    assert page.errors == []

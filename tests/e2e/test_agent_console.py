@@ -1,0 +1,94 @@
+"""The agent console in a real browser: a live queue, approve and edit; the customer sees the result live."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app.admin import runtime
+from app.config import get_settings
+from app.db import session_scope
+from app.models import User
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_widget import open_widget, send_text
+from tests.helpers import make_user
+
+pytestmark = pytest.mark.slow
+
+
+def hold_every_reply(admin_id: int) -> None:
+    """A threshold no reply reaches: each answer is held with the composer's reply as the proposal."""
+    with session_scope() as s:
+        runtime.update(s, get_settings(), s.get(User, admin_id), {"reply_threshold": 1.0})
+
+
+def test_agent_approves_and_edits_held_replies_that_the_customer_sees_live(new_page, live_server, demo_shop):
+    agent_user = make_user("agent", "ana@shop.test")
+    hold_every_reply(make_user("admin")["id"])
+    agent = new_page("/login")
+    sign_in(agent, live_server, agent_user, "/agent")
+    expect(agent.locator("#live")).to_contain_text("live")
+    expect(agent.locator("#pending-count")).to_have_text("0")
+
+    customer = open_widget(new_page("/?customer=c1001"))
+    send_text(customer, "Where is my order A1023?")
+    expect(customer.locator(".msg.held")).to_have_count(1)
+
+    # The held reply appears in the agent's queue without a reload.
+    item = agent.locator("#reviews .item").first
+    expect(item).to_contain_text("Where is my order A1023?")
+    expect(agent.locator("#pending-count")).to_have_text("1")
+    item.locator("button").click()
+    expect(agent.locator(".candidate")).to_contain_text("A1023")
+    expect(agent.locator(".reasons")).to_contain_text("under the threshold")
+    expect(agent.locator(".scores")).to_contain_text("composer")
+    agent.click("#approve")
+    expect(agent.locator("#pending-count")).to_have_text("0")
+
+    approved = customer.locator(".msg.assistant:not(.held):not(.welcome)")
+    expect(approved).to_have_count(1)
+    expect(approved).to_contain_text("A1023")  # arrived over SSE
+
+    send_text(customer, "Where is my order A1024?")
+    expect(customer.locator(".msg.held")).to_have_count(2)
+    agent.locator("#reviews .item button").first.click()
+    expect(agent.locator(".candidate")).to_contain_text("A1024")
+    agent.fill("#reply-text", "Your order A1024 is being packed today. — Ana")
+    agent.click("#edit-send")
+    expect(customer.locator(".msg.agent")).to_contain_text("being packed today. — Ana")
+    assert agent.errors == [] and customer.errors == []
+
+
+def test_a_second_agent_sees_the_claim_and_cannot_answer(new_page, live_server, demo_shop, client):
+    from tests.helpers import ask, open_conversation
+
+    ask(client, open_conversation(client, "c1001"), "Tell me a joke about cats")
+    first = new_page("/login")
+    sign_in(first, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    first.locator("#reviews .item button").first.click()
+    expect(first.locator("#reply-text")).to_be_visible()
+
+    second = new_page("/login")
+    sign_in(second, live_server, make_user("agent", "bo@shop.test"), "/agent")
+    expect(second.locator("#reviews .item")).to_contain_text("claimed by ana@shop.test")
+    second.locator("#reviews .item button").first.click()
+    expect(second.locator(".actions")).to_contain_text("is working on this one")
+    expect(second.locator("#approve")).to_have_count(0)
+
+    # The first agent rejects the proposal and writes the answer (canned text as the start).
+    first.select_option(".actions select", index=1)
+    expect(first.locator("#reply-text")).not_to_have_value("")
+    first.click("#reject")
+    expect(second.locator("#pending-count")).to_have_text("0")
+
+
+def test_a_handed_over_conversation_gets_the_agents_reply(new_page, live_server, demo_shop):
+    customer = open_widget(new_page("/?customer=c1002"))
+    customer.click("header .human")
+    expect(customer.locator(".msg.held")).to_have_count(1)
+    agent = new_page("/login")
+    sign_in(agent, live_server, make_user(), "/agent")
+    agent.locator("#handovers .item button").first.click()
+    agent.fill("#agent-text", "Hello, I'm here to help.")
+    agent.click("#agent-send")
+    expect(customer.locator(".msg.agent")).to_contain_text("Hello, I'm here to help.")
