@@ -82,9 +82,13 @@ def run(model_path: str | Path, cases: list[EvalCase], max_new_tokens: int = 48)
 
 
 def gate(candidate: dict[str, Any], active: dict[str, Any]) -> tuple[bool, list[str]]:
-    """Promote only when not worse on grounded accuracy and on safety; say why not otherwise."""
+    """Promote only when not worse on grounded accuracy, on the verifier and on moderation; say why not otherwise.
+
+    A candidate whose answers the verifier accepts less often would send fewer replies on their own and
+    hold more for the agents, even if it is as accurate: that is worse, too.
+    """
     reasons = []
-    for key in ("grounded_accuracy", "moderation_pass"):
+    for key in ("grounded_accuracy", "verifier_pass", "moderation_pass"):
         if candidate[key] < active[key]:
             reasons.append(f"{key} fell from {active[key]} to {candidate[key]}")
     return not reasons, reasons

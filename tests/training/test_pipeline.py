@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.db import session_scope, utcnow
 from app.models import ModelVersion, TrainingRun
-from tests.helpers import login, make_user
+from tests.helpers import ask, login, make_user, open_conversation
 from training import pipeline
 
 pytestmark = pytest.mark.slow
@@ -170,3 +170,28 @@ def test_a_run_killed_mid_way_leaves_the_active_model_answering(client, logged_t
     conversation = open_conversation(client, "c1001")
     reply = ask(client, conversation, "Where is my order A1023?").json()["reply"]
     assert reply["status"] == "sent" and "SF1234567890" in reply["text"]
+
+
+def test_the_schedule_starts_a_run_only_when_due_and_with_enough_new_turns(client, demo_shop, settings, monkeypatch):
+    """training.scheduled (the beat task), through its plain function; dispatching is recorded, not run."""
+    from app.admin import training as training_service
+    from training.tasks import scheduled
+
+    dispatched: list[int] = []
+    monkeypatch.setattr(training_service, "dispatch", lambda run_id, _settings: dispatched.append(run_id))
+    settings.training_min_new_turns, settings.training_schedule_hours = 2, 24
+    conversation = open_conversation(client, "c1001")
+    ask(client, conversation, "Where is my order A1023?")
+    assert scheduled.run() is None  # one new turn, two needed
+    ask(client, conversation, "Where is my order A1024?")
+    run_id = scheduled.run()
+    assert run_id is not None and dispatched == [run_id]
+    with session_scope() as s:
+        s.get(TrainingRun, run_id).status = "succeeded"
+    ask(client, conversation, "How long does a refund take?")
+    ask(client, conversation, "Is shipping free?")
+    assert scheduled.run() is None  # enough turns, but the last scheduled run was less than 24 h ago
+    settings.training_schedule_hours = 0.25
+    with session_scope() as s:
+        s.get(TrainingRun, run_id).created_at = utcnow() - timedelta(hours=1)
+    assert scheduled.run() is not None
