@@ -102,3 +102,56 @@ def test_a_voice_message_recorded_in_the_browser_is_sent(new_page, demo_shop):
     expect(customer).not_to_have_class("sending", timeout=60_000)
     expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(1, timeout=60_000)
     assert page.errors == []
+
+
+def test_a_dropped_photo_is_downscaled_in_the_browser_before_upload(new_page, demo_shop):
+    from PIL import Image
+
+    from app.config import get_settings
+    from app.db import session_scope
+    from app.models import Attachment
+    from app.perception.media import stored_path
+
+    page = open_widget(new_page("/?customer=c1001"))
+    # A 3000×2000 photo dropped on the panel, as a file manager would hand it over.
+    page.evaluate(
+        """async () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = 3000; canvas.height = 2000;
+            const g = canvas.getContext("2d");
+            g.fillStyle = "#fff"; g.fillRect(0, 0, 3000, 2000);
+            g.fillStyle = "#000"; g.font = "120px sans-serif"; g.fillText("Order A1023", 200, 400);
+            const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+            const drop = new DataTransfer();
+            drop.items.add(new File([blob], "photo.png", { type: "image/png" }));
+            const panel = document.querySelector("#shopdesk-widget").shadowRoot.querySelector(".panel");
+            panel.dispatchEvent(new DragEvent("drop", { dataTransfer: drop, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(page.locator(".tray img")).to_have_count(1)
+    page.fill(".composer textarea", "Here is a photo")
+    page.click(".composer .send")
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(1, timeout=60_000)
+    with session_scope() as s:
+        [attachment] = s.query(Attachment).all()
+        assert attachment.mime == "image/jpeg" and attachment.filename == "photo.jpg"
+        path = stored_path(get_settings().data_dir, attachment.sha256, attachment.mime)
+    with Image.open(path) as image:
+        assert image.size == (2048, 1365)
+
+
+def test_a_message_sent_while_offline_is_delivered_once_when_back(new_page, demo_shop):
+    from app.db import session_scope
+    from app.models import Message
+
+    page = open_widget(new_page("/?customer=c1001"))
+    expect(page.locator(".msg.welcome")).to_be_visible()
+    page.wait_for_timeout(500)  # the conversation is open
+    page.context.set_offline(True)
+    send_text(page, "Where is my order A1023?")
+    page.wait_for_timeout(1500)  # the first attempt failed; the widget retries with the same key
+    page.context.set_offline(False)
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_contain_text("A1023", timeout=30_000)
+    expect(page.locator(".msg.customer")).to_have_count(1)
+    with session_scope() as s:
+        assert s.query(Message).filter_by(role="customer").count() == 1

@@ -59,6 +59,8 @@ def test_hostile_text_names_and_model_output_stay_text(new_page, live_server, de
     agent.locator("#reviews .item button").first.click()
     expect(agent.locator(".transcript")).to_contain_text(CUSTOMER_TEXT)
     expect(agent.locator(".transcript")).to_contain_text(FILE_NAME)
+    expect(agent.locator("table.ocr").first).to_contain_text("1356.00")  # what OCR read from the upload
+    expect(agent.locator("img.shot")).to_have_count(1)
     expect(agent.locator(".transcript")).to_contain_text("<script>window.__xss=4</script>")
     assert_inert(agent)
     assert customer.errors == [] and agent.errors == []
