@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     training_batch_size: int = 4
     training_eval_tokens: int = 48  # new tokens per eval answer
     training_eval_suite: int = 10  # fixed-suite cases (demo-shop order questions, en and zh)
+    training_quantize: bool = True  # AWQ W4A16 after the merge; the quantized model is judged and served
+    training_awq_samples: int = Field(default=32, ge=1, le=1024)  # calibration conversations
     training_schedule_hours: float = 24.0  # beat: how often to look for enough new turns
     training_min_new_turns: int = 20  # beat: new final replies since the last run needed to start one
 

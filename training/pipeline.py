@@ -1,4 +1,6 @@
-"""One retraining run: dataset → fine-tune → evaluate → register → deploy, with progress and a lock.
+"""One retraining run: dataset → fine-tune (+ merge) → quantize (AWQ) → evaluate → register → deploy.
+
+Progress is stored as it goes, and a lock keeps to one run at a time.
 
 Only one run trains at a time: a run claims the lock by moving to `running` while no other run has a
 fresh heartbeat; a worker that dies leaves a stale heartbeat, and the next run takes over. The active
@@ -24,10 +26,12 @@ from app.models import ModelVersion, TrainingRun
 from training import dataset, evaluate, registry
 from training.finetune import Cancelled, FinetuneConfig, read_jsonl
 from training.finetune import main as finetune
+from training.quantize import QuantizeConfig
+from training.quantize import main as quantize
 
 log = logging.getLogger(__name__)
 
-STAGES = ("dataset", "finetune", "evaluate", "register", "deploy")
+STAGES = ("dataset", "finetune", "quantize", "evaluate", "register", "deploy")
 STALE = timedelta(minutes=10)
 CONFIG = Path(__file__).resolve().parent / "configs" / "smollm2-cpu.yaml"
 
@@ -168,9 +172,27 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
     trained = finetune(config, progress.step)
     progress.log(f"fine-tune: eval loss {trained['eval_loss_before']} → {trained['eval_loss_after']}")
 
+    # The version that gets served is the quantized one, so that is the one the gate judges.
+    served = config.output_dir
+    quantized: dict[str, Any] = {}
+    if settings.training_quantize:
+        progress.enter("quantize")
+        qconfig = QuantizeConfig(
+            model_dir=config.output_dir,
+            output_dir=str(work / "awq"),
+            calibration_file=str(info.train_path),
+            num_samples=settings.training_awq_samples,
+        )
+        quantized = quantize(qconfig, progress.log)
+        served = qconfig.output_dir
+        progress.log(
+            f"AWQ W4A16 (group {quantized['group_size']}, {quantized['calibration_samples']} calibration "
+            f"conversations): {quantized['bytes'] / 1e6:.0f} MB in {quantized['seconds']} s"
+        )
+
     progress.enter("evaluate")
     cases = evaluate.held_out(read_jsonl(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
-    candidate = evaluate.run(config.output_dir, cases, settings.training_eval_tokens)
+    candidate = evaluate.run(served, cases, settings.training_eval_tokens)
     current = evaluate.run(base_path, cases, settings.training_eval_tokens)
     promote, reasons = evaluate.gate(candidate, current)
     progress.log(
@@ -194,6 +216,7 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
                 "tokens_per_s",
             )
         },
+        "quantize": quantized,
         "promoted": promote,
         "not_promoted_because": reasons,
     }
@@ -203,9 +226,15 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
             name=name,
             backend="local",
             base=base_name,
-            path=config.output_dir,
+            path=served,
             metrics=metrics,
-            lineage={"base": base_name, "run": run_id, "dataset_sha256": info.sha256},
+            lineage={
+                "base": base_name,
+                "run": run_id,
+                "dataset_sha256": info.sha256,
+                "merged": config.output_dir,
+                "quantization": "awq-w4a16" if quantized else None,
+            },
         )
         run = session.get(TrainingRun, run_id)
         assert run is not None

@@ -58,7 +58,7 @@ function runView(run) {
   const p = run.progress || {};
   const pct = p.max_steps ? Math.round((100 * (p.step || 0)) / p.max_steps) : null;
   const m = run.metrics || {};
-  const stages = ["dataset", "finetune", "evaluate", "register", "deploy"];
+  const stages = ["dataset", "finetune", "quantize", "evaluate", "register", "deploy"];
   return h("section", { class: "run", id: "run-detail", "data-status": run.status },
     h("h3", {}, `Run ${run.id} `, h("span", { class: `status ${run.status}`, id: "run-status", text: run.status })),
     h("ol", { class: "stages" }, ...stages.map((s) => {

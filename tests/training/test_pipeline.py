@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +33,7 @@ def _run(status: str = "queued", **values) -> int:  # type: ignore[no-untyped-de
 def quick_training(settings):  # type: ignore[no-untyped-def]
     settings.training_max_steps, settings.training_batch_size = 3, 2
     settings.training_eval_tokens, settings.training_min_examples, settings.training_eval_suite = 12, 4, 2
+    settings.training_awq_samples = 4
     return settings
 
 
@@ -47,6 +50,11 @@ def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_traini
         assert candidate.lineage["run"] == run_id and candidate.lineage["dataset_sha256"]
         metrics = candidate.metrics
         assert {"grounded_accuracy", "verifier_pass", "moderation_pass"} <= set(metrics["candidate"])
+        # The registered (and judged) model is the AWQ one, in the compressed-tensors format vLLM loads.
+        config = json.loads((Path(candidate.path) / "config.json").read_text())
+        assert config["quantization_config"]["format"] == "pack-quantized"
+        assert config["quantization_config"]["config_groups"]["group_0"]["weights"]["num_bits"] == 4
+        assert candidate.lineage["quantization"] == "awq-w4a16" and metrics["quantize"]["group_size"] == 64
         # Either it was promoted and is active, or the gate said why not and the base still answers.
         active = [v for v in versions.values() if v.status == "active"]
         assert len(active) == 1
