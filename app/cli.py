@@ -334,6 +334,22 @@ def cmd_celery(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Blue/green: check a new OpenAI-compatible server (vLLM), then move every api process's traffic to it."""
+    from app.db import migrate, session_scope
+    from training.deploy import DeployError, deploy
+
+    migrate()
+    try:
+        with session_scope() as session:
+            version = deploy(session, endpoint=args.endpoint, model=args.model, name=args.name or args.model)
+            result = {"deployed": version.name, "endpoint": version.lineage["endpoint"], "model": version.path}
+    except DeployError as exc:
+        return _fail(f"not deployed, traffic unchanged: {exc}", args.json, "server_not_ready")
+    _print(result, args.json)
+    return 0
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     from app.auth.service import create_user
     from app.db import migrate, session_scope
@@ -423,6 +439,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = sub.add_parser("eval", help="score the active model on the fixed eval suite")
     evaluation.add_argument("--json", action="store_true")
     evaluation.set_defaults(func=cmd_eval)
+
+    deploy = sub.add_parser("deploy", help="blue/green: check a new vLLM server, then move traffic to it")
+    deploy.add_argument(
+        "--endpoint", required=True, help="its OpenAI-compatible base URL, e.g. http://vllm-green:8000/v1"
+    )
+    deploy.add_argument("--model", required=True, help="the served model name")
+    deploy.add_argument("--name", default="", help="the model version's name (default: the model name)")
+    deploy.add_argument("--json", action="store_true")
+    deploy.set_defaults(func=cmd_deploy)
 
     worker = sub.add_parser("worker", help="a Celery worker")
     worker.add_argument("--queues", default="default,training", help="default, training, or both")

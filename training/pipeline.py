@@ -243,7 +243,13 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
         version_id = version.id
 
     progress.enter("deploy")
-    if promote:
+    if promote and settings.llm_backend == "openai":
+        # Served by vLLM: a new server is started on these files (blue/green), checked, then switched to.
+        progress.log(
+            f"ready for a blue/green swap: start the idle vLLM slot on {served}, then "
+            f"`shopdesk deploy --endpoint URL --model NAME --name {name}`; the active model is unchanged until then"
+        )
+    elif promote:
         with get_sessionmaker()() as session:
             promoted = session.get(ModelVersion, version_id)
             assert promoted is not None

@@ -27,8 +27,14 @@ def register(
 
 
 def activate(session: Session, version: ModelVersion) -> None:
-    """Make this version the one every process answers with (they pick it up on their next turn)."""
-    if not version.path or not (Path(version.path) / "config.json").exists():
+    """Make this version the one every process answers with (they pick it up on their next turn).
+
+    A local version needs its files here; a served one (backend openai) is checked by training/deploy.py.
+    """
+    if version.backend == "openai":
+        if not (version.lineage or {}).get("endpoint"):
+            raise ValueError(f"model version {version.name} has no server endpoint")
+    elif not version.path or not (Path(version.path) / "config.json").exists():
         raise ValueError(f"model version {version.name} has no model files at {version.path!r}")
     session.execute(update(ModelVersion).where(ModelVersion.status == "active").values(status="retired"))
     version.status = "active"

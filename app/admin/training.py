@@ -95,10 +95,15 @@ def list_versions(session: Session) -> list[dict[str, Any]]:
 def activate(session: Session, version_id: int, user: User) -> ModelVersion:
     """Activate (or roll back to) a version; every process answers with it from its next turn."""
     from training import registry
+    from training.deploy import DeployError, check_version
 
     version = session.get(ModelVersion, version_id)
     if version is None:
         raise AppError(404, "not_found", "no such model version")
+    try:
+        check_version(version)  # a served version's server must answer before traffic moves to it
+    except DeployError as exc:
+        raise AppError(409, "server_not_ready", f"not activated: {exc}") from None
     try:
         registry.activate(session, version)
     except ValueError as exc:

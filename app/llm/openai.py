@@ -29,17 +29,28 @@ class OpenAIChatModel:
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
-            transport=transport,
-        )
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
+        self._transport = transport
+        self._client = self._connect(base_url)
         self._retries = retries
+        self.base_url = base_url.rstrip("/")
         self.model = model
         self.name = model or base_url
         self.multimodal = True  # images and audio go to the server as content parts
+
+    def _connect(self, base_url: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=base_url.rstrip("/"), headers=self._headers, timeout=self._timeout, transport=self._transport
+        )
+
+    def retarget(self, base_url: str, model: str) -> None:
+        """Send the next requests to another server (the blue/green swap); requests under way finish there."""
+        if base_url.rstrip("/") == self.base_url and model == self.model:
+            return
+        self._client = self._connect(base_url)  # the old client is left to requests still using it
+        self.base_url, self.model, self.name = base_url.rstrip("/"), model, model or base_url
+        log.info("LLM traffic now goes to %s (%s)", self.base_url, model)
 
     def close(self) -> None:
         self._client.close()

@@ -54,20 +54,29 @@ _last_sync: dict[int, float] = {}
 
 
 def sync_active(session: Session, model: ChatModel) -> None:
-    """Swap the local model to the active version when a run or an admin changed it (checked every few s).
+    """Follow the active version when a run or an admin changed it (checked every few seconds).
 
-    Generations already running finish on the weights they started with (LocalChatModel.reload).
+    local: load its weights; generations already running finish on the old ones (LocalChatModel.reload).
+    openai: send the next requests to its server (the blue/green swap; training/deploy.py).
     """
     reload = getattr(model, "reload", None)
-    if reload is None:
-        return  # the openai backend is swapped blue/green at the server, not here
+    retarget = getattr(model, "retarget", None)
+    if reload is None and retarget is None:
+        return
     now = time.monotonic()
     if now - _last_sync.get(id(model), 0.0) < _SYNC_EVERY_S:
         return
     _last_sync[id(model)] = now
-    path = session.scalar(select(ModelVersion.path).where(ModelVersion.status == "active").limit(1))
+    version = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
+    if retarget is not None:
+        # The openai backend: a blue/green deployment moved traffic to another vLLM server.
+        endpoint = (version.lineage or {}).get("endpoint") if version and version.backend == "openai" else None
+        if endpoint:
+            retarget(endpoint, version.path)  # type: ignore[union-attr]
+        return
+    path = version.path if version else None
     current = getattr(model, "path", None)
-    if path and (current is None or str(current) != path):
+    if reload is not None and path and (current is None or str(current) != path):
         try:
             reload(path)
         except Exception:  # noqa: BLE001 - a broken version must not stop the turn; the old weights answer

@@ -113,3 +113,10 @@ def test_ocr_and_asr_commands(tmp_path):
     assert "B4712" in asr["text"] and asr["language"] == "en" and asr["duration_s"] > 1
     bad = shopdesk("ocr", str(tmp_path / "voice.ogg"), "--json")
     assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["code"] == "bad_image"
+
+
+def test_deploy_to_a_server_that_is_down_changes_nothing(demo_shop):
+    result = shopdesk("deploy", "--endpoint", "http://127.0.0.1:9/v1", "--model", "qwen3-omni", "--json")
+    assert result.returncode == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "server_not_ready" and "traffic unchanged" in error["message"]
