@@ -33,6 +33,7 @@ class FinetuneConfig:
     seed: int = 0
     gradient_checkpointing: bool = False  # on CUDA for large models
     qlora: bool = False  # 4-bit base (bitsandbytes, CUDA only)
+    merge: bool = True  # merge the adapter and save the merged model (benchmarks of the training alone skip it)
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> FinetuneConfig:
@@ -123,7 +124,11 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     model = AutoModelForCausalLM.from_pretrained(config.base_model, **load)
     if cuda and not config.qlora:
         model = model.to("cuda")
-    if config.gradient_checkpointing:
+    if config.qlora and cuda:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
+    elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     train_rows, eval_rows = read_jsonl(config.train_file), read_jsonl(config.eval_file)
@@ -152,6 +157,9 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     device = next(model.parameters()).device
     losses: list[float] = []
     tokens = 0
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    loop_started = time.perf_counter()
     for step in range(1, config.max_steps + 1):
         input_ids, labels, mask = (t.to(device) for t in next(batches))
         loss = model(input_ids=input_ids, labels=labels, attention_mask=mask).loss
@@ -164,14 +172,20 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         tokens += int(mask.sum())
         if progress:
             progress({"step": step, "max_steps": config.max_steps, "loss": losses[-1]})  # may raise Cancelled
+    if cuda:
+        torch.cuda.synchronize()
+    loop_seconds = time.perf_counter() - loop_started
+    peak_train_gib = round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None
 
-    merged = model.merge_and_unload()
-    merged.eval()
-    loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    merged.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    loss_after = None
+    if config.merge:
+        merged = _merged(model, config, out) if config.qlora and cuda else model.merge_and_unload()
+        merged.eval()
+        loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
+        merged.save_pretrained(out)
+        tokenizer.save_pretrained(out)
     seconds = time.perf_counter() - started
     metrics = {
         "losses": losses,
@@ -181,13 +195,27 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         "eval_examples": len(eval_rows),
         "seconds": round(seconds, 1),
         "tokens_per_s": round(tokens / seconds, 1),
+        "train_seconds": round(loop_seconds, 1),
+        "train_tokens_per_s": round(tokens / loop_seconds, 1),
         "device": "cuda" if cuda else "cpu",
         "config": asdict(config),
     }
     if cuda:
-        metrics["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        metrics["peak_train_gib"] = peak_train_gib
     (out / "finetune_metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _merged(model: Any, config: FinetuneConfig, out: Path) -> Any:
+    """QLoRA: merge the adapter into the bf16 base, not into its 4-bit copy (that would bake the rounding in)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    adapter = out / "adapter"
+    model.save_pretrained(adapter)
+    base = AutoModelForCausalLM.from_pretrained(config.base_model, dtype=torch.bfloat16).to("cuda")
+    return PeftModel.from_pretrained(base, adapter).merge_and_unload()
 
 
 if __name__ == "__main__":
