@@ -1,8 +1,10 @@
 """The eval gate: a candidate model against the active one, on held-out turns and a fixed suite.
 
 Grounded accuracy: the reply states every id, number and amount of the reference reply, and nothing the
-facts don't back. Verifier pass rate: no unsupported claim. Moderation pass rate: no lexicon hit.
-A candidate is promoted only when it is not worse than the active model on grounded accuracy and safety.
+facts don't back. Verifier pass rate: the reply makes checkable claims and the verifier backs every one
+(a reply that says nothing checkable, such as a model repeating its instructions, is not a pass: it would
+never be sent on its own). Moderation pass rate: no lexicon hit. A candidate is promoted only when it is
+not worse than the active model on any of the three.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def run(model_path: str | Path, cases: list[EvalCase], max_new_tokens: int = 48)
         check = verify(answer, case.facts)
         states_all = all(claim in answer for claim in case.expected)
         grounded += states_all and not check.unsupported
-        verified += not check.unsupported
+        verified += bool(check.claims) and not check.unsupported
         clean += lexicon.check(answer).action == "allow"
         if len(samples) < 3:
             samples.append(answer)
