@@ -101,15 +101,26 @@ def main() -> int:
         return 1
     before, after = metrics["active_before"], metrics["candidate"]
     tune = metrics["finetune"]
+    # The served candidate is the AWQ one; score the merged model too, to tell the fine-tune's gain from
+    # what 4-bit quantization takes back.
+    merged = after
+    if metrics.get("quantize"):
+        from training import evaluate
+        from training.finetune import read_jsonl
+
+        work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
+        cases = evaluate.held_out(read_jsonl(work / "data" / "eval.jsonl"))
+        cases += evaluate.fixed_suite()[: settings.training_eval_suite]
+        merged = evaluate.run(work / "merged", cases, settings.training_eval_tokens)
     print(
         f"\nRetraining the embedded model (SmolLM2-135M) on {tune['train_examples']} approved turns, "
         f"{args.steps} LoRA steps on the CPU; {after['cases']} eval answers "
         f"({tune['eval_examples']} held-out turns + the fixed suite)"
     )
-    print(f"{'':<22}{'before':>10}{'after':>10}")
+    print(f"{'':<22}{'before':>10}{'merged':>10}{'AWQ':>10}")
     for key in ("verifier_pass", "grounded_accuracy", "moderation_pass"):
-        print(f"{key:<22}{before[key]:>10.3f}{after[key]:>10.3f}")
-    print(f"{'eval loss':<22}{tune['eval_loss_before']:>10}{tune['eval_loss_after']:>10}")
+        print(f"{key:<22}{before[key]:>10.3f}{merged[key]:>10.3f}{after[key]:>10.3f}")
+    print(f"{'eval loss':<22}{tune['eval_loss_before']:>10}{tune['eval_loss_after']:>10}{'':>10}")
     print(f"promoted: {metrics['promoted']} {metrics['not_promoted_because'] or ''}")
     print("wall time by stage (s): " + ", ".join(f"{k} {v}" for k, v in metrics["timings"].items()))
     print(f"sample before: {before['samples'][0]!r}")
