@@ -18,6 +18,7 @@ from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
 from app.errors import install_error_handlers
+from app.ops.router import router as ops_router
 from app.pages import WEB_DIR
 from app.pages import router as pages_router
 from app.review.router import agent_router
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
     app.include_router(models_router)
     app.include_router(agent_router)
     app.include_router(pages_router)
+    app.include_router(ops_router)
     # The widget's source is served as it is: plain JavaScript and CSS, no build step.
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
@@ -81,9 +83,5 @@ def create_app() -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

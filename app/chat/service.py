@@ -24,6 +24,7 @@ from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
 from app.llm.composer import hand_over_reply, holding_reply
 from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
+from app.ops import metrics
 from app.perception import media
 from app.perception import service as perception
 from app.shop import repository as shop_repository
@@ -322,6 +323,7 @@ def _complete_turn(
     message.status = "done"
     message.response = response
     session.commit()
+    metrics.record_turn(outcome.status, outcome.record.get("timings", {}))
     return response
 
 

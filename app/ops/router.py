@@ -1,0 +1,31 @@
+"""Operations endpoints: /healthz (the process is up), /readyz (it can serve), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from app.deps import SessionDep, SettingsDep
+from app.ops import service
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    ready, checks = service.readiness(session, settings)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(session: SessionDep) -> Response:
+    service.refresh_gauges(session)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,43 @@
+"""Liveness, readiness and the figures /metrics reads from the database at scrape time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import ModelVersion, Review, TrainingRun
+from app.ops import metrics
+
+
+def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any]]:
+    """The database must answer; Redis is reported but not required (turns complete without it)."""
+    checks: dict[str, Any] = {}
+    try:
+        session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready, with the reason
+        checks["database"] = f"down: {type(exc).__name__}"
+    if settings.redis_url:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"degraded: {type(exc).__name__} (live events poll; jobs wait)"
+    return checks["database"] == "ok", checks
+
+
+def refresh_gauges(session: Session) -> None:
+    metrics.PENDING_REVIEWS.set(
+        session.scalar(select(func.count()).select_from(Review).where(Review.status == "pending")) or 0
+    )
+    waiting = select(func.count()).select_from(TrainingRun).where(TrainingRun.status.in_(("queued", "running")))
+    metrics.QUEUED_RUNS.set(session.scalar(waiting) or 0)
+    metrics.MODEL_VERSION.clear()
+    active = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
+    if active is not None:
+        metrics.MODEL_VERSION.labels(active.name, active.backend).set(1)

@@ -1,0 +1,41 @@
+"""/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+from tests.helpers import ask, open_conversation
+
+
+def test_ready_with_the_database_and_redis(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_redis_down_is_reported_but_still_ready(client, settings):
+    settings.redis_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready" and body["checks"]["redis"].startswith("degraded")
+
+
+def _sample(body: str, name: str) -> float:
+    """The value of one sample (`name` with its labels exactly as exposed), 0 when absent."""
+    for line in body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_metrics_count_turns_by_status_and_stage(client, demo_shop):
+    before = client.get("/metrics").text
+    conversation = open_conversation(client, "c1001")
+    ask(client, conversation, "Where is my order A1023?")
+    ask(client, conversation, "Tell me a joke about cats")
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    after = response.text
+    for status in ("sent", "pending_review"):
+        name = f'shopdesk_turns_total{{status="{status}"}}'
+        assert _sample(after, name) - _sample(before, name) == 1
+    ground = 'shopdesk_turn_stage_seconds_count{stage="ground"}'
+    assert _sample(after, ground) - _sample(before, ground) == 2
+    assert _sample(after, "shopdesk_pending_reviews") == 1.0
