@@ -31,8 +31,10 @@ pytestmark = pytest.mark.slow
 def browser():  # type: ignore[no-untyped-def]
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (scripts/test-deps.sh does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Turns run real models on a loaded 2-core machine: give page assertions the same 30 s as actions.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
