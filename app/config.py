@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     widget_origins: list[str] = []
 
     # Conversation tokens and uploads
+    # Rate limits per minute (0: off): messages per conversation, requests per client IP to the customer API
+    rate_limit_conversation: int = Field(default=20, ge=0)
+    rate_limit_ip: int = Field(default=120, ge=0)
     conversation_token_ttl_s: int = 7 * 24 * 3600
     user_session_ttl_s: int = 12 * 3600  # agent/admin sign-ins
     max_text_chars: int = 4000

@@ -27,6 +27,7 @@ os.environ.update(
     # Converted model weights are kept between runs: converting the GGUF takes ~45 s.
     SHOPDESK_MODELS_DIR=os.environ.get("SHOPDESK_TEST_MODELS_DIR", str(ROOT / ".cache" / "models")),
     SHOPDESK_LLM_SAMPLES="0",  # tests that exercise the model turn it on
+    SHOPDESK_RATE_LIMIT_IP="0",  # every test client shares one address; the rate-limit tests turn it on
     SHOPDESK_LLM_MAX_NEW_TOKENS="24",
     SHOPDESK_WIDGET_SECRET="test-widget-secret-0123456789",
     SHOPDESK_SECRET_KEY="test-secret-key-0123456789",

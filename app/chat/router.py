@@ -33,6 +33,7 @@ from app.deps import (
 )
 from app.errors import AppError
 from app.models import Conversation
+from app.ops import ratelimit
 
 router = APIRouter(prefix="/api/v1", tags=["customer"])
 
@@ -40,7 +41,8 @@ SSE_POLL_S = 15.0  # streams look for new messages at least this often, even wit
 
 
 @router.post("/conversations", status_code=201, response_model=ConversationRead)
-def create_conversation(body: ConversationCreate, session: SessionDep, settings: SettingsDep) -> dict:
+def create_conversation(body: ConversationCreate, request: Request, session: SessionDep, settings: SettingsDep) -> dict:
+    ratelimit.check(settings, "ip", _client_ip(request), settings.rate_limit_ip)
     conversation, token = chat_service.create_conversation(
         session, settings, body.customer_ref, body.customer_sig, body.locale
     )
@@ -69,6 +71,8 @@ def post_message(
     files: Annotated[list[UploadFile] | None, File()] = None,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
+    ratelimit.check(settings, "ip", _client_ip(request), settings.rate_limit_ip)
+    ratelimit.check(settings, "conversation", conversation.id, settings.rate_limit_conversation)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise AppError(415, "unsupported_media_type", "send the message as multipart/form-data")
@@ -83,6 +87,11 @@ def post_message(
         error = {"code": "file_rejected", "message": f"some files were not accepted ({names})", "files": rejected}
         return JSONResponse({"error": error, **response}, status_code=422, headers=headers)
     return JSONResponse(response, status_code=201, headers=headers)
+
+
+def _client_ip(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else ""
 
 
 def _read_limited(upload: UploadFile, limit: int) -> bytes:

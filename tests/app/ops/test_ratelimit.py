@@ -1,0 +1,41 @@
+"""Rate limits per conversation and per client address, counted in Redis; 429 with Retry-After."""
+
+from __future__ import annotations
+
+from tests.helpers import ask, open_conversation
+
+
+def test_messages_per_conversation_are_limited(client, demo_shop, settings):
+    settings.rate_limit_conversation = 2
+    conversation = open_conversation(client, "c1001")
+    assert ask(client, conversation, "Where is my order A1023?").status_code == 201
+    assert ask(client, conversation, "Where is my order A1024?").status_code == 201
+    refused = ask(client, conversation, "Is shipping free?")
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 61
+    # Another conversation has its own allowance.
+    assert ask(client, open_conversation(client, "c1002"), "Where is my order B4735?").status_code == 201
+
+
+def test_requests_per_address_are_limited(client, demo_shop, settings):
+    settings.rate_limit_ip = 2
+    open_conversation(client, "c1001")
+    open_conversation(client, "c1002")
+    response = client.post("/api/v1/conversations", json={})
+    assert response.status_code == 429 and "a minute" in response.json()["error"]["message"]
+
+
+def test_redis_down_lets_requests_through(client, demo_shop, settings):
+    settings.rate_limit_conversation = 1
+    settings.redis_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    conversation = open_conversation(client, "c1001")
+    assert ask(client, conversation, "Where is my order A1023?").status_code == 201
+    assert ask(client, conversation, "Where is my order A1024?").status_code == 201
+
+
+def test_without_redis_the_limit_is_kept_in_the_process(client, demo_shop, settings):
+    settings.rate_limit_conversation = 1
+    settings.redis_url = ""  # the embedded default
+    conversation = open_conversation(client, "c1001")
+    assert ask(client, conversation, "Where is my order A1023?").status_code == 201
+    assert ask(client, conversation, "Where is my order A1024?").status_code == 429
