@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+import redis
+
+from tests.conftest import TEST_REDIS_URL
 from tests.helpers import ask, open_conversation
+
+
+@pytest.fixture(autouse=True)
+def fresh_windows():
+    """Counters live for the minute: start each test without an earlier test's (or run's) counts."""
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in client.scan_iter("shopdesk:rl:*"):
+        client.delete(key)
+    yield
 
 
 def test_messages_per_conversation_are_limited(client, demo_shop, settings):
