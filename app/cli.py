@@ -92,11 +92,16 @@ def _warm_model() -> None:
 def _serve(host: str, port: int, warm: bool) -> int:
     import uvicorn
 
+    from app.config import get_settings
     from app.main import create_app
+    from app.ops import logs
 
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
     if warm:
         threading.Thread(target=_warm_model, daemon=True, name="warm-model").start()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # uvicorn's own loggers go through the root handler, so access lines carry the request id too.
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=settings.log_level.lower())
     return 0
 
 

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     widget_origins: list[str] = []
 
     # Conversation tokens and uploads
+    log_format: Literal["json", "text"] = "text"  # json: one object a line with the request id
+    log_level: str = "INFO"
+
     # Rate limits per minute (0: off): messages per conversation, requests per client IP to the customer API
     rate_limit_conversation: int = Field(default=20, ge=0)
     rate_limit_ip: int = Field(default=120, ge=0)

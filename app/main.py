@@ -18,6 +18,7 @@ from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
 from app.errors import install_error_handlers
+from app.ops import logs
 from app.ops.router import router as ops_router
 from app.pages import WEB_DIR
 from app.pages import router as pages_router
@@ -74,7 +75,13 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
+        rid = logs.new_request_id(request.headers.get("x-request-id"))
+        token = logs.request_id.set(rid)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            logs.request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.headers.get("content-type", "").startswith("text/html") and not request.url.path.startswith(

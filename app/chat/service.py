@@ -24,7 +24,7 @@ from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
 from app.llm.composer import hand_over_reply, holding_reply
 from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
-from app.ops import metrics
+from app.ops import logs, metrics
 from app.perception import media
 from app.perception import service as perception
 from app.shop import repository as shop_repository
@@ -277,6 +277,7 @@ def _complete_turn(
         media=[(c.upload, c.samples) for c in accepted],
     )
     outcome.record["timings"]["perceive_ms"] = perceive_ms
+    outcome.record["request_id"] = logs.request_id.get()  # the turn's log lines carry the same id
     if conversation.status == "handed_over" and outcome.status == "sent":
         # A human has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.
         outcome.status, outcome.text = "pending_review", holding_reply(conversation.locale)

@@ -1,0 +1,57 @@
+"""Structured logs: one JSON object per line, with the request id of the request being served.
+
+The id comes from the client's X-Request-ID (when it looks like one) or is made here; it is returned in
+the response's X-Request-ID and carried by every log line written while the request is served, the
+turn's stages included (FastAPI runs sync handlers in threads that inherit the context).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def new_request_id(given: str | None) -> str:
+    return given if given and _VALID.match(given) else uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id.get(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and k != "request_id"})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure(fmt: str, level: str = "INFO") -> None:
+    """Send the root logger's records to stderr as JSON ("json") or as plain text with the request id."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)

@@ -1,0 +1,51 @@
+"""Structured logs: the request id is echoed, carried by the turn's log lines and stored with the turn."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import select
+
+from app.db import session_scope
+from app.models import Message
+from app.ops.logs import JsonFormatter, RequestIdFilter
+from tests.helpers import auth, open_conversation
+
+
+def test_request_id_through_the_turn(client, demo_shop):
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        conversation = open_conversation(client, "c1001")
+        response = client.post(
+            f"/api/v1/conversations/{conversation['id']}/messages",
+            data={"text": "Tell me a joke about cats"},
+            headers={**auth(conversation), "X-Request-ID": "req-123"},
+        )
+        logging.getLogger("test").warning("outside any request")
+    finally:
+        root.removeHandler(handler)
+    assert response.headers["x-request-id"] == "req-123"
+    with session_scope() as s:
+        turn = s.scalar(select(Message.turn).where(Message.role == "assistant"))
+    assert turn["request_id"] == "req-123"
+    assert records[-1].request_id is None  # outside a request there is none
+    record = logging.makeLogRecord({"msg": "hi", "request_id": "req-123", "levelname": "INFO", "levelno": 20})
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "req-123" and line["message"] == "hi" and line["level"] == "info"
+
+
+def test_a_bad_or_missing_request_id_is_replaced(client):
+    made = client.get("/healthz").headers["x-request-id"]
+    assert len(made) == 32
+    bad = client.get("/healthz", headers={"X-Request-ID": "a b<script>"}).headers["x-request-id"]
+    assert bad != "a b<script>" and len(bad) == 32
