@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import as_utc, utcnow
 from app.models import Conversation, Feedback, Message, Review
 
 STAGES = ("perceive_ms", "ground_ms", "generate_ms", "decide_ms", "total_ms")
 
 
 def _day(value: datetime) -> date:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+    return as_utc(value).astimezone(UTC).date()
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import utcnow
+from app.db import as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Message, ModelVersion, Review, TrainingRun, User
 
@@ -128,5 +128,4 @@ def schedule_due(session: Session, every_hours: float) -> bool:
     last = session.scalar(select(func.max(TrainingRun.created_at)).where(TrainingRun.trigger == "schedule"))
     if last is None:
         return True
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    return utcnow() - last >= timedelta(hours=every_hours)
+    return utcnow() - as_utc(last) >= timedelta(hours=every_hours)

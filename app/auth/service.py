@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from app.auth import repository
-from app.db import utcnow
+from app.db import as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, User, UserSession
 
@@ -80,8 +80,7 @@ def user_for_token(session: Session, token: str) -> User:
     row = repository.session_by_token_hash(session, _hash_token(token)) if token else None
     if row is None:
         raise AppError(401, "not_signed_in", "sign in as an agent or admin", {"WWW-Authenticate": "Bearer"})
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires <= utcnow():
+    if as_utc(row.expires_at) <= utcnow():
         raise AppError(401, "session_expired", "the session has expired; sign in again", {"WWW-Authenticate": "Bearer"})
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:

@@ -7,7 +7,7 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.turn import run_turn
 from app.config import Settings
-from app.db import get_sessionmaker, utcnow
+from app.db import as_utc, get_sessionmaker, utcnow
 from app.errors import AppError
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
@@ -93,7 +93,7 @@ def authenticate(session: Session, token: str, conversation_id: str | None = Non
             "the conversation token is missing or invalid",
             {"WWW-Authenticate": "Bearer"},
         )
-    if _aware(conversation.expires_at) <= utcnow():
+    if as_utc(conversation.expires_at) <= utcnow():
         raise AppError(
             401,
             "token_expired",
@@ -103,10 +103,6 @@ def authenticate(session: Session, token: str, conversation_id: str | None = Non
     if conversation_id is not None and conversation.id != conversation_id:
         raise AppError(404, "not_found", "no such conversation")  # a token opens its own conversation only
     return conversation
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def request_hash(text: str, file_hashes: list[str]) -> str:
@@ -374,7 +370,7 @@ def message_read(message: Message, status: str | None = None) -> dict[str, Any]:
         "text": message.text,
         "status": status or message.status,
         "reply_to_id": message.reply_to_id,
-        "created_at": _aware(message.created_at).isoformat(),
+        "created_at": as_utc(message.created_at).isoformat(),
         "attachments": [
             {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}
             for a in message.attachments

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.chat import repository as chat_repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.service import message_read
-from app.db import utcnow
+from app.db import as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Conversation, Message, Review, User
 from app.review import repository
@@ -25,15 +25,11 @@ CLAIM_TTL = timedelta(minutes=10)
 CANNED_PATH = Path(__file__).resolve().parent / "canned.json"
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _claim_holder(review: Review) -> int | None:
     """The agent holding a live claim on the review, if any."""
     if review.claimed_by is None or review.claimed_at is None:
         return None
-    return review.claimed_by if utcnow() - _aware(review.claimed_at) < CLAIM_TTL else None
+    return review.claimed_by if utcnow() - as_utc(review.claimed_at) < CLAIM_TTL else None
 
 
 def review_read(review: Review, held: Message, customer_text: str | None, names: dict[int, str] | None = None) -> dict:
@@ -53,8 +49,8 @@ def review_read(review: Review, held: Message, customer_text: str | None, names:
         "final_text": review.final_text,
         "claimed_by": holder,
         "claimed_by_name": (names or {}).get(holder) if holder else None,
-        "created_at": _aware(review.created_at).isoformat(),
-        "decided_at": _aware(review.decided_at).isoformat() if review.decided_at else None,
+        "created_at": as_utc(review.created_at).isoformat(),
+        "decided_at": as_utc(review.decided_at).isoformat() if review.decided_at else None,
     }
 
 
@@ -154,7 +150,7 @@ def conversation_read(session: Session, conversation: Conversation) -> dict[str,
         "status": conversation.status,
         "locale": conversation.locale,
         "customer_id": conversation.customer_id,
-        "created_at": _aware(conversation.created_at).isoformat(),
+        "created_at": as_utc(conversation.created_at).isoformat(),
         "messages": [
             {
                 **message_read(m),
