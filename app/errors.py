@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,19 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code
         return JSONResponse(
             error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(sqlalchemy_exc.OperationalError)
+    @app.exception_handler(sqlalchemy_exc.InterfaceError)
+    @app.exception_handler(sqlalchemy_exc.TimeoutError)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # The database is restarting or unreachable: nothing was half-done (the transaction rolled back),
+        # and the pool reconnects once it is back; the client retries (with the same Idempotency-Key).
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).split("\n")[0])
+        return JSONResponse(
+            error_body("database_unavailable", "the service is briefly unavailable; retry in a few seconds"),
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)

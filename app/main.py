@@ -19,6 +19,7 @@ from app.chat.router import router as chat_router
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.ops import logs
+from app.ops.limits import BodySizeLimit
 from app.ops.router import router as ops_router
 from app.pages import WEB_DIR
 from app.pages import router as pages_router
@@ -72,6 +73,8 @@ def create_app() -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
             max_age=600,
         )
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]

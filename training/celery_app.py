@@ -40,12 +40,16 @@ def make_celery() -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A broker that is down fails a send within seconds (the run stays queued; recover() resends it),
+        # instead of blocking the admin's request.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         beat_schedule={
+            "recover-training-runs": {"task": "maintenance.recover_runs", "schedule": timedelta(minutes=1)},
             "retrain-when-enough-new-turns": {
                 "task": "training.scheduled",
                 # Beat ticks often; the task decides whether the (admin-editable) schedule is due.
                 "schedule": timedelta(minutes=SCHEDULE_TICK_MINUTES),
-            }
+            },
         },
     )
     return celery

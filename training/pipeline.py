@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 import traceback
 from datetime import timedelta
@@ -32,7 +33,6 @@ from training.quantize import main as quantize
 log = logging.getLogger(__name__)
 
 STAGES = ("dataset", "finetune", "quantize", "evaluate", "register", "deploy")
-STALE = timedelta(minutes=10)
 CONFIG = Path(__file__).resolve().parent / "configs" / "smollm2-cpu.yaml"
 
 
@@ -40,18 +40,19 @@ class NotEnoughData(RuntimeError):
     """Too few approved turns to train on."""
 
 
-def claim(run_id: int) -> bool:
+def claim(run_id: int, stale_s: float | None = None) -> bool:
     """Move the run to running unless another run holds a fresh lock."""
     now = utcnow()
+    stale = timedelta(seconds=stale_s if stale_s is not None else get_settings().training_stale_s)
     other = aliased(TrainingRun)
     busy = exists(
-        select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - STALE))
+        select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - stale))
     )
     with get_sessionmaker()() as session:
         # A run left `running` by a dead worker is failed, so the lock can't be held by a ghost.
         session.execute(
             update(TrainingRun)
-            .where(TrainingRun.status == "running", TrainingRun.id != run_id, TrainingRun.heartbeat_at <= now - STALE)
+            .where(TrainingRun.status == "running", TrainingRun.id != run_id, TrainingRun.heartbeat_at <= now - stale)
             .values(status="failed", error="the worker stopped answering", finished_at=now)
         )
         result = session.execute(
@@ -62,6 +63,51 @@ def claim(run_id: int) -> bool:
         )
         session.commit()
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def recover(settings: Settings | None = None) -> dict[str, list[int]]:
+    """Mend what a crash or an outage left: fail runs whose worker died, send queued runs to the queue again.
+
+    Runs at every worker start and on beat's recovery tick. A dead run's half-written files are removed
+    unless a version was registered from them; the active model is never touched (it changes only in the
+    deploy stage, in one transaction). Sending a queued run twice is harmless: claim() lets one through.
+    """
+    from app.admin.training import dispatch
+
+    settings = settings or get_settings()
+    now = utcnow()
+    with get_sessionmaker()() as session:
+        dead = list(
+            session.scalars(
+                select(TrainingRun).where(
+                    TrainingRun.status.in_(("running", "cancelling")),
+                    TrainingRun.heartbeat_at <= now - timedelta(seconds=settings.training_stale_s),
+                )
+            )
+        )
+        for run in dead:
+            run.status, run.finished_at = "failed", now
+            stage = run.stage or "first"
+            run.error = f"the worker stopped answering during the {stage} stage; the active model is unchanged"
+            run.log = (run.log + f"{now.isoformat(timespec='seconds')} {run.error}\n")[-20000:]
+            if run.model_version_id is None:
+                shutil.rmtree(settings.resolved_models_dir / "runs" / f"run-{run.id}", ignore_errors=True)
+        waiting = list(
+            session.scalars(
+                select(TrainingRun.id).where(
+                    TrainingRun.status == "queued",
+                    TrainingRun.created_at <= now - timedelta(seconds=settings.training_requeue_s),
+                )
+            )
+        )
+        session.commit()
+        failed = [run.id for run in dead]
+    if failed:
+        log.warning("training runs %s failed: their worker stopped answering", failed)
+    resent = [run_id for run_id in waiting if dispatch(run_id, settings)]
+    if resent:
+        log.info("training runs %s sent to the queue again", resent)
+    return {"failed": failed, "resent": resent}
 
 
 class Progress:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from celery.signals import worker_ready
+
 from training import pipeline
 from training.celery_app import celery_app
 
@@ -14,6 +16,21 @@ log = logging.getLogger(__name__)
 def run_training(run_id: int) -> str:
     """Run a queued training run (a redelivered one whose run already ended does nothing)."""
     return pipeline.run(run_id)
+
+
+@celery_app.task(name="maintenance.recover_runs")
+def recover_runs() -> dict[str, list[int]]:
+    """Fail runs whose worker died; send runs that never reached a worker (broker down) again."""
+    return pipeline.recover()
+
+
+@worker_ready.connect
+def _recover_at_start(**_: object) -> None:
+    # A worker (re)started after a crash or an outage: mend what the last one left before taking work.
+    try:
+        pipeline.recover()
+    except Exception:  # noqa: BLE001 - the database may not be up yet; beat's tick tries again
+        log.exception("could not recover training runs at worker start")
 
 
 @celery_app.task(name="training.scheduled")

@@ -21,8 +21,9 @@ models_router = APIRouter(prefix="/api/v1", tags=["admin"])
 def start_run(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict:
     run = training_service.create_run(session, trigger="admin", user=admin)
     session.commit()  # the worker must find the run: queue it only after the commit
-    training_service.dispatch(run.id, settings)
-    return {"id": run.id, "status": run.status}
+    queued = training_service.dispatch(run.id, settings)
+    # queued false: the job queue is down; the run waits in the database and is sent when it is back.
+    return {"id": run.id, "status": run.status, "queued": queued}
 
 
 @models_router.get("/training/runs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,8 @@ from app.config import Settings
 from app.db import as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Message, ModelVersion, Review, TrainingRun, User
+
+log = logging.getLogger(__name__)
 
 
 def create_run(session: Session, trigger: str, user: User | None = None) -> TrainingRun:
@@ -27,16 +30,25 @@ def create_run(session: Session, trigger: str, user: User | None = None) -> Trai
     return run
 
 
-def dispatch(run_id: int, settings: Settings) -> None:
-    """Queue the run (after the commit that created it): to the Celery worker with Redis, else in-process."""
+def dispatch(run_id: int, settings: Settings) -> bool:
+    """Queue the run (after the commit that created it): to the Celery worker with Redis, else in-process.
+
+    With Redis down the run stays `queued` in the database and False is returned: the worker's start and
+    beat's recovery tick (training.pipeline.recover) send it again once Redis is back.
+    """
     if settings.redis_url:
         from training.tasks import run_training
 
-        run_training.delay(run_id)
-    else:
-        from training.pipeline import run
+        try:
+            run_training.delay(run_id)
+        except Exception as exc:  # noqa: BLE001 - kombu raises several kinds for a broker that is down
+            log.warning("could not queue training run %s (%s); it is sent again when the broker is back", run_id, exc)
+            return False
+        return True
+    from training.pipeline import run
 
-        threading.Thread(target=run, args=(run_id,), name=f"training-run-{run_id}", daemon=True).start()
+    threading.Thread(target=run, args=(run_id,), name=f"training-run-{run_id}", daemon=True).start()
+    return True
 
 
 def run_read(run: TrainingRun) -> dict[str, Any]:

@@ -59,7 +59,15 @@ def create_conversation(body: ConversationCreate, request: Request, session: Ses
     "/conversations/{conversation_id}/messages",
     status_code=201,
     response_model=TurnRead,
-    responses={200: {"description": "an idempotent retry: the first response again"}},
+    responses={
+        201: {
+            "description": "the turn; a retry with the same Idempotency-Key gets the first response again, "
+            "with the header Idempotent-Replayed: true, and nothing is stored twice"
+        },
+        413: {"description": "the text, a file or the whole request is over its limit"},
+        429: {"description": "rate limited (per conversation or per client address); see Retry-After"},
+        503: {"description": "the database is briefly unavailable; retry with the same Idempotency-Key"},
+    },
 )
 def post_message(
     request: Request,

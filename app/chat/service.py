@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from app.admin import runtime as runtime_settings
 from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
+from app.chat.leases import leases
 from app.chat.turn import run_turn
 from app.config import Settings
-from app.db import as_utc, get_sessionmaker, utcnow
+from app.db import as_utc, utcnow
 from app.errors import AppError
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
@@ -31,7 +32,6 @@ from app.shop import repository as shop_repository
 
 log = logging.getLogger(__name__)
 
-STALE_TURN = timedelta(minutes=5)  # a claim older than this is taken to have crashed
 WAIT_FOR_OTHER_TURN_S = 120
 
 
@@ -168,18 +168,22 @@ def post_message(
     if message.response is not None:
         return message.response, True, rejected
 
-    now = utcnow()
-    if not repository.claim_turn(session, message.id, now, now - STALE_TURN):
-        session.rollback()
-        return _wait_for_other_turn(message.id), True, rejected
-    session.commit()
+    answered = _claim_or_wait(session, message.id, timedelta(seconds=settings.turn_lease_s))
+    if answered is not None:
+        return answered, True, rejected  # a concurrent request with the same key answered it
+    leases.hold(message.id, settings.turn_lease_s)
     try:
         response = _complete_turn(session, settings, conversation, message, model, accepted)
     except Exception:
         session.rollback()
-        repository.release_turn(session, message.id)
-        session.commit()
+        try:
+            repository.release_turn(session, message.id)
+            session.commit()
+        except Exception:  # noqa: BLE001 - the database itself failed: the lease lapses and a retry takes over
+            log.warning("could not release the turn of message %s", message.id)
         raise
+    finally:
+        leases.release(message.id)
     bus.publish(conversation.id)
     if response["reply"]["status"] == "pending_review":
         bus.publish(REVIEWS_TOPIC)
@@ -195,21 +199,29 @@ class FileRejected(AppError):
         self.files = files
 
 
-def _wait_for_other_turn(message_id: int) -> dict[str, Any]:
-    """Another request is running this turn (a retry raced it): wait for its answer."""
+def _claim_or_wait(session: Session, message_id: int, lease: timedelta) -> dict[str, Any] | None:
+    """Claim the message's turn (None), or wait while another live request runs it and return its answer.
+
+    A claim whose lease stopped being renewed (its process died mid-turn) is taken over.
+    """
     deadline = time.monotonic() + WAIT_FOR_OTHER_TURN_S
-    while time.monotonic() < deadline:
+    while True:
+        now = utcnow()
+        if repository.claim_turn(session, message_id, now, now - lease):
+            session.commit()
+            return None
+        session.rollback()  # also expires the message, so the next read sees the other request's answer
+        message = repository.get_message(session, message_id)
+        if message is not None and message.response is not None:
+            return message.response
+        if time.monotonic() > deadline:
+            raise AppError(
+                409,
+                "turn_in_progress",
+                "this message is still being answered; retry with the same key",
+                {"Retry-After": "5"},
+            )
         time.sleep(0.25)
-        with get_sessionmaker()() as session:
-            message = repository.get_message(session, message_id)
-            if message is not None and message.response is not None:
-                return message.response
-    raise AppError(
-        409,
-        "turn_in_progress",
-        "this message is still being answered; retry with the same key",
-        {"Retry-After": "5"},
-    )
 
 
 def _history(session: Session, conversation: Conversation, before_id: int) -> list[tuple[str, str]]:

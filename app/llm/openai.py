@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -16,8 +17,60 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 4.0
 
 
+class LLMRefused(LLMUnavailable):
+    """The server answered, with a 4xx that retrying won't change."""
+
+
+class Breaker:
+    """A circuit breaker: after `failures` failed requests in a row, refuse at once for `cooldown_s`.
+
+    While the server is down or too slow, each turn would otherwise wait out every timeout and retry
+    before it is held; with the breaker open, turns are held at once. After the cool-down one request
+    probes the server (the others are still refused); its success closes the breaker.
+    """
+
+    def __init__(self, failures: int, cooldown_s: float) -> None:
+        self.failures, self.cooldown_s = failures, cooldown_s
+        self._lock = threading.Lock()
+        self._failed = 0
+        self._open_until = 0.0
+        self._probing = False
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._failed < self.failures:
+                return "closed"
+            return "open" if time.monotonic() < self._open_until or self._probing else "half-open"
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._failed < self.failures:
+                return True
+            if time.monotonic() < self._open_until or self._probing:
+                return False
+            self._probing = True  # this request is the probe
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failed, self._probing = 0, False
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failed += 1
+            self._probing = False
+            if self._failed >= self.failures:
+                self._open_until = time.monotonic() + self.cooldown_s
+
+    def retry_in(self) -> float:
+        with self._lock:
+            return max(0.0, self._open_until - time.monotonic())
+
+
 class OpenAIChatModel:
-    """Chat completions over HTTP, with a timeout, capped-backoff retries and one request per sample."""
+    """Chat completions over HTTP, with a timeout, capped-backoff retries, a circuit breaker and one
+    request per sample."""
 
     def __init__(
         self,
@@ -27,6 +80,8 @@ class OpenAIChatModel:
         api_key: str = "",
         timeout_s: float = 60.0,
         retries: int = 2,
+        breaker_failures: int = 3,
+        breaker_cooldown_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -34,6 +89,7 @@ class OpenAIChatModel:
         self._transport = transport
         self._client = self._connect(base_url)
         self._retries = retries
+        self.breaker = Breaker(breaker_failures, breaker_cooldown_s)
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.name = model or base_url
@@ -80,6 +136,22 @@ class OpenAIChatModel:
         return [self._complete(payload) for _ in range(n)]
 
     def _complete(self, payload: dict[str, Any]) -> str:
+        if not self.breaker.allow():
+            raise LLMUnavailable(
+                f"LLM server failing; skipped for {self.breaker.retry_in():.0f} s more (circuit breaker open)"
+            )
+        try:
+            text = self._post_with_retries(payload)
+        except LLMRefused:
+            self.breaker.succeeded()  # the server is up and answered; the request was what it refused
+            raise
+        except LLMUnavailable:
+            self.breaker.failed()
+            raise
+        self.breaker.succeeded()
+        return text
+
+    def _post_with_retries(self, payload: dict[str, Any]) -> str:
         last_error = "no attempt made"
         for attempt in range(self._retries + 1):
             if attempt:
@@ -96,9 +168,7 @@ class OpenAIChatModel:
                 last_error = f"HTTP {response.status_code}"
                 continue
             if response.status_code >= 400:
-                raise LLMUnavailable(
-                    f"LLM server refused the request: HTTP {response.status_code} {response.text[:300]}"
-                )
+                raise LLMRefused(f"LLM server refused the request: HTTP {response.status_code} {response.text[:300]}")
             return _first_choice_text(response)
         log.warning("LLM server %s failed after %d attempts: %s", self._client.base_url, self._retries + 1, last_error)
         raise LLMUnavailable(f"LLM server unavailable: {last_error}")

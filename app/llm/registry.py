@@ -38,6 +38,8 @@ def _build(settings: Settings) -> ChatModel:
             api_key=settings.llm_api_key,
             timeout_s=settings.llm_timeout_s,
             retries=settings.llm_retries,
+            breaker_failures=settings.llm_breaker_failures,
+            breaker_cooldown_s=settings.llm_breaker_cooldown_s,
         )
     from app.llm.local import LocalChatModel
 

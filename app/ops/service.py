@@ -28,6 +28,15 @@ def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"degraded: {type(exc).__name__} (live events poll; jobs wait)"
+    if settings.llm_backend == "openai":
+        from app.llm.registry import get_chat_model
+
+        breaker = getattr(get_chat_model(settings), "breaker", None)
+        if breaker is not None and breaker.state != "closed":
+            # Not a reason to take the api out of rotation: turns are held for agents until it recovers.
+            checks["llm"] = f"degraded: circuit breaker {breaker.state}, replies held for agents"
+        else:
+            checks["llm"] = "ok"
     return checks["database"] == "ok", checks
 
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0004_training_heartbeat"
 down_revision: str | None = "0003_attachment_invoice_number"
 branch_labels: str | Sequence[str] | None = None

@@ -203,3 +203,62 @@ def test_the_schedule_starts_a_run_only_when_due_and_with_enough_new_turns(clien
     with session_scope() as s:
         s.get(TrainingRun, run_id).created_at = utcnow() - timedelta(hours=1)
     assert scheduled.run() is not None
+
+
+def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fails_the_run(
+    client, logged_turns, settings, local_model, tmp_path
+):
+    """SIGKILL the worker in the fine-tune: the next worker to start marks the run failed (its heartbeat
+    stopped), removes its half-written files and frees the lock; no version of it exists, none changed."""
+    from tests.instances import ShopdeskProcess, wait_until
+    from training import registry
+
+    with session_scope() as s:
+        before = registry.ensure_base(s, settings).id
+    env = {
+        "SHOPDESK_DATABASE_URL": settings.resolved_database_url,
+        "SHOPDESK_REDIS_URL": settings.redis_url,
+        "SHOPDESK_DATA_DIR": str(settings.data_dir),
+        "SHOPDESK_TRAINING_MIN_EXAMPLES": "4",
+        "SHOPDESK_TRAINING_MAX_STEPS": "200",
+        "SHOPDESK_TRAINING_STALE_S": "3",
+    }
+    first = ShopdeskProcess(["worker"], env, tmp_path / "worker-1.log")
+    first.start(wait_for_http=False)
+    try:
+        admin = login(client, make_user("admin"))
+        run_id = client.post("/api/v1/training/runs", headers=admin).json()["id"]
+
+        def training() -> bool:
+            with session_scope() as s:
+                run = s.get(TrainingRun, run_id)
+                return run.stage == "finetune" and bool(run.progress.get("losses"))
+
+        wait_until(training, 600, "the run did not reach its fine-tune steps")  # a loaded machine is slow
+    finally:
+        first.kill()  # mid fine-tune, no chance to clean up
+    work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
+    assert work.exists()  # what it had written so far
+    with session_scope() as s:
+        assert s.get(TrainingRun, run_id).status == "running"  # nobody knows yet
+        assert [v.id for v in s.scalars(select(ModelVersion))] == [before]
+
+    time.sleep(3.5)  # past the heartbeat's limit
+    second = ShopdeskProcess(["worker"], env, tmp_path / "worker-2.log")
+    second.start(wait_for_http=False)
+    try:
+
+        def failed() -> bool:
+            with session_scope() as s:
+                return s.get(TrainingRun, run_id).status == "failed"
+
+        wait_until(failed, 60, "the restarted worker did not mend the dead run")
+    finally:
+        second.stop()
+    with session_scope() as s:
+        run = s.get(TrainingRun, run_id)
+        assert "stopped answering during the finetune stage" in run.error
+        versions = s.scalars(select(ModelVersion)).all()
+        assert [(v.id, v.status) for v in versions] == [(before, "active")]
+    assert not work.exists()
+    assert pipeline.claim(_run())  # the lock is free for the next run
