@@ -82,6 +82,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(sqlalchemy_exc.DataError)
+    async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database refuses (an id past the integer range, a NUL in a text): the client's input.
+        reason = str(getattr(exc, "orig", exc)).split("\n")[0][:200]
+        log.info("unstorable value on %s %s: %s", request.method, request.url.path, reason)
+        return JSONResponse(error_body("invalid_value", f"a value in the request can't be used: {reason}"), 422)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -33,6 +34,8 @@ from app.shop import repository as shop_repository
 log = logging.getLogger(__name__)
 
 WAIT_FOR_OTHER_TURN_S = 120
+# Control characters carry nothing a customer means (and PostgreSQL can't store NUL); tab and newlines stay.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def hash_token(token: str) -> str:
@@ -123,7 +126,7 @@ def post_message(
 ) -> tuple[dict[str, Any], bool, list[dict[str, str]]]:
     """Store the message and its accepted files, run its turn once; return (response, replayed, rejected)."""
     settings = runtime_settings.effective(session, settings)
-    text = text.strip()
+    text = CONTROL_CHARS.sub("", text).strip()
     if len(text) > settings.max_text_chars:
         raise AppError(413, "text_too_long", f"the text is longer than {settings.max_text_chars} characters")
     accepted, refused = perception.check_files(files or [], settings)

@@ -39,3 +39,30 @@ def test_metrics_count_turns_by_status_and_stage(client, demo_shop):
     ground = 'shopdesk_turn_stage_seconds_count{stage="ground"}'
     assert _sample(after, ground) - _sample(before, ground) == 2
     assert _sample(after, "shopdesk_pending_reviews") == 1.0
+
+
+def test_a_request_over_the_size_limit_is_refused_and_nothing_is_stored(settings, demo_shop):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    settings.max_files, settings.max_upload_bytes = 1, 1024  # the limit: 1 KiB of files + 1 MiB
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        conversation = open_conversation(client, "c1001")
+        url = f"/api/v1/conversations/{conversation['id']}/messages"
+        headers = {
+            "Authorization": f"Bearer {conversation['token']}",
+            "Content-Type": "multipart/form-data; boundary=b",
+        }
+        body = b"--b\r\nContent-Disposition: form-data; name=text\r\n\r\n" + b"x" * settings.max_request_bytes
+        declared = client.post(url, content=body, headers=headers)
+        assert declared.status_code == 413 and declared.json()["error"]["code"] == "too_large"
+
+        def chunked():  # no Content-Length: counted as it arrives
+            yield from (body[i : i + 65536] for i in range(0, len(body), 65536))
+
+        streamed = client.post(url, content=chunked(), headers=headers)
+        assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "too_large"
+        messages = client.get(url, headers={"Authorization": headers["Authorization"]}).json()["messages"]
+        assert messages == []
+        assert ask(client, conversation, "Where is my order A1023?").status_code == 201
