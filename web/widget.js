@@ -534,7 +534,9 @@
     return authed("/api/v1/conversations/" + conversation.id + "/messages", {
       method: "POST", headers: { "Idempotency-Key": item.key }, body: body
     }).then(function (res) {
-      if (res.status >= 500 && tries + 1 < SEND_ATTEMPTS) return later(item, tries);
+      // 5xx, rate limited, or this message's turn still running elsewhere: the same key again, later.
+      var again = res.status >= 500 || res.status === 429 || (res.status === 409 && res.headers.get("Retry-After"));
+      if (again && tries + 1 < SEND_ATTEMPTS) return later(item, tries);
       return res;
     }, function (networkError) {
       if (tries + 1 < SEND_ATTEMPTS) return later(item, tries);

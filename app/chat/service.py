@@ -129,7 +129,9 @@ def post_message(
     text = CONTROL_CHARS.sub("", text).strip()
     if len(text) > settings.max_text_chars:
         raise AppError(413, "text_too_long", f"the text is longer than {settings.max_text_chars} characters")
+    decoding = time.perf_counter()
     accepted, refused = perception.check_files(files or [], settings)
+    media_ms = round((time.perf_counter() - decoding) * 1000, 2)
     rejected = [{"filename": r.filename, "reason": r.reason} for r in refused]
     if not text and not accepted:
         if rejected:
@@ -176,7 +178,7 @@ def post_message(
         return answered, True, rejected  # a concurrent request with the same key answered it
     leases.hold(message.id, settings.turn_lease_s)
     try:
-        response = _complete_turn(session, settings, conversation, message, model, accepted)
+        response = _complete_turn(session, settings, conversation, message, model, accepted, media_ms)
     except Exception:
         session.rollback()
         try:
@@ -245,7 +247,8 @@ def _perceive(
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
             if checked.image is not None:
-                extracted = perception.read_invoice(checked.image)
+                with perception.slot(settings):
+                    extracted = perception.read_invoice(checked.image)
                 attachment.perception = extracted
                 attachment.invoice_number = (extracted.get("number") or None) and extracted["number"][:64]
                 seen = bool(attachment.invoice_number) and repository.invoice_seen_before(
@@ -253,7 +256,8 @@ def _perceive(
                 )
                 invoices.append((attachment.id, extracted, seen))
             elif checked.samples is not None:
-                heard = perception.transcribe(checked.samples, settings, conversation.locale)
+                with perception.slot(settings):
+                    heard = perception.transcribe(checked.samples, settings, conversation.locale)
                 attachment.perception = heard
                 transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})
         except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the message
@@ -269,6 +273,7 @@ def _complete_turn(
     message: Message,
     model: ChatModel | None,
     accepted: list[perception.Checked],
+    media_ms: float = 0.0,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     transcripts, invoices = _perceive(session, settings, conversation, message, accepted)
@@ -288,6 +293,7 @@ def _complete_turn(
         media=[(c.upload, c.samples) for c in accepted],
     )
     outcome.record["timings"]["perceive_ms"] = perceive_ms
+    outcome.record["timings"]["media_ms"] = media_ms  # checking and decoding the uploads
     outcome.record["request_id"] = logs.request_id.get()  # the turn's log lines carry the same id
     if conversation.status == "handed_over" and outcome.status == "sent":
         # A human has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import ask, open_conversation
 
 
@@ -66,3 +68,16 @@ def test_a_request_over_the_size_limit_is_refused_and_nothing_is_stored(settings
         messages = client.get(url, headers={"Authorization": headers["Authorization"]}).json()["messages"]
         assert messages == []
         assert ask(client, conversation, "Where is my order A1023?").status_code == 201
+
+
+def test_a_turn_reports_its_stages_in_server_timing(client, demo_shop):
+    conversation = open_conversation(client, "c1001")
+    response = ask(client, conversation, "Where is my order A1023?", key="t-1")
+    timing = dict(
+        (part.split(";dur=")[0].strip(), float(part.split(";dur=")[1]))
+        for part in response.headers["Server-Timing"].split(",")
+    )
+    assert {"media", "perceive", "ground", "generate", "decide", "model", "app", "total"} <= set(timing)
+    assert timing["model"] + timing["media"] + timing["app"] == pytest.approx(timing["total"], abs=0.3)
+    replay = ask(client, conversation, "Where is my order A1023?", key="t-1")
+    assert replay.headers["Server-Timing"].startswith("total;dur=")  # no turn ran
