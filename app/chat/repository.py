@@ -49,6 +49,21 @@ def messages_after(session: Session, conversation_id: str, after_id: int = 0, li
     )
 
 
+def history(session: Session, conversation_id: str, before_id: int, limit: int) -> list[tuple[str, str]]:
+    """The last `limit` answered or sent messages before this one, oldest first: (role, text)."""
+    rows = session.execute(
+        select(Message.role, Message.text)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.id < before_id,
+            Message.status.in_(("done", "sent")),
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    return [(role, text) for role, text in reversed(rows)]
+
+
 def reply_to(session: Session, message_id: int) -> Message | None:
     return session.scalar(
         select(Message)

@@ -18,7 +18,7 @@ from app.admin import runtime as runtime_settings
 from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.leases import leases
-from app.chat.turn import run_turn
+from app.chat.turn import HISTORY_MESSAGES, run_turn
 from app.config import Settings
 from app.db import as_utc, utcnow
 from app.errors import AppError
@@ -230,8 +230,7 @@ def _claim_or_wait(session: Session, message_id: int, lease: timedelta) -> dict[
 
 
 def _history(session: Session, conversation: Conversation, before_id: int) -> list[tuple[str, str]]:
-    rows = repository.messages_after(session, conversation.id, 0)
-    return [(m.role, m.text) for m in rows if m.id < before_id and m.status in ("done", "sent")]
+    return repository.history(session, conversation.id, before_id, HISTORY_MESSAGES)
 
 
 def _perceive(
