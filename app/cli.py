@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,9 @@ def _serve(host: str, port: int, warm: bool, workers: int = 1) -> int:
     # uvicorn's own loggers go through the root handler, so access lines carry the request id too.
     level = settings.log_level.lower()
     if workers > 1:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics sums every process's samples from files here (set before any worker imports the client).
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shopdesk-metrics-")
         # Processes of their own (past the GIL): each loads its own OCR/ASR/LLM models on first use.
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
                     log_level=level)  # fmt: skip

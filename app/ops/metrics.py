@@ -1,7 +1,7 @@
 """Prometheus metrics: turns, latency by stage, held replies, queue depth, the model version.
 
-One process's registry; with several worker processes (gunicorn), point PROMETHEUS_MULTIPROC_DIR at a
-shared folder and prometheus_client aggregates them.
+One process's registry; with several api processes (`shopdesk serve --workers N` sets it up itself)
+PROMETHEUS_MULTIPROC_DIR points at a folder they share and /metrics aggregates them.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ STAGE_SECONDS = Histogram(
     ["stage"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
-PENDING_REVIEWS = Gauge("shopdesk_pending_reviews", "Held replies waiting for an agent")
-QUEUED_RUNS = Gauge("shopdesk_training_runs_waiting", "Training runs queued or running")
-MODEL_VERSION = Gauge("shopdesk_model_version_info", "The active model version (value 1)", ["version", "backend"])
+# Read from the database at scrape time; with several processes the latest scrape's value is the one.
+PENDING_REVIEWS = Gauge("shopdesk_pending_reviews", "Held replies waiting for an agent", multiprocess_mode="mostrecent")
+QUEUED_RUNS = Gauge("shopdesk_training_runs_waiting", "Training runs queued or running", multiprocess_mode="mostrecent")
+MODEL_VERSION = Gauge(
+    "shopdesk_model_version_info",
+    "The active model version (value 1)",
+    ["version", "backend"],
+    multiprocess_mode="mostrecent",
+)
 
 
 # The request's turn timings, for its Server-Timing header (the middleware sets a dict; the turn fills it).

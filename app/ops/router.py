@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,4 +30,11 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
 @router.get("/metrics", include_in_schema=False)
 def metrics(session: SessionDep) -> Response:
     service.refresh_gauges(session)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several api processes (serve --workers): every process's samples, summed (gauges: the latest).
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

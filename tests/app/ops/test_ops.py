@@ -81,3 +81,30 @@ def test_a_turn_reports_its_stages_in_server_timing(client, demo_shop):
     assert timing["model"] + timing["media"] + timing["app"] == pytest.approx(timing["total"], abs=0.3)
     replay = ask(client, conversation, "Where is my order A1023?", key="t-1")
     assert replay.headers["Server-Timing"].startswith("total;dur=")  # no turn ran
+
+
+@pytest.mark.slow
+def test_metrics_add_up_every_api_process(demo_shop, settings, tmp_path):
+    """`shopdesk serve --workers 2`: /metrics counts the turns whichever process answered them."""
+    import httpx
+
+    from tests.instances import ShopdeskProcess
+
+    env = {"SHOPDESK_DATABASE_URL": settings.resolved_database_url, "SHOPDESK_DATA_DIR": str(settings.data_dir)}
+    api = ShopdeskProcess.serve(env, tmp_path / "api.log")
+    api.command += ["--workers", "2"]
+    api.start()
+    try:
+        with httpx.Client(base_url=api.url, timeout=60) as http:
+            for i in range(6):  # fresh connections: the kernel spreads them over both processes
+                conversation = http.post("/api/v1/conversations", json={}).json()
+                headers = {"Authorization": f"Bearer {conversation['token']}", "Connection": "close"}
+                sent = http.post(
+                    f"/api/v1/conversations/{conversation['id']}/messages", data={"text": f"hello {i}"}, headers=headers
+                )
+                assert sent.status_code == 201
+            body = http.get("/metrics").text
+        counted = sum(_sample(body, f'shopdesk_turns_total{{status="{s}"}}') for s in ("sent", "pending_review"))
+        assert counted == 6
+    finally:
+        api.stop()
