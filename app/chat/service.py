@@ -140,12 +140,15 @@ def post_message(
     fingerprint = request_hash(text, [c.upload.sha256 for c in accepted])
 
     message = repository.message_by_key(session, conversation.id, idempotency_key) if idempotency_key else None
+    claimed = False
     if message is None:
+        # Stored already claimed for this request's turn: one transaction, not two, before the turn runs.
         message = Message(
             conversation_id=conversation.id,
             role="customer",
             text=text,
-            status="received",
+            status="processing",
+            turn_started_at=utcnow(),
             idempotency_key=idempotency_key,
             request_hash=fingerprint,
         )
@@ -163,6 +166,7 @@ def post_message(
         session.add(message)
         try:
             session.commit()  # the customer's message is durable before any model runs
+            claimed = True
         except IntegrityError:
             session.rollback()  # a concurrent retry with the same key stored it first
             message = repository.message_by_key(session, conversation.id, idempotency_key or "")
@@ -173,7 +177,7 @@ def post_message(
     if message.response is not None:
         return message.response, True, rejected
 
-    answered = _claim_or_wait(session, message.id, timedelta(seconds=settings.turn_lease_s))
+    answered = None if claimed else _claim_or_wait(session, message.id, timedelta(seconds=settings.turn_lease_s))
     if answered is not None:
         return answered, True, rejected  # a concurrent request with the same key answered it
     leases.hold(message.id, settings.turn_lease_s)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+import uuid
 import wave
 
 import pytest
@@ -149,7 +150,7 @@ def test_json_endpoints_never_fail_on_generated_input(client, demo_shop, body, t
     import json
 
     conversation = open_conversation(client, "c1001")
-    agent = login(client, make_user("agent", f"agent-{id(body)}-{target}@shop.test"))
+    agent = login(client, make_user("agent", f"agent-{uuid.uuid4().hex}@shop.test"))
     url, headers = {
         "conversations": ("/api/v1/conversations", {}),
         "feedback": (f"/api/v1/messages/{ident}/feedback", auth(conversation)),
