@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     asr_beam_size: int = Field(default=2, ge=1, le=10)
     asr_threads: int = 0
     perception_concurrency: int = Field(default=0, ge=0)  # OCR/ASR runs at once per process; 0: the cores
+    perception_processes: int = Field(
+        default=0, ge=0
+    )  # >0: OCR/ASR in this many niced processes (app/perception/pool.py)
 
     # Language model
     llm_backend: Literal["local", "openai"] = "local"

@@ -1,7 +1,8 @@
 """Load: concurrent customer conversations against a real `shopdesk serve`, then an exactly-once audit.
 
     .venv/bin/python bench/load.py [--users 200] [--duration 60] [--mix 70,20,10] [--think 1,5]
-                                   [--workers 2] [--samples 0] [--url URL --widget-secret S]
+                                   [--workers 2] [--perception-processes 1] [--samples 0]
+                                   [--url URL --widget-secret S]
 
 Each virtual customer opens a conversation (a signed customer ref of the demo shop), then sends turns
 until the time is up: think, send text, an invoice screenshot or a voice message (by --mix), wait for the
@@ -228,6 +229,7 @@ def start_server(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Pop
         "SHOPDESK_LLM_SAMPLES": str(args.samples),
         "SHOPDESK_RATE_LIMIT_IP": "0",  # every virtual customer comes from this one address
         "SHOPDESK_LOG_LEVEL": "WARNING",
+        "SHOPDESK_PERCEPTION_PROCESSES": str(args.perception_processes),
     }
     seed = "from app.db import migrate, session_scope\nfrom app.shop.service import seed_demo\nmigrate()\n"
     seed += "with session_scope() as s:\n    seed_demo(s)\n"
@@ -270,6 +272,7 @@ def report(conversations: list[Conversation], duration: float, args: argparse.Na
         "duration_s": round(duration, 1),
         "workers": args.workers,
         "llm_samples": args.samples,
+        "perception_processes": args.perception_processes,
         "turns": len(turns),
         "completed": len(done),
         "throughput_turns_per_s": round(len(done) / duration, 2),
@@ -325,6 +328,9 @@ def main() -> int:
     parser.add_argument("--think", default="1,5", help="seconds a customer waits between turns: low,high")
     parser.add_argument("--workers", type=int, default=2, help="api processes (shopdesk serve --workers)")
     parser.add_argument("--samples", type=int, default=0, help="LLM candidates per turn (0: composer only)")
+    parser.add_argument(
+        "--perception-processes", type=int, default=1, help="OCR/ASR processes per api process (0: in its threads)"
+    )
     parser.add_argument("--timeout", type=float, default=300, help="client timeout per request, seconds")
     parser.add_argument("--url", help="a running Shopdesk (its demo shop seeded); default: start one")
     parser.add_argument("--widget-secret", default="load-test-widget-secret-0123")

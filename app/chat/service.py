@@ -28,6 +28,7 @@ from app.llm.composer import hand_over_reply, holding_reply
 from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
 from app.ops import logs, metrics
 from app.perception import media
+from app.perception import pool as perception_pool
 from app.perception import service as perception
 from app.shop import repository as shop_repository
 
@@ -251,7 +252,7 @@ def _perceive(
         try:
             if checked.image is not None:
                 with perception.slot(settings):
-                    extracted = perception.read_invoice(checked.image)
+                    extracted = perception_pool.run(settings, perception.read_invoice, checked.image)
                 attachment.perception = extracted
                 attachment.invoice_number = (extracted.get("number") or None) and extracted["number"][:64]
                 seen = bool(attachment.invoice_number) and repository.invoice_seen_before(
@@ -260,7 +261,9 @@ def _perceive(
                 invoices.append((attachment.id, extracted, seen))
             elif checked.samples is not None:
                 with perception.slot(settings):
-                    heard = perception.transcribe(checked.samples, settings, conversation.locale)
+                    heard = perception_pool.run(
+                        settings, perception.transcribe, checked.samples, settings, conversation.locale
+                    )
                 attachment.perception = heard
                 transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})
         except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the message

@@ -116,3 +116,24 @@ def test_injection_in_invoice_text_changes_nothing(client, demo_shop, settings, 
     assert all(not c["eligible"] for c in reply["scores"]["candidates"] if c["source"] == "llm")
     assert reply["status"] == "sent" and reply["scores"]["chosen"] == "composer"
     assert "1356.00" in reply["text"] and "可以用于报销" in reply["text"] and "管理员" not in reply["text"]
+
+
+def test_perception_in_worker_processes_reads_the_same(client, demo_shop, settings):
+    """SHOPDESK_PERCEPTION_PROCESSES: OCR and ASR run in niced processes of their own, with the same result."""
+    from app.perception import pool
+
+    settings.perception_processes = 1
+    try:
+        conversation = open_conversation(client, "c1001")
+        body = _post(
+            client, conversation, "Is this invoice ok?", [("files", ("i.png", _invoice(**A1023_INVOICE), "image/png"))]
+        ).json()
+        assert body["perception"]["invoices"][0]["total"] == "1356.00"
+        clip = encode(speak("Hello, where is my order B four seven three five?"), "webm")
+        other = open_conversation(client, "c1002")
+        heard = _post(client, other, files=[("files", ("v.webm", clip, "audio/webm"))]).json()
+        assert "B4735" in heard["perception"]["transcripts"][0]["text"]
+        assert "794612345678" in heard["reply"]["text"]
+        assert pool._pool is not None  # it really went through the pool
+    finally:
+        pool.shutdown()
