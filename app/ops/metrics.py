@@ -21,6 +21,12 @@ STAGE_SECONDS = Histogram(
 # Read from the database at scrape time; with several processes the latest scrape's value is the one.
 PENDING_REVIEWS = Gauge("shopdesk_pending_reviews", "Held replies waiting for an agent", multiprocess_mode="mostrecent")
 QUEUED_RUNS = Gauge("shopdesk_training_runs_waiting", "Training runs queued or running", multiprocess_mode="mostrecent")
+JOB_QUEUE = Gauge(
+    "shopdesk_job_queue_length",
+    "Celery messages waiting in Redis, by queue",
+    ["queue"],
+    multiprocess_mode="mostrecent",
+)
 MODEL_VERSION = Gauge(
     "shopdesk_model_version_info",
     "The active model version (value 1)",

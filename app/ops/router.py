@@ -28,8 +28,8 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(session: SessionDep) -> Response:
-    service.refresh_gauges(session)
+def metrics(session: SessionDep, settings: SettingsDep) -> Response:
+    service.refresh_gauges(session, settings)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several api processes (serve --workers): every process's samples, summed (gauges: the latest).
         from prometheus_client import CollectorRegistry, multiprocess

@@ -40,7 +40,10 @@ def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any
     return checks["database"] == "ok", checks
 
 
-def refresh_gauges(session: Session) -> None:
+JOB_QUEUES = ("default", "training")
+
+
+def refresh_gauges(session: Session, settings: Settings) -> None:
     metrics.PENDING_REVIEWS.set(
         session.scalar(select(func.count()).select_from(Review).where(Review.status == "pending")) or 0
     )
@@ -50,3 +53,12 @@ def refresh_gauges(session: Session) -> None:
     active = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
     if active is not None:
         metrics.MODEL_VERSION.labels(active.name, active.backend).set(1)
+    if settings.redis_url:
+        try:
+            import redis
+
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+            for queue in JOB_QUEUES:  # Celery's Redis transport keeps each queue as a list of that name
+                metrics.JOB_QUEUE.labels(queue).set(client.llen(queue))
+        except Exception:  # noqa: BLE001 - Redis down: /readyz says so; the gauge keeps its last value
+            pass

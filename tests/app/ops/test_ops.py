@@ -40,6 +40,7 @@ def test_metrics_count_turns_by_status_and_stage(client, demo_shop):
         assert _sample(after, name) - _sample(before, name) == 1
     ground = 'shopdesk_turn_stage_seconds_count{stage="ground"}'
     assert _sample(after, ground) - _sample(before, ground) == 2
+    assert 'shopdesk_job_queue_length{queue="training"}' in after  # read from Redis at scrape time
     assert _sample(after, "shopdesk_pending_reviews") == 1.0
 
 
