@@ -145,7 +145,12 @@ def _demo_staff() -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.config import get_settings
+    from training.pipeline import recover
+
     _prepare_database(seed_demo=True)
+    if not get_settings().redis_url:
+        recover(at_start=True)  # training runs were threads of the last server: fail or restart them
     staff = _demo_staff()
     if staff:
         print("Demo staff accounts (kept in data/demo-staff.txt):", *staff, sep="\n  ", flush=True)

@@ -65,10 +65,12 @@ def claim(run_id: int, stale_s: float | None = None) -> bool:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def recover(settings: Settings | None = None) -> dict[str, list[int]]:
+def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict[str, list[int]]:
     """Mend what a crash or an outage left: fail runs whose worker died, send queued runs to the queue again.
 
-    Runs at every worker start and on beat's recovery tick. A dead run's half-written files are removed
+    Runs at every worker start and on beat's recovery tick, and at `shopdesk run`'s start (at_start: with
+    no broker the runs were threads of the previous server, so every running one is dead and every queued
+    one was lost with it). A dead run's half-written files are removed
     unless a version was registered from them; the active model is never touched (it changes only in the
     deploy stage, in one transaction). Sending a queued run twice is harmless: claim() lets one through.
     """
@@ -76,12 +78,13 @@ def recover(settings: Settings | None = None) -> dict[str, list[int]]:
 
     settings = settings or get_settings()
     now = utcnow()
+    stale_s, requeue_s = (0.0, 0.0) if at_start else (settings.training_stale_s, settings.training_requeue_s)
     with get_sessionmaker()() as session:
         dead = list(
             session.scalars(
                 select(TrainingRun).where(
                     TrainingRun.status.in_(("running", "cancelling")),
-                    TrainingRun.heartbeat_at <= now - timedelta(seconds=settings.training_stale_s),
+                    TrainingRun.heartbeat_at <= now - timedelta(seconds=stale_s),
                 )
             )
         )
@@ -94,10 +97,12 @@ def recover(settings: Settings | None = None) -> dict[str, list[int]]:
                 shutil.rmtree(settings.resolved_models_dir / "runs" / f"run-{run.id}", ignore_errors=True)
         waiting = list(
             session.scalars(
-                select(TrainingRun.id).where(
+                select(TrainingRun.id)
+                .where(
                     TrainingRun.status == "queued",
-                    TrainingRun.created_at <= now - timedelta(seconds=settings.training_requeue_s),
+                    TrainingRun.created_at <= now - timedelta(seconds=requeue_s),
                 )
+                .order_by(TrainingRun.id)
             )
         )
         session.commit()

@@ -264,3 +264,29 @@ def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fail
         assert [(v.id, v.status) for v in versions] == [(before, "active")]
     assert not work.exists()
     assert pipeline.claim(_run())  # the lock is free for the next run
+
+
+def test_recover_fails_dead_runs_and_resends_waiting_ones(demo_shop, settings, monkeypatch):
+    """training.pipeline.recover, through its plain function; dispatching is recorded, not run."""
+    from app.admin import training as training_service
+
+    sent: list[int] = []
+    monkeypatch.setattr(training_service, "dispatch", lambda run_id, _settings: sent.append(run_id) or True)
+    alive = _run("running", heartbeat_at=utcnow(), stage="finetune")
+    dead = _run("running", heartbeat_at=utcnow() - timedelta(hours=1), stage="quantize")
+    just_queued = _run()
+    long_queued = _run()
+    with session_scope() as s:
+        s.get(TrainingRun, long_queued).created_at = utcnow() - timedelta(hours=1)  # the broker was down
+    leftovers = settings.resolved_models_dir / "runs" / f"run-{dead}"
+    leftovers.mkdir(parents=True)
+
+    assert pipeline.recover(settings) == {"failed": [dead], "resent": [long_queued]}
+    assert sent == [long_queued] and not leftovers.exists()
+    with session_scope() as s:
+        assert "during the quantize stage" in s.get(TrainingRun, dead).error
+        assert s.get(TrainingRun, alive).status == "running"
+
+    # `shopdesk run` starting again: its runs were threads of the server that stopped.
+    sent.clear()
+    assert pipeline.recover(settings, at_start=True) == {"failed": [alive], "resent": [just_queued, long_queued]}
