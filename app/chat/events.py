@@ -89,3 +89,20 @@ class EventBus:
 
 
 bus = EventBus()
+
+KEEP_ALIVE = ": keep-alive\n\n"
+
+
+async def next_tick(request: Any, topic: str, timeout: float) -> str | None:
+    """The tail of every SSE loop: wait for a wake-up of the topic, at most timeout seconds.
+
+    None: the client has gone (end the stream); "": woken, look again; a keep-alive comment to send after a
+    quiet timeout (it also keeps proxies from closing an idle stream).
+    """
+    if await request.is_disconnected():
+        return None
+    try:
+        woken = await bus.wait(topic, timeout)
+    except asyncio.CancelledError:
+        return None
+    return "" if woken else KEEP_ALIVE

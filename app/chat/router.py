@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from app.chat import repository
 from app.chat import service as chat_service
-from app.chat.events import bus
+from app.chat.events import next_tick
 from app.chat.schemas import (
     ConversationCreate,
     ConversationRead,
@@ -147,17 +147,18 @@ def _load_after(conversation_id: str, cursor: int) -> list[dict]:
 async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncIterator[str]:
     yield "retry: 3000\n\n"
     while True:
-        for message in await run_in_threadpool(_load_after, conversation_id, cursor):
+        try:
+            messages = await run_in_threadpool(_load_after, conversation_id, cursor)
+        except (OperationalError, InterfaceError):
+            messages = []  # the database is restarting: the stream stays open and reads again on the next tick
+        for message in messages:
             cursor = message["id"]
             yield f"id: {cursor}\nevent: message\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
-        if await request.is_disconnected():
+        tick = await next_tick(request, conversation_id, SSE_POLL_S)
+        if tick is None:
             return
-        try:
-            woken = await bus.wait(conversation_id, SSE_POLL_S)
-        except asyncio.CancelledError:
-            return
-        if not woken:
-            yield ": keep-alive\n\n"
+        if tick:
+            yield tick
 
 
 @router.post("/conversations/{conversation_id}/handover")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import service as auth_service
-from app.chat.events import REVIEWS_TOPIC, bus
+from app.chat.events import REVIEWS_TOPIC, next_tick
 from app.db import get_sessionmaker
 from app.deps import CurrentUser, SessionDep, SettingsDep, user_token
 from app.errors import AppError
@@ -90,17 +90,16 @@ async def _queue_stream(request: Request, token: str) -> AsyncIterator[str]:
         except AppError:
             yield "event: signed_out\ndata: {}\n\n"
             return
+        except (OperationalError, InterfaceError):
+            snapshot = sent  # the database is restarting: keep the stream, read again on the next tick
         if snapshot != sent:
             sent = snapshot
             yield f"event: queue\ndata: {snapshot}\n\n"
-        if await request.is_disconnected():
+        tick = await next_tick(request, REVIEWS_TOPIC, QUEUE_POLL_S)
+        if tick is None:
             return
-        try:
-            woken = await bus.wait(REVIEWS_TOPIC, QUEUE_POLL_S)
-        except asyncio.CancelledError:
-            return
-        if not woken:
-            yield ": keep-alive\n\n"
+        if tick:
+            yield tick
 
 
 @agent_router.get("/conversations/{conversation_id}")

@@ -4,6 +4,7 @@ suite's servers; the api runs as a `shopdesk serve` process where the fault need
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
@@ -15,9 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.chat.router import SSE_POLL_S
 from app.chat.service import sign_customer_ref
 from app.db import get_engine, get_sessionmaker, migrate, session_scope
 from app.models import Message, ReplyCandidate, Review, TrainingRun
+from tests.app.chat.test_events import _collect, _read_events
 from tests.helpers import ask, make_user, open_conversation
 from tests.instances import FaultProxy, PostgresInstance, RedisInstance, ShopdeskProcess, wait_until
 
@@ -172,8 +175,16 @@ def test_postgres_restart_requests_fail_cleanly_and_recover(settings, second_pos
         api.start()
         conversation = _open(api.url, "c1001", settings.widget_secret)
         assert _post(api.url, conversation, "Where is my order A1023?", "k1").status_code == 201
+        # A live stream open across the outage: it stays open and delivers what comes after.
+        events: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        stream_url = f"{api.url}/api/v1/conversations/{conversation['id']}/events?after=2"
+        auth = {"Authorization": f"Bearer {conversation['token']}"}
+        threading.Thread(target=_read_events, args=(stream_url, auth, events, stop), daemon=True).start()
+        assert events.get(timeout=30) == ("status", 200)
 
         second_postgres.stop()
+        time.sleep(SSE_POLL_S + 1)  # the stream polls while the database is down
         down = _post(api.url, conversation, "Where is my order A1024?", "k2")
         assert down.status_code == 503 and down.headers["Retry-After"]
         assert down.json()["error"]["code"] == "database_unavailable"
@@ -184,6 +195,9 @@ def test_postgres_restart_requests_fail_cleanly_and_recover(settings, second_pos
         again = _post(api.url, conversation, "Where is my order A1024?", "k2")  # the client's retry
         assert again.status_code == 201 and "A1024" in again.json()["reply"]["text"]
         assert httpx.get(f"{api.url}/readyz", timeout=10).status_code == 200
+        streamed = [e["data"]["text"] for e in _collect(events, 2)]  # the question and its reply, once each
+        assert streamed[0] == "Where is my order A1024?" and "A1024" in streamed[1]
+        stop.set()
         with get_sessionmaker(second_postgres.url)() as s:
             texts = s.scalars(select(Message.text).where(Message.role == "customer").order_by(Message.id)).all()
             assert texts == ["Where is my order A1023?", "Where is my order A1024?"]
