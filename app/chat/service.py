@@ -390,7 +390,14 @@ def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:
     return {"status": conversation.status, "message": message_read(note)}
 
 
-def message_read(message: Message, status: str | None = None) -> dict[str, Any]:
+def message_read(message: Message, status: str | None = None, perception: bool = False) -> dict[str, Any]:
+    """A message as the API shows it; perception=True adds what OCR/ASR read from each file (agents only)."""
+    attachments = []
+    for a in message.attachments:
+        item: dict[str, Any] = {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}
+        if perception:
+            item["perception"] = a.perception
+        attachments.append(item)
     return {
         "id": message.id,
         "role": message.role,
@@ -398,10 +405,7 @@ def message_read(message: Message, status: str | None = None) -> dict[str, Any]:
         "status": status or message.status,
         "reply_to_id": message.reply_to_id,
         "created_at": as_utc(message.created_at).isoformat(),
-        "attachments": [
-            {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}
-            for a in message.attachments
-        ],
+        "attachments": attachments,
     }
 
 

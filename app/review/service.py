@@ -151,23 +151,7 @@ def conversation_read(session: Session, conversation: Conversation) -> dict[str,
         "locale": conversation.locale,
         "customer_id": conversation.customer_id,
         "created_at": as_utc(conversation.created_at).isoformat(),
-        "messages": [
-            {
-                **message_read(m),
-                "attachments": [
-                    {
-                        "id": a.id,
-                        "kind": a.kind,
-                        "mime": a.mime,
-                        "size": a.size,
-                        "filename": a.filename,
-                        "perception": a.perception,
-                    }
-                    for a in m.attachments
-                ],
-            }
-            for m in messages
-        ],
+        "messages": [message_read(m, perception=True) for m in messages],
     }
 
 
