@@ -108,18 +108,32 @@ def collect(session: Session, data_dir: Path) -> list[Example]:
     return list(examples.values())
 
 
+FEW_CONVERSATIONS = 20
+
+
 def split(examples: list[Example], eval_fraction: float) -> tuple[list[Example], list[Example]]:
-    """By conversation, stably: a conversation's hash decides its side."""
+    """By conversation, stably: a conversation's hash decides its side.
+
+    Many conversations: those hashing below eval_fraction go to eval, so a conversation keeps its side as the
+    data grows (the active model, trained in an earlier run, is then never judged on what it trained on).
+    Few (under FEW_CONVERSATIONS): a threshold's luck could send most of them to eval and leave nothing to
+    train on, so the round(fraction × n) lowest hashes go there instead, at least one when there are two.
+    """
 
     def side(conversation_id: str) -> float:
         return int(hashlib.sha256(conversation_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
-    train = [e for e in examples if side(e.conversation_id) >= eval_fraction]
-    evaluation = [e for e in examples if side(e.conversation_id) < eval_fraction]
-    if not evaluation and len({e.conversation_id for e in train}) > 1:
-        last = max(train, key=lambda e: side(e.conversation_id)).conversation_id
-        evaluation = [e for e in train if e.conversation_id == last]
-        train = [e for e in train if e.conversation_id != last]
+    conversations = sorted({e.conversation_id for e in examples}, key=side)
+    if len(conversations) >= FEW_CONVERSATIONS:
+        held_out = {c for c in conversations if side(c) < eval_fraction} or (
+            {conversations[0]} if eval_fraction > 0 else set()
+        )
+    elif eval_fraction > 0 and len(conversations) > 1:
+        held_out = set(conversations[: max(1, round(eval_fraction * len(conversations)))])
+    else:
+        held_out = set()
+    train = [e for e in examples if e.conversation_id not in held_out]
+    evaluation = [e for e in examples if e.conversation_id in held_out]
     return train, evaluation
 
 

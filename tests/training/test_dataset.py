@@ -46,3 +46,23 @@ def test_split_keeps_each_conversation_on_one_side(logged_turns, tmp_path):
     # c1001's questions are all on one side, whichever it is.
     c1001 = {"Where is my order A1023?", "Is shipping free?"}
     assert c1001 <= users(info.train_path) or c1001 <= users(info.eval_path)
+
+
+def test_the_split_never_starves_either_side_and_keeps_sides_as_data_grows():
+    from training.dataset import FEW_CONVERSATIONS, Example, split
+
+    def examples(n: int) -> list[Example]:
+        return [Example(f"conversation-{i}", [{"role": "user", "content": str(i)}]) for i in range(n)]
+
+    for n in (2, 3, 5, 10):  # few: round(fraction × n) of them, at least one, whatever the hashes
+        train, evaluation = split(examples(n), 0.2)
+        assert len({e.conversation_id for e in evaluation}) == max(1, round(0.2 * n))
+        assert len(train) == n - len(evaluation)
+    assert split(examples(1), 0.2) == (examples(1), [])  # one conversation: it is all there is to train on
+
+    many = FEW_CONVERSATIONS * 5
+    _, before = split(examples(many), 0.2)
+    _, after = split(examples(many + 50), 0.2)
+    held_before = {e.conversation_id for e in before}
+    assert 0 < len(held_before) < many / 2
+    assert held_before <= {e.conversation_id for e in after}  # nobody moves to train when more data comes
