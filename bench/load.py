@@ -1,6 +1,6 @@
 """Load: concurrent customer conversations against a real `shopdesk serve`, then an exactly-once audit.
 
-    .venv/bin/python bench/load.py [--users 200] [--duration 60] [--mix 70,20,10] [--think 1,5]
+    .venv/bin/python bench/load.py [--users 200] [--duration 60] [--mix 70,20,10] [--think 20,60]
                                    [--workers 2] [--perception-processes 1] [--samples 0]
                                    [--url URL --widget-secret S]
 
@@ -325,7 +325,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=200, help="concurrent customer conversations")
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--mix", default="70,20,10", help="weights of text, image and audio turns")
-    parser.add_argument("--think", default="1,5", help="seconds a customer waits between turns: low,high")
+    parser.add_argument("--think", default="20,60", help="seconds a customer waits between turns: low,high")
     parser.add_argument("--workers", type=int, default=2, help="api processes (shopdesk serve --workers)")
     parser.add_argument("--samples", type=int, default=0, help="LLM candidates per turn (0: composer only)")
     parser.add_argument(
