@@ -209,6 +209,14 @@ def sql_audit(database_url: str) -> dict[str, int]:
     return {"keys_stored_twice": dup_keys, "customer_messages_not_done": not_done, "replied_twice": extra_replies}
 
 
+def drop_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def start_server(args: argparse.Namespace, folder: Path) -> tuple[subprocess.Popen, str, str]:
     """A fresh PostgreSQL database seeded with the demo shop, and `shopdesk serve` on it."""
     import psycopg
@@ -336,6 +344,7 @@ def main() -> int:
     parser.add_argument("--widget-secret", default="load-test-widget-secret-0123")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object only")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database for a look afterwards")
     args = parser.parse_args()
 
     process = None
@@ -349,10 +358,15 @@ def main() -> int:
         if process is not None:
             process.terminate()
             process.wait(timeout=30)
+        if database_url and not args.keep:
+            drop_database(database_url)
     if args.json:
         print(json.dumps(result))
         return 0
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    if not result["turns"]:
+        print("\nno turns were sent: the duration is shorter than the think time (--think, --duration)")
+        return 1
     clean = not result["errors"] and not any(
         result["audit"][k] for k in ("duplicated", "lost", "unanswered", "answered_twice", "unconfirmed_but_stored")
     )
