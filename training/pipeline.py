@@ -14,12 +14,12 @@ import logging
 import shutil
 import time
 import traceback
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker, utcnow
@@ -40,21 +40,18 @@ class NotEnoughData(RuntimeError):
     """Too few approved turns to train on."""
 
 
-def claim(run_id: int, stale_s: float | None = None) -> bool:
+def claim(run_id: int) -> bool:
     """Move the run to running unless another run holds a fresh lock."""
+    settings = get_settings()
     now = utcnow()
-    stale = timedelta(seconds=stale_s if stale_s is not None else get_settings().training_stale_s)
+    stale = timedelta(seconds=settings.training_stale_s)
     other = aliased(TrainingRun)
     busy = exists(
         select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - stale))
     )
     with get_sessionmaker()() as session:
         # A run left `running` by a dead worker is failed, so the lock can't be held by a ghost.
-        session.execute(
-            update(TrainingRun)
-            .where(TrainingRun.status == "running", TrainingRun.id != run_id, TrainingRun.heartbeat_at <= now - stale)
-            .values(status="failed", error="the worker stopped answering", finished_at=now)
-        )
+        _fail_dead_runs(session, settings, now - stale)
         result = session.execute(
             update(TrainingRun)
             .where(TrainingRun.id == run_id, TrainingRun.status == "queued")
@@ -63,6 +60,29 @@ def claim(run_id: int, stale_s: float | None = None) -> bool:
         )
         session.commit()
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _fail_dead_runs(session: Session, settings: Settings, stale_before: datetime) -> list[int]:
+    """Fail the runs whose heartbeat stopped before stale_before, removing their half-written files (unless
+    a version was registered from them); the caller commits."""
+    now = utcnow()
+    dead = list(
+        session.scalars(
+            select(TrainingRun)
+            .where(TrainingRun.status.in_(("running", "cancelling")), TrainingRun.heartbeat_at <= stale_before)
+            .order_by(TrainingRun.id)
+        )
+    )
+    for run in dead:
+        run.status, run.finished_at = "failed", now
+        stage = run.stage or "first"
+        run.error = f"the worker stopped answering during the {stage} stage; the active model is unchanged"
+        run.log = (run.log + f"{now.isoformat(timespec='seconds')} {run.error}\n")[-20000:]
+        if run.model_version_id is None:
+            shutil.rmtree(settings.resolved_models_dir / "runs" / f"run-{run.id}", ignore_errors=True)
+    if dead:
+        log.warning("training runs %s failed: their worker stopped answering", [run.id for run in dead])
+    return [run.id for run in dead]
 
 
 def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict[str, list[int]]:
@@ -80,21 +100,7 @@ def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict
     now = utcnow()
     stale_s, requeue_s = (0.0, 0.0) if at_start else (settings.training_stale_s, settings.training_requeue_s)
     with get_sessionmaker()() as session:
-        dead = list(
-            session.scalars(
-                select(TrainingRun).where(
-                    TrainingRun.status.in_(("running", "cancelling")),
-                    TrainingRun.heartbeat_at <= now - timedelta(seconds=stale_s),
-                )
-            )
-        )
-        for run in dead:
-            run.status, run.finished_at = "failed", now
-            stage = run.stage or "first"
-            run.error = f"the worker stopped answering during the {stage} stage; the active model is unchanged"
-            run.log = (run.log + f"{now.isoformat(timespec='seconds')} {run.error}\n")[-20000:]
-            if run.model_version_id is None:
-                shutil.rmtree(settings.resolved_models_dir / "runs" / f"run-{run.id}", ignore_errors=True)
+        failed = _fail_dead_runs(session, settings, now - timedelta(seconds=stale_s))
         waiting = list(
             session.scalars(
                 select(TrainingRun.id)
@@ -106,9 +112,6 @@ def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict
             )
         )
         session.commit()
-        failed = [run.id for run in dead]
-    if failed:
-        log.warning("training runs %s failed: their worker stopped answering", failed)
     resent = [run_id for run_id in waiting if dispatch(run_id, settings)]
     if resent:
         log.info("training runs %s sent to the queue again", resent)

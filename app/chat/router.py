@@ -98,7 +98,7 @@ def post_message(
 
 
 def _client_ip(request: Request) -> str:
-    """The client's address as the server sees it (behind a proxy, run uvicorn with --proxy-headers)."""
+    """The client's address as the server sees it (behind a proxy, set FORWARDED_ALLOW_IPS to its address)."""
     return request.client.host if request.client else ""
 
 

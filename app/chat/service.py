@@ -251,8 +251,7 @@ def _perceive(
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
             if checked.image is not None:
-                with perception.slot(settings):
-                    extracted = perception_pool.run(settings, perception.read_invoice, checked.image)
+                extracted = perception_pool.run(settings, perception.read_invoice, checked.image)
                 attachment.perception = extracted
                 attachment.invoice_number = (extracted.get("number") or None) and extracted["number"][:64]
                 seen = bool(attachment.invoice_number) and repository.invoice_seen_before(
@@ -260,10 +259,9 @@ def _perceive(
                 )
                 invoices.append((attachment.id, extracted, seen))
             elif checked.samples is not None:
-                with perception.slot(settings):
-                    heard = perception_pool.run(
-                        settings, perception.transcribe, checked.samples, settings, conversation.locale
-                    )
+                heard = perception_pool.run(
+                    settings, perception.transcribe, checked.samples, settings, conversation.locale
+                )
                 attachment.perception = heard
                 transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})
         except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the message

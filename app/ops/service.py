@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -10,6 +11,14 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.models import ModelVersion, Review, TrainingRun
 from app.ops import metrics
+
+
+@lru_cache
+def _redis(url: str) -> Any:
+    """One client (and connection pool) per URL for the probes and scrapes, short timeouts: they must not hang."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
 def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any]]:
@@ -22,9 +31,7 @@ def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any
         checks["database"] = f"down: {type(exc).__name__}"
     if settings.redis_url:
         try:
-            import redis
-
-            redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            _redis(settings.redis_url).ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"degraded: {type(exc).__name__} (live events poll; jobs wait)"
@@ -55,9 +62,7 @@ def refresh_gauges(session: Session, settings: Settings) -> None:
         metrics.MODEL_VERSION.labels(active.name, active.backend).set(1)
     if settings.redis_url:
         try:
-            import redis
-
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+            client = _redis(settings.redis_url)
             for queue in JOB_QUEUES:  # Celery's Redis transport keeps each queue as a list of that name
                 metrics.JOB_QUEUE.labels(queue).set(client.llen(queue))
         except Exception:  # noqa: BLE001 - Redis down: /readyz says so; the gauge keeps its last value

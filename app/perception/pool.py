@@ -1,4 +1,9 @@
-"""OCR and ASR in worker processes of their own, at a lower CPU priority than the api.
+"""Where OCR and ASR run: a bounded number at once, in worker processes of their own at a lower CPU
+priority than the api, or in the api's threads.
+
+Each engine already uses every core; dozens of turns running them at once only thrash the CPU and starve
+the rest of the api, so at most `SHOPDESK_PERCEPTION_CONCURRENCY` (default: the cores) run at once per api
+process, and waiting for a slot is counted as model time.
 
 In the api process they hold the GIL for their Python parts and compete with request handling for the
 cores: under a burst of screenshots a text turn's 25 ms became 200. In processes niced below the api the
@@ -27,6 +32,7 @@ NICENESS = 10  # below the api: request handling preempts perception
 T = TypeVar("T")
 
 _pool: ProcessPoolExecutor | None = None
+_slots: threading.BoundedSemaphore | None = None
 _lock = threading.Lock()
 
 
@@ -45,12 +51,25 @@ def _executor(processes: int) -> ProcessPoolExecutor:
         return _pool
 
 
+def _slots_of(settings: Settings) -> threading.BoundedSemaphore:
+    global _slots
+    with _lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(settings.perception_concurrency or os.cpu_count() or 1)
+        return _slots
+
+
 def run(settings: Settings, fn: Callable[..., T], *args: Any) -> T:
-    """fn(*args) in a perception process when they are configured, else here."""
-    if settings.perception_processes <= 0:
-        return fn(*args)
+    """fn(*args) once a slot is free: in a perception process when they are configured, else here."""
+    with _slots_of(settings):
+        if settings.perception_processes <= 0:
+            return fn(*args)
+        return _in_process(settings.perception_processes, fn, *args)
+
+
+def _in_process(processes: int, fn: Callable[..., T], *args: Any) -> T:
     try:
-        return _executor(settings.perception_processes).submit(fn, *args).result()
+        return _executor(processes).submit(fn, *args).result()
     except BrokenProcessPool:
         # A perception process died (out of memory, killed): start a new pool for the next turns.
         log.exception("a perception process died; restarting the pool")

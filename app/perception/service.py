@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
-import os
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,27 +79,6 @@ def check_files(files: list[tuple[str | None, bytes]], settings: Settings) -> tu
 
 def asr_model_dir(settings: Settings) -> Path:
     return Path(settings.asr_model) if settings.asr_model else asr.prepare_model(settings.resolved_models_dir)
-
-
-_slots: threading.BoundedSemaphore | None = None
-_slots_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def slot(settings: Settings) -> Iterator[None]:
-    """Hold one of the process's perception slots while OCR or ASR runs.
-
-    Each engine already uses every core; dozens of turns running them at once only thrash the CPU and
-    starve the rest of the api (a text turn's few milliseconds become hundreds). Waiting for a slot is
-    counted as model time.
-    """
-    global _slots
-    if _slots is None:
-        with _slots_lock:
-            if _slots is None:
-                _slots = threading.BoundedSemaphore(settings.perception_concurrency or os.cpu_count() or 1)
-    with _slots:
-        yield
 
 
 def read_invoice(image: Image.Image) -> dict[str, Any]:
