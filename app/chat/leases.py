@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import update
 
@@ -44,8 +45,8 @@ class LeaseKeeper:
             return set(self._held)
 
     def _renew_forever(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(self._every_s):
+        while True:  # a daemon thread: it ends with the process
+            time.sleep(self._every_s)
             ids = self.held()
             if ids:
                 self.renew(ids)
