@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from app.chat.events import bus
 from app.db import session_scope
-from app.models import Conversation, Message
+from app.models import Message
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_widget import open_widget, send_text
 from tests.helpers import A1023_INVOICE, invoice_png, make_user
@@ -40,7 +40,8 @@ def test_hostile_text_names_and_model_output_stay_text(new_page, live_server, de
 
     # What a model might answer, however it got there: it reaches the customer as text.
     with session_scope() as s:
-        conversation_id = s.query(Conversation.id).scalar()
+        # This page's conversation, by its message (another page of the session may have opened one too).
+        conversation_id = s.query(Message.conversation_id).filter(Message.text == CUSTOMER_TEXT).scalar()
         s.add(Message(conversation_id=conversation_id, role="assistant", text=MODEL_TEXT, status="sent"))
     bus.publish(conversation_id)
     expect(customer.locator(".msg.assistant .text").last).to_have_text(MODEL_TEXT)
