@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 from app.config import get_settings
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,9 +65,39 @@ def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 
+_AFTER_COMMIT = "shopdesk.after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run callback once the session's transaction has committed; drop it if the transaction rolls back.
+
+    Side effects that others act on (a stream's wake-up, a queued job) must not run before the rows they
+    point at are durable, nor at all for rows that never were.
+    """
+    if session.get_transaction() is None:
+        session.begin()  # tie the callback to a transaction, so a close() without commit drops it too
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the commit stands; a failed side effect is logged, not raised
+            log.exception("after-commit callback %r failed", callback)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # Callbacks still queued when the outermost transaction ends belong to one that rolled back or closed.
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """Yield a session that commits on success and rolls back on error."""
+    """Yield a session that commits on success and rolls back on error (the one owner of a unit of work)."""
     session = get_sessionmaker()()
     try:
         yield session

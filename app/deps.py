@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth import service as auth_service
 from app.chat import service as chat_service
 from app.config import Settings, get_settings
-from app.db import get_sessionmaker
+from app.db import session_scope
 from app.errors import AppError
 from app.llm.base import ChatModel
 from app.llm.registry import get_chat_model
@@ -20,18 +20,14 @@ from app.models import Conversation, User
 
 def get_session() -> Iterator[Session]:
     """A session per request: committed when the handler returns, rolled back if it raises."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the handler returns and *before* the response is sent, so a
+# client never acts on a 201 whose rows aren't there yet, and a commit that fails answers an error instead
+# of the success the handler built. (FastAPI's default scope runs this teardown after the response.)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -82,6 +82,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(sqlalchemy_exc.IntegrityError)
+    async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+        # A constraint refused the change (usually a concurrent request stored the same thing first):
+        # nothing of this request was saved, and the client is told so rather than "created".
+        reason = str(getattr(exc, "orig", exc)).split("\n")[0][:200]
+        log.info("integrity conflict on %s %s: %s", request.method, request.url.path, reason)
+        return JSONResponse(error_body("conflict", "the change conflicts with stored data; nothing was saved"), 409)
+
     @app.exception_handler(sqlalchemy_exc.DataError)
     async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
         # A value the database refuses (an id past the integer range, a NUL in a text): the client's input.

@@ -19,9 +19,7 @@ models_router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 @models_router.post("/training/runs", status_code=202)
 def start_run(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict:
-    run = training_service.create_run(session, trigger="admin", user=admin)
-    session.commit()  # the worker must find the run: queue it only after the commit
-    queued = training_service.dispatch(run.id, settings)
+    run, queued = training_service.start_run(session, settings, trigger="admin", user=admin)
     # queued false: the job queue is down; the run waits in the database and is sent when it is back.
     return {"id": run.id, "status": run.status, "queued": queued}
 

@@ -30,6 +30,13 @@ def create_run(session: Session, trigger: str, user: User | None = None) -> Trai
     return run
 
 
+def start_run(session: Session, settings: Settings, trigger: str, user: User | None = None) -> tuple[TrainingRun, bool]:
+    """Create a run, commit it, then queue it; (run, queued). The worker must find the run it is sent."""
+    run = create_run(session, trigger, user)
+    session.commit()  # this use case owns its commit: whether the run was queued is part of its answer
+    return run, dispatch(run.id, settings)
+
+
 def dispatch(run_id: int, settings: Settings) -> bool:
     """Queue the run (after the commit that created it): to the Celery worker with Redis, else in-process.
 

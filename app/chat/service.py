@@ -20,7 +20,7 @@ from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.leases import leases
 from app.chat.turn import HISTORY_MESSAGES, run_turn
 from app.config import Settings
-from app.db import as_utc, utcnow
+from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
@@ -382,9 +382,9 @@ def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:
     )
     conversation.status = "handed_over"
     session.add(AuditLog(actor_type="customer", actor_id=conversation.id, action="conversation.hand_over"))
-    session.commit()
-    bus.publish(conversation.id)
-    bus.publish(REVIEWS_TOPIC)
+    conversation_id = conversation.id
+    after_commit(session, lambda: bus.publish(conversation_id))
+    after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
     return {"status": conversation.status, "message": message_read(note)}
 
 

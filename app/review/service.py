@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.chat import repository as chat_repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.service import message_read
-from app.db import as_utc, utcnow
+from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Conversation, Message, Review, User
 from app.review import repository
@@ -84,8 +84,7 @@ def claim(session: Session, user: User, review_id: int) -> dict[str, Any]:
     _refuse_others_claim(session, review, user)
     review.claimed_by, review.claimed_at = user.id, utcnow()
     session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="review.claim", target=f"review:{review.id}"))
-    session.commit()
-    bus.publish(REVIEWS_TOPIC)
+    after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
     return detail(session, review.id)
 
 
@@ -93,8 +92,7 @@ def release(session: Session, user: User, review_id: int) -> None:
     review = _get_locked(session, review_id)
     if review.status == "pending" and _claim_holder(review) == user.id:
         review.claimed_by = review.claimed_at = None
-        session.commit()
-        bus.publish(REVIEWS_TOPIC)
+        after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
 
 
 def decide(session: Session, user: User, review_id: int, action: str, text: str | None) -> dict[str, Any]:
@@ -136,9 +134,10 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
         )
     )
     session.flush()
-    session.commit()  # before the wake-up, so the stream finds the new message
-    bus.publish(review.conversation_id)
-    bus.publish(REVIEWS_TOPIC)
+    # The wake-ups follow the commit, so the streams they wake find the new message.
+    conversation_id = review.conversation_id
+    after_commit(session, lambda: bus.publish(conversation_id))
+    after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
     return {"review": review_read(review, held, None), "message": message_read(sent) if sent else None}
 
 
@@ -200,8 +199,7 @@ def send_agent_message(session: Session, user: User, conversation_id: str, text:
     session.add(message)
     session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.reply", target=conversation.id))
     session.flush()
-    session.commit()
-    bus.publish(conversation.id)
+    after_commit(session, lambda: bus.publish(conversation_id))
     return message_read(message)
 
 
@@ -214,8 +212,7 @@ def hand_back(session: Session, user: User, conversation_id: str) -> dict[str, A
     session.add(
         AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.hand_back", target=conversation.id)
     )
-    session.commit()
-    bus.publish(REVIEWS_TOPIC)
+    after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
     return {"id": conversation.id, "status": conversation.status}
 
 
