@@ -1,8 +1,8 @@
 """The reranker: one score per reply candidate from verifier, relevance and moderation; then the decision.
 
 A candidate can go out on its own only if it is *eligible* (no unsupported claim, nothing blocked or
-flagged, and not a model answer to a message that tried to instruct the model) and its score clears the
-threshold. Everything else is held for an agent, with the reasons.
+flagged, not a model answer to a message that tried to instruct the model, and an answer: see
+moderation/eligibility.py) and its score clears the threshold. Everything else is held for an agent, with the reasons.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moderation.base import combine
+from moderation.eligibility import AnswerKey, non_answer_reasons
 from moderation.lexicon import Lexicon
 from moderation.pii import find_pii
 from moderation.verifier import relevance, verify
@@ -50,6 +51,9 @@ def score_candidate(
     lexicon: Lexicon,
     allowed_values: Iterable[str] = (),
     input_injection: bool = False,
+    answer_key: AnswerKey | None = None,
+    prompt_rules: str = "",
+    abuse_terms: list[str] | None = None,
 ) -> CandidateScore:
     """Score one candidate reply against the facts, the question and the moderation rules."""
     lexical = lexicon.hits(text)
@@ -65,6 +69,7 @@ def score_candidate(
         reasons.append(f"{source} reply contains {kind} ({', '.join(categories)})")
     if input_injection and source != "composer":
         reasons.append("the customer's message tried to instruct the model; its answers need a human")
+    reasons += non_answer_reasons(source, text, question, answer_key, prompt_rules, abuse_terms)
     eligible = not reasons
     score = (
         WEIGHTS["verifier"] * checked.score
@@ -97,8 +102,7 @@ def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | N
     elif scored[ranked[0]].eligible:
         best = scored[ranked[0]]
         reasons.append(
-            f"best reply scores {best.score:.2f}, under the threshold {threshold:.2f} "
-            f"(relevance {best.relevance:.2f})"
+            f"best reply scores {best.score:.2f}, under the threshold {threshold:.2f} (relevance {best.relevance:.2f})"
         )
     proposal = next((i for i in ranked if scored[i].moderation != "block"), None)
     return "pending_review", proposal, reasons

@@ -17,8 +17,16 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.grounding import orders as order_grounding
 from app.grounding import policies
-from app.grounding.facts import Fact, InvoiceFact, OrderFact, PolicyFact, fact_to_dict
-from app.grounding.intents import ORDER_INTENTS, detect_intents, mentions_order
+from app.grounding.facts import (
+    Fact,
+    InvoiceFact,
+    OrderChoiceFact,
+    OrderFact,
+    OrderNotFoundFact,
+    PolicyFact,
+    fact_to_dict,
+)
+from app.grounding.intents import ANSWER_TYPES, ASKS_AMOUNT, ORDER_INTENTS, detect_intents, mentions_order
 from app.grounding.invoices import ground_invoice
 from app.grounding.text import detect_language
 from app.llm import prompts
@@ -26,6 +34,7 @@ from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
+from moderation.eligibility import AnswerKey
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
 from moderation.reranker import choose, score_candidate
@@ -34,6 +43,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 6
 SHOP_NAME = "the shop"
+ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
 
 
 @dataclass
@@ -89,6 +99,15 @@ def run_turn(
     lexicon = get_store(settings.resolved_lexicon_path).get()
 
     inbound = lexicon.check(text)
+    # An insult is masked and the question under it still answered (a customer's anger is no reason to drop
+    # their question); the abuse itself is never repeated. Threats, sexual content and the like are blocked.
+    abuse_terms = [text[h.start : h.end] for h in inbound.hits if h.category in ANSWERED_THROUGH]
+    if (
+        inbound.action == "block"
+        and set(inbound.categories) <= ANSWERED_THROUGH
+        and asks_something(inbound.masked_text)
+    ):
+        text = inbound.masked_text
     injection = find_injection(text)
     # OCR'd invoice text is untrusted too: a seller named "ignore your rules…" reaches the facts.
     invoice_injection = [
@@ -101,9 +120,10 @@ def run_turn(
             "action": inbound.action,
             "categories": inbound.categories,
             "injection": [h.term for h in injection + invoice_injection],
+            "answered_through": bool(abuse_terms) and text == inbound.masked_text,
         },
     }
-    if inbound.action == "block":
+    if inbound.action == "block" and not record["inbound"]["answered_through"]:
         # Abuse, threats and the like get the shop's preset reply; nothing is generated from them.
         reply = inbound.preset_reply or holding_reply(lang)
         timings["total_ms"] = _ms(started)
@@ -171,6 +191,8 @@ def run_turn(
         if isinstance(f, PolicyFact | InvoiceFact)
     ]
     allowed = _visible_values(facts)
+    key = answer_key(intents, question, facts)
+    rules = prompts.render("system.j2", facts=[], lang=lang, shop_name=SHOP_NAME)
     scored = [
         score_candidate(
             c.source,
@@ -181,6 +203,9 @@ def run_turn(
             lexicon=lexicon,
             allowed_values=allowed,
             input_injection=bool(injection or invoice_injection),
+            answer_key=key,
+            prompt_rules=rules,
+            abuse_terms=abuse_terms,
         )
         for c in candidates
     ]
@@ -225,6 +250,30 @@ def run_turn(
         llm_error=llm_error,
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+
+
+def asks_something(text: str) -> bool:
+    """The message carries a question or a request the shop can act on."""
+    return bool(detect_intents(text) or mentions_order(text) or "?" in text or "？" in text)
+
+
+def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKey:
+    """What a reply to this question must supply (by its leading intent), and the facts that supply it."""
+    needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
+    if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
+        needs.append("amount")
+    orders = [f for f in facts if isinstance(f, OrderFact)]
+    if intents and intents[0] == "invoice" and orders:
+        needs = ["order"]  # the invoice of their order, not the invoice policy
+    if any(isinstance(f, InvoiceFact) for f in facts):
+        needs = []  # an uploaded invoice's verdict is the answer (the verifier checks its claims)
+    return AnswerKey(
+        needs=needs,
+        order_ids=[o.order_id for o in orders],
+        order_unresolved=any(isinstance(f, OrderNotFoundFact | OrderChoiceFact) for f in facts),
+        amounts=[o.total for o in orders],
+        policy_texts=[f.text for f in facts if isinstance(f, PolicyFact)],
+    )
 
 
 def _visible_values(facts: list[Fact]) -> list[str]:

@@ -72,7 +72,28 @@ class OrderNotFoundFact:
         return f"orders:?{self.order_ref}"
 
     def prompt_line(self) -> str:
-        return f"order {self.order_ref}: not found for this customer's account"
+        # The customer's text is not a fact: the unmatched reference itself is kept out of the prompt, so no
+        # reply can repeat an injected "code" or a stranger's number back as if it were an order.
+        return "an order the customer mentioned: not found among this customer's orders"
+
+
+@dataclass(frozen=True)
+class OrderChoiceFact:
+    """Several of the customer's own orders fit a partial reference ("ending in 47"): ask which one."""
+
+    options: list[OrderFact]
+    kind: str = "order_choice"
+
+    @property
+    def source(self) -> str:
+        return "orders:choice:" + ",".join(o.order_id for o in self.options)
+
+    def prompt_line(self) -> str:
+        listed = "; ".join(
+            f"{o.order_id} ({', '.join(i['name'] for i in o.items[:2]) or 'no items'}, placed {o.placed_at[:10]})"
+            for o in self.options
+        )
+        return f"the customer may mean one of these orders; ask which: {listed}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +160,7 @@ class InvoiceFact:
         return f"{line}; not reimbursable: " + "; ".join(INVOICE_PROBLEMS.get(p, p) for p in self.problems)
 
 
-Fact = OrderFact | OrderNotFoundFact | PolicyFact | InvoiceFact
+Fact = OrderFact | OrderNotFoundFact | OrderChoiceFact | PolicyFact | InvoiceFact
 
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:

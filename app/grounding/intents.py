@@ -61,7 +61,21 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 ORDER_INTENTS = frozenset({"order_status", "return", "refund", "address_change", "invoice"})
-_ORDER_WORDS = re.compile(r"\border\b|#|订单|单号", re.IGNORECASE)
+# What a reply must supply for the question's leading intent (moderation/eligibility.py checks it):
+# "order" the order's own facts (or that it can't be found / which one), "policy" the condition that applies.
+ANSWER_TYPES: dict[str, tuple[str, ...]] = {
+    "order_status": ("order",),
+    "return": ("policy",),
+    "refund": ("policy",),
+    "address_change": ("policy",),
+    "invoice": ("policy",),
+    "shipping": ("policy",),
+}
+ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
+_ORDER_WORDS = re.compile(
+    r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|包裹|快递|买的|购买",
+    re.IGNORECASE,
+)
 _COMPILED = {name: ([re.compile(p) for p in en], zh) for name, (en, zh) in INTENTS.items()}
 
 

@@ -1,20 +1,24 @@
-"""Order facts: only the verified customer's own orders, found by the ids they mention."""
+"""Order facts: only the verified customer's own orders, found by how the customer refers to them."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.grounding.facts import Fact, OrderNotFoundFact, order_fact
-from app.grounding.text import normalize, tokenize
+from app.grounding import references
+from app.grounding.facts import Fact, OrderChoiceFact, OrderNotFoundFact, order_fact
+from app.grounding.references import compact
+from app.grounding.text import normalize
 from app.shop import repository
 from moderation.pii import find_pii
 
 RECENT_ORDERS = 3
-ITEM_SEARCH_ORDERS = 20
-DIGIT_MATCH_ORDERS = 200
+MAX_ORDERS = 3
+MAX_CHOICES = 4
+CANDIDATE_ORDERS = 200  # the customer's newest orders that references are resolved against
 
 
 # Tracking and invoice numbers come in many shapes ("1Z999AA10123456784", "26442000000123456789").
@@ -44,66 +48,37 @@ def extract_order_refs(text: str, pattern: str) -> list[str]:
     return refs
 
 
-def _by_digits(session: Session, customer_id: int, refs: list[str], found: set[str], matched: set[str]) -> list[Fact]:
-    """Bare numbers that are the digits of exactly one of the customer's own orders ("order 1024": A1024).
-
-    Speech recognition often drops an id's letter ("A one zero two four" is heard as "1024"); a person
-    at the desk would still know which of this customer's orders is meant. A ref with letters is taken
-    as written: "B1023" is never answered with the customer's A1023.
-    """
-    wanted = {ref: ref for ref in refs if ref.isdigit() and len(ref) >= 3}
-    if not wanted:
-        return []
-    orders = repository.recent_orders(session, customer_id, DIGIT_MATCH_ORDERS)
-    facts: list[Fact] = []
-    for ref, digits in wanted.items():
-        same = [o for o in orders if re.sub(r"\D", "", o.id) == digits]
-        if len(same) == 1 and same[0].id not in found:
-            found.add(same[0].id)
-            matched.add(ref)
-            facts.append(order_fact(same[0]))
-    return facts
+def _covered(ref: str, orders: list[Any]) -> bool:
+    """The id-like text is part of one of these orders' ids, tracking or invoice numbers."""
+    wanted = compact(ref)
+    return any(wanted in key or re.sub(r"\D", "", key) == wanted for o in orders for key in references.keys(o))
 
 
 def ground_orders(
     session: Session, customer_id: int | None, text: str, pattern: str, wants_orders: bool, list_recent: bool
 ) -> list[Fact]:
-    """Facts about the orders the customer asks about; others' orders yield only 'not found'.
+    """Facts about the orders the customer refers to, found among their own orders only.
 
-    Without an order number, orders whose items the text names are used ("return my keyboard"), and
-    the most recent ones when the customer asks about their orders in general (list_recent).
+    Id-like text that is none of their orders yields "not found" (the text itself is never repeated back);
+    several orders that fit a partial reference yield a choice to ask about; with no reference at all,
+    the most recent orders when the customer asks about their orders in general (list_recent).
     """
     refs = extract_order_refs(text, pattern)
     if customer_id is None:
         if refs or wants_orders:
-            return [OrderNotFoundFact(order_ref=r, anonymous=True) for r in refs] or [
-                OrderNotFoundFact(order_ref="", anonymous=True)
-            ]
+            return [OrderNotFoundFact(order_ref=refs[0] if refs else "", anonymous=True)]
         return []
-    if not refs:
-        if not wants_orders:
-            return []
-        recent = repository.recent_orders(session, customer_id, ITEM_SEARCH_ORDERS)
-        words = set(tokenize(text))
-        named = [o for o in recent if any(words & set(tokenize(i.name)) for i in o.items)]
-        chosen = named or (recent[:RECENT_ORDERS] if list_recent else [])
-        return [order_fact(o) for o in chosen]
-
-    orders = repository.find_customer_orders(session, customer_id, refs)
-    facts: list[Fact] = []
-    matched: set[str] = set()
-    for order in orders:
-        keys = {
-            order.id.upper(),
-            (order.tracking_no or "").upper(),
-            (order.invoice.number.upper() if order.invoice else ""),
-        }
-        matched |= keys & set(refs)
-        facts.append(order_fact(order))
-    facts += _by_digits(session, customer_id, [r for r in refs if r not in matched], {o.id for o in orders}, matched)
-    # A bare number that matches nothing is only "an order we can't find" when orders are the topic.
+    orders = repository.recent_orders(session, customer_id, CANDIDATE_ORDERS)
+    found = references.resolve(text, orders, about_orders=wants_orders)
+    facts: list[Fact] = [order_fact(o) for o in found.orders[:MAX_ORDERS]]
+    if found.ambiguous:
+        facts.append(OrderChoiceFact(options=[order_fact(o) for o in found.ambiguous[:MAX_CHOICES]]))
+    seen = found.orders + found.ambiguous
     letters = re.compile(r"[A-Z]")
-    for ref in refs:
-        if ref not in matched and (wants_orders or letters.search(ref)):
-            facts.append(OrderNotFoundFact(order_ref=ref, anonymous=False))
+    unknown = [r for r in refs if not _covered(r, seen) and (wants_orders or letters.search(r))]
+    unknown += [r for r in found.unmatched if r not in unknown]
+    if unknown and not seen:
+        facts.append(OrderNotFoundFact(order_ref=unknown[0], anonymous=False))
+    elif not seen and wants_orders and list_recent:
+        facts += [order_fact(o) for o in orders[:RECENT_ORDERS]]
     return facts

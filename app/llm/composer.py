@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.grounding.facts import Fact, InvoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
+from app.grounding.facts import Fact, InvoiceFact, OrderChoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
 from app.grounding.intents import ORDER_INTENTS
 from app.llm.prompts import phrasebook
 
@@ -32,12 +32,13 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
     covered = {f.order_id for f in uploaded}
     orders = [f for f in facts if isinstance(f, OrderFact) and f.order_id not in covered][:MAX_ORDERS]
     missing = [f for f in facts if isinstance(f, OrderNotFoundFact)]
+    choices = [f for f in facts if isinstance(f, OrderChoiceFact)]
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_POLICY_SCORE]
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
     if uploaded and "invoice" not in intents:
         intents = ["invoice", *intents]  # an invoice picture is itself the question
-    intent = intents[0] if intents else ("order_status" if orders or missing else "")
+    intent = intents[0] if intents else ("order_status" if orders or missing or choices else "")
     if not intent:
         return None
 
@@ -51,19 +52,22 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
     for fact in missing:
         parts.append(str(book.not_found(fact)))
         sources.append(fact.source)
+    for choice in choices:
+        parts.append(str(book.choose_order(choice)))
+        sources.append(choice.source)
     if intent in ORDER_INTENTS or orders:
         for order in orders:
             line = book.order_invoice(order) if intent == "invoice" else book.order_status(order)
             parts.append(str(line))
             sources.append(order.source)
-        if intent == "order_status" and not orders and not missing:
+        if intent == "order_status" and not orders and not missing and not choices:
             parts.append(str(book.no_orders()))
     if intent in POLICY_INTENTS:
         quoted = policies[:MAX_POLICY_PASSAGES]
         if quoted:
             parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
             sources += [p.source for p in quoted]
-    if not parts or (intent in POLICY_INTENTS and not (orders or missing or policies or uploaded)):
+    if not parts or (intent in POLICY_INTENTS and not (orders or missing or choices or policies or uploaded)):
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)

@@ -80,3 +80,20 @@ def test_irrelevant_reply_under_threshold_is_held():
     scored = [score("llm", "We sell keyboards and mice.")]
     status, _, reasons = choose(scored, THRESHOLD)
     assert status == "pending_review" and "under the threshold" in reasons[-1]
+
+
+def test_an_echo_sharing_every_word_with_the_question_is_not_sent():
+    """Shared words once scored as relevance; an echo is not an answer however high it scores."""
+    echo = score("llm", "Where is my order A1023 and how much was it?")
+    assert echo.relevance == 1.0 and not echo.eligible
+    status, _, reasons = choose([echo], THRESHOLD)
+    assert status == "pending_review" and any("repeats the question" in r for r in reasons)
+
+
+def test_a_reply_without_what_the_question_needs_is_not_sent():
+    from moderation.eligibility import AnswerKey
+
+    key = AnswerKey(needs=["order"], order_ids=["A1023"])
+    vague = score("llm", "Thanks for waiting, we are checking on that for you.", answer_key=key)
+    status, _, reasons = choose([vague], THRESHOLD)
+    assert status == "pending_review" and any("doesn't say the order" in r for r in reasons)

@@ -34,8 +34,8 @@ def test_other_customers_order_reveals_nothing(client, demo_shop):
     conversation = open_conversation(client, "c1001")
     body = ask(client, conversation, "Where is order B4712? What is its tracking number and total?").json()
     reply = body["reply"]["text"]
-    assert "can't find order B4712" in reply
-    for secret in ("1Z999AA10123456784", "UPS", "186.29", "delivered", "Emma"):
+    assert "couldn't find that order" in reply
+    for secret in ("B4712", "1Z999AA10123456784", "UPS", "186.29", "delivered", "Emma"):
         assert secret not in reply
 
 

@@ -1,0 +1,239 @@
+"""Order references in the customer's own words, resolved among the customer's own orders.
+
+A shop's ids come in any shape (HO-20261014-0047, 2026111800471236, #1001, a1023). Rather than guess the
+shape with a pattern, each of the customer's own order ids, tracking and invoice numbers is looked for in
+the message however it is written (case, spaces, dashes, '#', digits read out as words), and partial
+references are resolved against the same orders: the last digits ("ending in 4471", "尾号4471"), the most
+recent order, the month it was placed, an item, its amount. Only the customer's orders are candidates, and
+when several fit, the answer is a question back, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from app.grounding.text import normalize, tokenize
+
+# Digits read out as words, as speech recognition writes them and customers type them.
+_EN_DIGITS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_ZH_DIGITS = str.maketrans("零〇一二三四五六七八九幺两", "0012345678912")
+_EN_RUN = re.compile(
+    r"\b(?:(?:double|triple)\s+)?(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
+    r"(?:[\s,-]+(?:(?:double|triple)\s+)?(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|\d))+\b",
+    re.IGNORECASE,
+)
+_ZH_RUN = re.compile(r"[零〇一二三四五六七八九幺两0-9]{3,}")
+_SEPARATORS = r"[\s\-_#/.:：]{0,2}"
+
+# "ending in 4471", "last four digits are 4471", "尾号4471", "后四位是4471"
+_SUFFIX_CUE = re.compile(
+    r"(?:end(?:s|ing|ed)?\s+(?:in|with)|finish(?:es|ing)?\s+(?:in|with)|last\s+(?:\w+\s+){0,2}"
+    r"(?:digits?|numbers?|characters?)(?:\s+(?:are|is|of|were))?|尾号|尾数|末尾|结尾|后\s*[0-9一二三四五六七八九]\s*位|"
+    r"最后\s*[0-9一二三四五六七八九]?\s*位)\s*(?:是|为)?\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9\-]*)",
+    re.IGNORECASE,
+)
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9.,])\d{4,}(?![A-Za-z0-9]|[.,]\d)")
+_AMOUNT = re.compile(
+    r"(?:[$¥￥€£]|rmb|usd|cny|eur)\s*(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*\.\d{2})(?!\d)"
+    r"|(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块|dollars?|bucks|yuan|rmb|usd|cny|eur|euros?)",
+    re.IGNORECASE,
+)
+_RECENT = re.compile(
+    r"\b(?:last|latest|most recent|newest|recent)\s+(?:\w+\s+)?(?:order|purchase|parcel|package|delivery)"
+    r"|最近(?:一|的)?|上一[单笔次个]|最新|刚(?:刚)?(?:买|下)|上次",
+    re.IGNORECASE,
+)
+_MONTH_NAMES = "january february march april may june july august september october november december"
+_MONTHS_EN = {name: number for number, name in enumerate(_MONTH_NAMES.split(), start=1)}
+_MONTH_EN = re.compile(
+    r"\b(?:in|on|from|during|back in|since)\s+(january|february|march|april|may|june|july|august|september"
+    r"|october|november|december)\b|\b(january|february|march|april|june|july|august|september|october"
+    r"|november|december)\b",
+    re.IGNORECASE,
+)
+_MONTH_ZH = re.compile(r"(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份)?")
+_ZH_MONTH_NUMBERS = {"十": 10, "十一": 11, "十二": 12, **{c: i + 1 for i, c in enumerate("一二三四五六七八九")}}
+
+
+def spoken_digits(text: str) -> str:
+    """Digits read out as words become digits: "A nine three zero five" → "A 9305", "四四七一" → "4471"."""
+
+    def english(match: re.Match[str]) -> str:
+        words = re.split(r"[\s,-]+", match.group(0).lower())
+        out: list[str] = []
+        repeat = 1
+        for word in words:
+            if word in ("double", "triple"):
+                repeat = 2 if word == "double" else 3
+                continue
+            out.append(_EN_DIGITS.get(word, word) * repeat)
+            repeat = 1
+        digits = "".join(out)
+        # One spoken digit beside plain numbers ("one 2 3") counts; a lone "one" in a sentence doesn't.
+        return digits if len(digits) >= 3 else match.group(0)
+
+    text = _EN_RUN.sub(english, text)
+    return _ZH_RUN.sub(lambda m: m.group(0).translate(_ZH_DIGITS), text)
+
+
+def compact(value: str) -> str:
+    """An id as letters and digits only, upper case: "#ho-2026 1014" → "HO20261014"."""
+    return re.sub(r"[^0-9A-Za-z]", "", normalize(value)).upper()
+
+
+@lru_cache(maxsize=4096)
+def _written(key: str) -> re.Pattern[str]:
+    """The id however it is written: any case, up to two separators between its characters."""
+    body = _SEPARATORS.join(re.escape(c) for c in key)
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9]|[.,]\d)", re.IGNORECASE)
+
+
+@dataclass
+class Resolution:
+    """What the message refers to among the customer's orders."""
+
+    orders: list[Any] = field(default_factory=list)  # the orders it names
+    ambiguous: list[Any] = field(default_factory=list)  # several fit: ask which
+    unmatched: list[str] = field(default_factory=list)  # id-like text that is none of theirs (never echoed)
+    how: str = ""  # id | suffix | digits | described | recent
+    spans: list[tuple[int, int]] = field(default_factory=list)  # where ids were found (in the folded text)
+
+
+def keys(order: Any) -> list[str]:
+    """The order's id, tracking and invoice numbers, compacted."""
+    values = [order.id, order.tracking_no or "", order.invoice.number if order.invoice else ""]
+    return [k for k in (compact(v) for v in values) if len(k) >= 3]
+
+
+def _amounts(text: str) -> set[Decimal]:
+    found: set[Decimal] = set()
+    for match in _AMOUNT.finditer(text):
+        raw = next(g for g in match.groups() if g)
+        try:
+            found.add(Decimal(raw.replace(",", "")).quantize(Decimal("0.01")))
+        except InvalidOperation:
+            continue
+    return found
+
+
+def _amount_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _AMOUNT.finditer(text)]
+
+
+def _months(text: str) -> set[int]:
+    months = {_MONTHS_EN[(m.group(1) or m.group(2)).lower()] for m in _MONTH_EN.finditer(text)}
+    for match in _MONTH_ZH.finditer(text):
+        raw = match.group(1)
+        number = int(raw) if raw.isdigit() else _ZH_MONTH_NUMBERS.get(raw, 0)
+        if 1 <= number <= 12:
+            months.add(number)
+    return months
+
+
+def _item_words(order: Any) -> set[str]:
+    words: set[str] = set()
+    for item in order.items:
+        words |= {w for w in tokenize(item.name) if (w.isascii() and w.isalpha() and len(w) >= 3) or len(w) >= 2}
+    return {w for w in words if not w.isdigit()}
+
+
+def _placed_month(order: Any) -> int:
+    placed: datetime = order.placed_at
+    return placed.month
+
+
+def resolve(text: str, orders: list[Any], about_orders: bool = True) -> Resolution:
+    """Find which of these orders (the customer's own, newest first) the text refers to.
+
+    Whole ids and cued last digits count in any message; bare numbers and descriptions (an item, a month,
+    an amount, "my last order") only when the message is about orders (about_orders), so a question about
+    a product is not answered with the customer's order of it.
+    """
+    folded = spoken_digits(normalize(text))
+    result = Resolution()
+    taken: set[str] = set()
+
+    # 1. Whole ids, tracking or invoice numbers, however written.
+    for order in orders:
+        for key in keys(order):
+            match = _written(key).search(folded)
+            if match:
+                if order.id not in taken:
+                    result.orders.append(order)
+                    taken.add(order.id)
+                result.spans.append(match.span())
+                break
+    if result.orders:
+        result.how = "id"
+        return result
+
+    amount_spans = _amount_spans(folded)
+
+    def is_amount(span: tuple[int, int]) -> bool:
+        return any(s <= span[0] < e for s, e in amount_spans)
+
+    # 2. The last characters, with a cue ("ending in 4471"), or a bare run of digits that ends one id.
+    tails = [m.group(1) for m in _SUFFIX_CUE.finditer(folded)]
+    bare = [m.group(0) for m in _DIGIT_RUN.finditer(folded) if about_orders and not is_amount(m.span())]
+    for tail, how in [*((t, "suffix") for t in tails), *((b, "digits") for b in bare)]:
+        wanted = compact(tail)
+        if len(wanted) < 3:
+            continue
+        fits = [o for o in orders if any(k.endswith(wanted) for k in keys(o))]
+        if how == "digits":
+            # A bare number is also an id without its letters ("1023" for A1023, as speech often hears it).
+            fits = fits or [o for o in orders if re.sub(r"\D", "", compact(o.id)) == wanted]
+        if len(fits) == 1:
+            result.orders, result.how = fits, how
+            return result
+        if len(fits) > 1:
+            result.ambiguous, result.how = fits, how
+            return result
+        if how == "suffix":
+            result.unmatched.append(tail.upper())
+
+    # 3. A description: the most recent order, a month, an item, an amount.
+    if not about_orders:
+        return result
+    recent = bool(_RECENT.search(folded))
+    months = _months(folded)
+    amounts = _amounts(folded)
+    words = set(tokenize(folded))
+    fits = list(orders)
+    described = False
+    if months:
+        fits = [o for o in fits if _placed_month(o) in months]
+        described = True
+    if amounts:
+        fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts]
+        described = True
+    named = [o for o in fits if words & _item_words(o)]
+    if named:
+        fits, described = named, True
+    if described and fits:
+        if len(fits) == 1 or recent:
+            result.orders, result.how = fits[:1], "described"
+        else:
+            result.ambiguous, result.how = fits, "described"
+        return result
+    if recent and orders and not described:
+        result.orders, result.how = orders[:1], "recent"
+    return result

@@ -1,0 +1,192 @@
+"""Order references resolved among the customer's own orders, whatever the shop's id format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from app.db import session_scope
+from app.grounding.facts import OrderChoiceFact, OrderFact, OrderNotFoundFact
+from app.grounding.orders import ground_orders
+from app.grounding.references import resolve, spoken_digits
+from app.llm.composer import compose
+from app.shop import repository
+from app.shop.service import seed_orders
+
+
+@dataclass
+class Item:
+    name: str
+
+
+@dataclass
+class Order:
+    id: str
+    total: Decimal
+    placed_at: datetime
+    items: list[Item] = field(default_factory=list)
+    tracking_no: str | None = None
+    invoice: None = None
+
+
+# Newest first, as the repository returns them; three id shapes from three kinds of shop.
+ORDERS = [
+    Order("HO-20261102-0113", Decimal("89.90"), datetime(2026, 11, 2, tzinfo=UTC), [Item("Desk lamp")]),
+    Order("2026101800474471", Decimal("318.40"), datetime(2026, 10, 18, tzinfo=UTC), [Item("Standing desk")]),
+    Order("1001", Decimal("45.00"), datetime(2026, 9, 3, tzinfo=UTC), [Item("Monitor arm")], "YT7712345678"),
+    Order("HO-20260830-0047", Decimal("120.00"), datetime(2026, 8, 30, tzinfo=UTC), [Item("Office chair")]),
+    Order("HO-20260712-1047", Decimal("99.00"), datetime(2026, 7, 12, tzinfo=UTC), [Item("Footrest")]),
+]
+
+
+def _ids(text: str) -> list[str]:
+    return [o.id for o in resolve(text, ORDERS).orders]
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [
+        ("where is HO-20261102-0113?", "HO-20261102-0113"),  # dashes and a date inside: one id, not two
+        ("order ho20261102 0113 status", "HO-20261102-0113"),  # lower case, a separator dropped
+        ("订单号 HO-20261102-0113 到哪了", "HO-20261102-0113"),
+        ("my order 2026101800474471", "2026101800474471"),  # all digits, as on marketplaces
+        ("what about #1001", "1001"),  # hosted shops number orders #1001
+        ("tracking YT7712345678", "1001"),
+        ("my order ending in 4471", "2026101800474471"),
+        ("订单尾号4471什么时候发货", "2026101800474471"),
+        ("last four digits are 0113", "HO-20261102-0113"),
+        ("order four four seven one please", "2026101800474471"),  # the last digits read out
+        ("订单尾号四四七一", "2026101800474471"),
+        ("the standing desk I bought in October", "2026101800474471"),
+        ("the one that came to 318.40", "2026101800474471"),
+        ("my last order", "HO-20261102-0113"),
+        ("最近一单到哪了", "HO-20261102-0113"),
+        ("我10月买的升降桌 standing desk", "2026101800474471"),
+    ],
+)
+def test_references_in_the_customers_words(text, order_id):
+    assert _ids(text) == [order_id]
+
+
+def test_several_orders_fitting_a_partial_reference_are_a_question():
+    found = resolve("my order ending in 047", ORDERS)
+    assert found.orders == []
+    assert {o.id for o in found.ambiguous} == {"HO-20260830-0047", "HO-20260712-1047"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call me on 13800001001",  # a phone number that ends in another order's digits
+        "I paid 1001.50 for it",  # an amount
+        "confirmation code 88213907, my order is fine",
+        "hello, how are you",
+    ],
+)
+def test_no_reference_is_invented(text):
+    found = resolve(text, ORDERS)
+    assert found.orders == [] and found.ambiguous == []
+
+
+def test_spoken_digits_in_english_and_chinese():
+    assert spoken_digits("A nine three zero five") == "A 9305"
+    assert spoken_digits("double oh seven one") == "0071"
+    assert spoken_digits("零零一六 幺三八") == "0016 138"
+    assert spoken_digits("I have one question about two things") == "I have one question about two things"
+
+
+SHOP = {
+    "customers": [{"ref": "u-1", "name": "Ada"}, {"ref": "u-2", "name": "Bo"}],
+    "orders": [
+        {
+            "id": "HO-20261014-0047",
+            "customer_ref": "u-1",
+            "status": "shipped",
+            "carrier": "YTO",
+            "tracking_no": "YT5550001112",
+            "total": "318.40",
+            "currency": "CNY",
+            "placed_at": "2026-10-14T09:00:00+08:00",
+            "items": [{"sku": "SD", "name": "Standing desk", "qty": 1, "unit_price": "318.40"}],
+        },
+        {
+            "id": "HO-20261020-0047",
+            "customer_ref": "u-1",
+            "status": "processing",
+            "total": "59.00",
+            "currency": "CNY",
+            "placed_at": "2026-10-20T09:00:00+08:00",
+            "items": [{"sku": "CL", "name": "Cable tray", "qty": 1, "unit_price": "59.00"}],
+        },
+        {
+            "id": "HO-20261021-9999",
+            "customer_ref": "u-2",
+            "status": "shipped",
+            "carrier": "SF",
+            "tracking_no": "SF0009998887",
+            "total": "77.00",
+            "currency": "CNY",
+            "placed_at": "2026-10-21T09:00:00+08:00",
+            "items": [{"sku": "MA", "name": "Monitor arm", "qty": 1, "unit_price": "77.00"}],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def dashed_shop(tmp_path) -> dict[str, int]:
+    """A shop whose ids the default id pattern would cut in two, seeded with no setting changed."""
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(SHOP))
+    with session_scope() as s:
+        seed_orders(s, path)
+        return {ref: repository.get_customer_by_ref(s, ref).id for ref in ("u-1", "u-2")}
+
+
+def _ground(customer_id: int, text: str) -> list:
+    from app.config import get_settings
+    from app.grounding.intents import detect_intents
+
+    with session_scope() as s:
+        return ground_orders(
+            s, customer_id, text, get_settings().order_id_pattern, True, "order_status" in detect_intents(text)
+        )
+
+
+def test_a_dashed_date_coded_id_is_one_order(dashed_shop):
+    facts = _ground(dashed_shop["u-1"], "where is my order HO-20261014-0047?")
+    assert [f.order_id for f in facts if isinstance(f, OrderFact)] == ["HO-20261014-0047"]
+    assert not any(isinstance(f, OrderNotFoundFact) for f in facts)
+
+
+def test_another_customers_id_is_not_found_and_not_repeated(dashed_shop):
+    facts = _ground(dashed_shop["u-1"], "where is order HO-20261021-9999")
+    assert [type(f) for f in facts] == [OrderNotFoundFact]
+    reply = compose(["order_status"], facts, "en")
+    assert reply is not None and "9999" not in reply.text and "SF000" not in reply.text
+    assert "couldn't find that order" in reply.text
+
+
+def test_an_injected_code_is_never_echoed(dashed_shop):
+    text = "My order confirmation code is ZX-99231-K, please confirm order ZX-99231-K shipped"
+    facts = _ground(dashed_shop["u-1"], text)
+    reply = compose(["order_status"], facts, "en")
+    assert reply is not None and "ZX" not in reply.text and "99231" not in reply.text
+    zh = compose(["order_status"], _ground(dashed_shop["u-1"], "订单 ZX-99231-K 发货了吗"), "zh")
+    assert zh is not None and "99231" not in zh.text
+
+
+def test_an_ambiguous_suffix_asks_which_with_only_the_customers_orders(dashed_shop):
+    facts = _ground(dashed_shop["u-1"], "where is my order ending in 0047")
+    choices = [f for f in facts if isinstance(f, OrderChoiceFact)]
+    assert len(choices) == 1
+    reply = compose(["order_status"], facts, "en")
+    assert reply is not None
+    assert "HO-20261014-0047" in reply.text and "HO-20261020-0047" in reply.text
+    assert "9999" not in reply.text and "Monitor arm" not in reply.text
+    zh = compose(["order_status"], _ground(dashed_shop["u-1"], "尾号0047的订单到哪了"), "zh")
+    assert zh is not None and "哪一个订单" in zh.text
