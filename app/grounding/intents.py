@@ -91,3 +91,83 @@ def detect_intents(text: str) -> list[str]:
 
 def mentions_order(text: str) -> bool:
     return bool(_ORDER_WORDS.search(text))
+
+
+# Aspects of a policy question: which passage answers it. Each adds the words a shop's policy uses for that
+# aspect to the retrieval query ("I changed my mind" is answered by the passage on returns for any reason).
+ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "change_of_mind": (
+        (
+            r"\bchang\w* (my|her|his|our) mind",
+            r"\bdon'?t (want|like|need)",
+            r"\bno longer (want|need)",
+            r"\bnot (what i|as) expected",
+            r"\bdoesn'?t fit\b",
+            r"\bwrong size\b",
+            r"\bany reason\b",
+            r"\bno reason\b",
+        ),
+        ("不想要", "不喜欢", "不合适", "无理由", "不要了", "买错", "尺码"),
+        "any reason no reason unused unopened original packaging 无理由 未使用 不影响二次销售",
+    ),
+    "quality": (
+        (
+            r"\bbroken\b",
+            r"\bdefect",
+            r"\bfault",
+            r"\bdamaged?\b",
+            r"\b(doesn'?t|does not|stopped|won'?t) work",
+            r"\bcrack",
+            r"\bleak",
+            r"\bspoil",
+            r"\brotten\b",
+            r"\bmoldy?\b",
+            r"\bquality\b",
+            r"\bmissing part",
+        ),
+        ("坏了", "质量问题", "质量", "故障", "破损", "损坏", "不能用", "有问题", "坏的", "变质", "发霉", "漏"),
+        "defective faulty damaged quality problem defect 质量问题 故障 破损 损坏",
+    ),
+    "exclusion": (
+        (
+            r"\bcustom",
+            r"\bpersonali[sz]ed\b",
+            r"\bengraved\b",
+            r"\bfresh\b",
+            r"\bperishable",
+            r"\bfood\b",
+            r"\bdigital\b",
+            r"\bdownload",
+            r"\bgift cards?\b",
+            r"\bopened\b",
+            r"\bhygien",
+            r"\bsale items?\b",
+            r"\bclearance\b",
+            r"\bexcept",
+        ),
+        ("定制", "生鲜", "食品", "虚拟", "拆封", "贴身", "特价", "清仓", "数字", "除外"),
+        "cannot excluded exception not eligible non-returnable 不支持 不适用 除外 不可",
+    ),
+}
+# Questions about a time limit ("how long do I have", "还能退吗"): passages that state one answer them.
+ASKS_WINDOW = re.compile(
+    r"\bhow (long|many days)\b|\bstill\b|\btoo late\b|\bwithin\b|\bdeadline\b|\btime limit\b|\bafter \d+"
+    r"|\bdays?\b|\bweeks?\b|还能|多久|几天|期限|超过|过了|天内|多长时间",
+    re.IGNORECASE,
+)
+_ASPECTS = {name: ([re.compile(p) for p in en], zh, words) for name, (en, zh, words) in ASPECTS.items()}
+
+
+def detect_aspects(text: str) -> list[str]:
+    folded = normalize(text)
+    return [
+        name
+        for name, (patterns, zh_words, _) in _ASPECTS.items()
+        if any(p.search(folded) for p in patterns) or any(w in folded for w in zh_words)
+    ]
+
+
+def expand_query(text: str) -> str:
+    """The question plus the words a policy uses for the aspects it asks about."""
+    extra = [_ASPECTS[name][2] for name in detect_aspects(text)]
+    return " ".join([text, *extra])

@@ -11,11 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.grounding.facts import PolicyFact
+from app.grounding.intents import ASKS_WINDOW, detect_intents, expand_query
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
+_DURATION = re.compile(
+    r"\d+\s*(?:business |working |calendar )?(?:days?|weeks?|months?|hours?)"
+    r"|\d+\s*(?:个)?(?:工作日|天|周|小时|个月)|[一二三四五六七八九十]+\s*(?:天|日|周|个月)",
+    re.IGNORECASE,
+)
+WINDOW_BOOST = 1.5
+TOPIC_BOOST = 1.5
 
 
 @dataclass(frozen=True)
@@ -71,19 +79,36 @@ class PolicyIndex:
         self.passages = [p for a in articles for p in split_passages(a)]
         self.article_ids = [a.id for a in articles]
         self.articles = BM25([tokenize(f"{a.title} {a.title} {a.body}") for a in articles])
+        # What each article is about, read from its title with the same intents as customers' questions.
+        self.topics = {a.id: set(detect_intents(a.title)) for a in articles}
         self.sentences = BM25([tokenize(p.text) for p in self.passages])
 
-    def search(self, query: str, top_k: int = 3, locale: str | None = None) -> list[tuple[Passage, float]]:
+    def search(
+        self,
+        query: str,
+        top_k: int = 3,
+        locale: str | None = None,
+        wants_window: bool = False,
+        intents: list[str] | None = None,
+    ) -> list[tuple[Passage, float]]:
+        """The passages that answer the query; wants_window favours those that state a time limit, and an
+        article whose title is about the question's leading intent is preferred."""
         terms = set(tokenize(query))
         if not terms:
             return []
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
+        if intents:
+            for article_id, topics in self.topics.items():
+                if intents[0] in topics:
+                    article_score[article_id] *= TOPIC_BOOST
         scored: list[tuple[Passage, float]] = []
         for i, passage in enumerate(self.passages):
             if locale and passage.locale != locale:
                 continue
             sentence = self.sentences.score(i, terms)
             if sentence > 0:
+                if wants_window and _DURATION.search(passage.text):
+                    sentence *= WINDOW_BOOST  # within the article about the question, the passage with the limit
                 scored.append((passage, sentence + article_score[passage.article_id]))
         scored.sort(key=lambda ps: (-ps[1], ps[0].article_id, ps[0].index))
         return scored[:top_k]
@@ -109,9 +134,15 @@ def get_index(session: Session) -> PolicyIndex:
 
 
 def retrieve(session: Session, query: str, locale: str, top_k: int = 3) -> list[PolicyFact]:
-    """The passages that best answer the query, in the customer's language when the shop has them."""
+    """The passages that best answer the query, in the customer's language when the shop has them.
+
+    The query is widened with the words policies use for what it asks about (a change of mind, a fault,
+    an exclusion), and a question about a time limit favours passages that state one.
+    """
     index = get_index(session)
-    hits = index.search(query, top_k, locale=locale) or index.search(query, top_k)
+    expanded, window, intents = expand_query(query), bool(ASKS_WINDOW.search(query)), detect_intents(query)
+    hits = index.search(expanded, top_k, locale, window, intents)
+    hits = hits or index.search(expanded, top_k, None, window, intents)  # the shop has no passage in this language
     return [
         PolicyFact(
             article_id=p.article_id,
