@@ -46,6 +46,11 @@ _META_WORDS = frozenset(
 )
 _WORD = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
 _SENTENCE = re.compile(r"[^.!?。！？\n]+")
+_DURATION = re.compile(
+    r"\d+\s*(?:business |working |calendar )?(?:days?|weeks?|months?|hours?|years?)"
+    r"|\d+\s*(?:个)?(?:工作日|天|周|小时|个月|年)|[一二三四五六七八九十]+\s*(?:天|日|周|个月|年)",
+    re.IGNORECASE,
+)
 MIN_ECHO_UNITS = 5  # words, or Chinese characters
 ECHO_SHARE = 0.6  # of the question's words found in one run in the reply
 RESTATE_SHARE = 0.8  # of the reply's content words that are the question's
@@ -60,7 +65,10 @@ class AnswerKey:
     """What a reply must supply for this question, and the facts' values that supply it.
 
     needs: "order" (one of the named orders, or saying it can't be found / asking which), "policy" (the
-    condition from a retrieved passage), "amount" (an amount from the customer's orders).
+    condition from a retrieved passage), "window" (a time limit, for "how long / can I still"), "status_rule"
+    (a passage that names the order's status: whether it can still be cancelled or changed depends on it),
+    "amount" (an amount from the customer's orders), "topic" (the question's topic was not recognised: no
+    reply can be checked against it).
     """
 
     needs: list[str] = field(default_factory=list)
@@ -68,6 +76,7 @@ class AnswerKey:
     order_unresolved: bool = False  # the facts say "not found" or "which one?": a reply says so, no id needed
     amounts: list[str] = field(default_factory=list)
     policy_texts: list[str] = field(default_factory=list)
+    status_words: list[str] = field(default_factory=list)  # how policies name the orders' statuses
 
 
 def _plain(text: str) -> str:
@@ -154,12 +163,18 @@ def supplies(reply: str, key: AnswerKey) -> list[str]:
         missing.append("the order it is about")
     if "amount" in key.needs and key.amounts and not any(a in folded for a in key.amounts):
         missing.append("the amount")
-    if "policy" in key.needs:
-        # A passage is supplied when the reply carries its content words (a quote or a close paraphrase).
-        said = set(tokenize(folded))
-        passages = [set(tokenize(p)) for p in key.policy_texts]
-        if not any(p and len(said & p) >= min(3, len(p)) for p in passages):
-            missing.append("the policy's condition")
+    # A passage is supplied when the reply carries its content words (a quote or a close paraphrase).
+    said = set(tokenize(folded))
+    quoted = [p for p in key.policy_texts if (words := set(tokenize(p))) and len(said & words) >= min(3, len(words))]
+    if "policy" in key.needs and not quoted:
+        missing.append("the policy's condition")
+    if "window" in key.needs and not _DURATION.search(folded):
+        missing.append("the time limit")
+    names_status = any(w in p.lower() for p in quoted for w in key.status_words)
+    if "status_rule" in key.needs and key.status_words and not names_status:
+        missing.append("what the policy says for the order's status")
+    if "topic" in key.needs:
+        missing.append("an answer to a question whose topic was recognised")
     return missing
 
 

@@ -53,8 +53,6 @@ def without_injection(text: str, hits: list[Hit]) -> str:
         return text
     folded = unicodedata.normalize("NFKC", text)
     kept = [
-        m.group(0)
-        for m in _SENTENCE.finditer(folded)
-        if not any(h.start < m.end() and m.start() < h.end for h in hits)
+        m.group(0) for m in _SENTENCE.finditer(folded) if not any(h.start < m.end() and m.start() < h.end for h in hits)
     ]
     return "".join(kept).strip()

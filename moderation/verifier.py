@@ -119,9 +119,7 @@ def _duration_backed(claim: str, known: set[str]) -> bool:
         return True
     number, unit = claim.split(" ", 1)
     # "up to 10 days" is backed by "5 to 10 days": a single number may be a range's end.
-    return "-" not in number and any(
-        k.endswith(f" {unit}") and number in k.split(" ")[0].split("-") for k in known
-    )
+    return "-" not in number and any(k.endswith(f" {unit}") and number in k.split(" ")[0].split("-") for k in known)
 
 
 def _covered(sentence: str, policies: list[tuple[str, set[str]]], promised: str | None = None) -> bool:
@@ -131,9 +129,7 @@ def _covered(sentence: str, policies: list[tuple[str, set[str]]], promised: str 
     absolutes = {(m.group(1) or m.group(2)).lower() for m in _ABSOLUTE.finditer(sentence)}
     needed = set(tokenize(promised)) if promised else set()
     return any(
-        len(words & tokens) >= MIN_TOPIC_OVERLAP
-        and all(a in text.lower() for a in absolutes)
-        and needed <= tokens
+        len(words & tokens) >= MIN_TOPIC_OVERLAP and all(a in text.lower() for a in absolutes) and needed <= tokens
         for text, tokens in policies
     )
 

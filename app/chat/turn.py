@@ -26,9 +26,18 @@ from app.grounding.facts import (
     PolicyFact,
     fact_to_dict,
 )
-from app.grounding.intents import ANSWER_TYPES, ASKS_AMOUNT, ORDER_INTENTS, detect_intents, mentions_order
+from app.grounding.intents import (
+    ANSWER_TYPES,
+    ASKS_AMOUNT,
+    ASKS_WINDOW,
+    ORDER_INTENTS,
+    detect_intents,
+    mentions_order,
+)
 from app.grounding.invoices import ground_invoice
-from app.grounding.text import detect_language
+from app.grounding.policies import STATUS_WORDS
+from app.grounding.references import spoken_digits
+from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
@@ -44,6 +53,12 @@ log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 6
 SHOP_NAME = "the shop"
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
+STATUS_DEPENDENT = frozenset({"cancel", "address_change"})  # yes or no depends on the order's status
+SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
+# Words that point at an order rather than say what is asked about it (as tokenize() stems them).
+REFERENCE_WORDS = frozenset(
+    ["order", "end", "last", "digit", "number", "id", "ref", "订单", "单号", "尾号", "号", "编号", "后", "位"]
+)
 
 
 @dataclass
@@ -150,7 +165,8 @@ def run_turn(
         wants_orders,
         list_recent="order_status" in intents or (not intents and mentions_order(question)),
     )
-    facts += policies.retrieve(session, question, lang, settings.policy_top_k) if question else []
+    statuses = [f.status for f in facts if isinstance(f, OrderFact)]
+    facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
     for attachment_id, extracted, seen_before in invoices or []:
         facts.append(ground_invoice(session, customer_id, extracted, attachment_id, seen_before))
     timings["ground_ms"] = _ms(mark)
@@ -259,10 +275,19 @@ def asks_something(text: str) -> bool:
 
 def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKey:
     """What a reply to this question must supply (by its leading intent), and the facts that supply it."""
+    orders = [f for f in facts if isinstance(f, OrderFact)]
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
-    orders = [f for f in facts if isinstance(f, OrderFact)]
+    if "policy" in needs and ASKS_WINDOW.search(question):
+        needs.append("window")
+    if intents and intents[0] in STATUS_DEPENDENT and orders:
+        needs.append("status_rule")
+    said = tokenize(spoken_digits(question))
+    topic_words = {w for w in said if not any(c.isdigit() for c in w)} - REFERENCE_WORDS
+    if not intents and len(topic_words) > SMALL_TALK_WORDS:
+        # A question about something no intent covers: no reply to it can be checked, so a person answers.
+        needs = ["topic"]
     if intents and intents[0] == "invoice" and orders:
         needs = ["order"]  # the invoice of their order, not the invoice policy
     if any(isinstance(f, InvoiceFact) for f in facts):
@@ -273,6 +298,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         order_unresolved=any(isinstance(f, OrderNotFoundFact | OrderChoiceFact) for f in facts),
         amounts=[o.total for o in orders],
         policy_texts=[f.text for f in facts if isinstance(f, PolicyFact)],
+        status_words=[w for o in orders for w in STATUS_WORDS.get(o.status, (o.status,))],
     )
 
 

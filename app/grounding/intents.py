@@ -6,7 +6,7 @@ import re
 
 from app.grounding.text import normalize
 
-# intent -> (English patterns, Chinese substrings). Order matters: the first match leads the reply.
+# intent -> (English patterns, Chinese patterns). Order matters: the first match leads the reply.
 INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "human": (
         (
@@ -24,7 +24,25 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\baddress\b.{0,20}\b(change|wrong)",
             r"\bredirect\b",
         ),
-        ("改地址", "修改地址", "地址写错", "收货地址", "更改地址", "换地址", "改派"),
+        (
+            "改地址",
+            "修改地址",
+            "地址写错",
+            "收货地址",
+            "更改地址",
+            "换地址",
+            "改派",
+            r"地址.{0,8}(改|换|错)",
+            r"(改|换)到.{0,12}地址",
+        ),
+    ),
+    "price_protection": (
+        (
+            r"\bprice (protection|drop|match|adjust\w*|guarantee)",
+            r"\b(cheaper|lower price|price went down|on sale now)\b",
+            r"\bprice difference\b",
+        ),
+        ("保价", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
     "invoice": (
         (r"\binvoices?\b", r"\bfapiao\b", r"\breimburs", r"\breceipts?\b", r"\btax id\b", r"\bvat\b"),
@@ -32,7 +50,11 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "refund": (
         (r"\brefund", r"\bmoney back\b", r"\breimburse me\b", r"\bcharged\b"),
-        ("退款", "退钱", "到账", "退费", "钱什么时候"),
+        ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退"),
+    ),
+    "cancel": (
+        (r"\bcancel", r"\bdon'?t want (it|them|this|the \w+|my \w+)( \w+)? any ?more\b", r"\bcall off\b"),
+        ("取消", "不要了", "撤单", "退订"),
     ),
     "return": (
         (r"\breturn", r"\bexchange\b", r"\bsend (it|them) back\b"),
@@ -45,8 +67,28 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bstatus\b",
             r"\b(shipped|delivered|arrive|arriving|dispatched)\b",
             r"\bwhen will\b.{0,30}\b(come|arrive|ship)",
+            r"\bwhat'?s (happening|going on|up) with\b",
+            r"\b(any )?(update|news)\b",
+            r"\bhow'?s my\b",
+            r"\bstill (not|hasn'?t|haven'?t|waiting)\b",
         ),
-        ("物流", "快递", "到哪", "发货", "订单状态", "单号", "到了吗", "什么时候到", "派送", "签收", "进度"),
+        (
+            "物流",
+            "快递",
+            "到哪",
+            "发货",
+            "订单状态",
+            "单号",
+            "到了吗",
+            "什么时候到",
+            "派送",
+            "签收",
+            "进度",
+            "怎么样了",
+            "还没到",
+            "还没收到",
+            "什么情况",
+        ),
     ),
     "shipping": (
         (
@@ -60,7 +102,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
-ORDER_INTENTS = frozenset({"order_status", "return", "refund", "address_change", "invoice"})
+ORDER_INTENTS = frozenset(
+    {"order_status", "return", "refund", "address_change", "invoice", "cancel", "price_protection"}
+)
 # What a reply must supply for the question's leading intent (moderation/eligibility.py checks it):
 # "order" the order's own facts (or that it can't be found / which one), "policy" the condition that applies.
 ANSWER_TYPES: dict[str, tuple[str, ...]] = {
@@ -68,6 +112,8 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
     "return": ("policy",),
     "refund": ("policy",),
     "address_change": ("policy",),
+    "cancel": ("policy",),
+    "price_protection": ("policy",),
     "invoice": ("policy",),
     "shipping": ("policy",),
 }
@@ -76,17 +122,31 @@ _ORDER_WORDS = re.compile(
     r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|包裹|快递|买的|购买",
     re.IGNORECASE,
 )
-_COMPILED = {name: ([re.compile(p) for p in en], zh) for name, (en, zh) in INTENTS.items()}
+_COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INTENTS.items()}
 
 
 def detect_intents(text: str) -> list[str]:
     """All intents the text matches, in priority order."""
     folded = normalize(text)
     found = []
-    for name, (patterns, zh_words) in _COMPILED.items():
-        if any(p.search(folded) for p in patterns) or any(w in folded for w in zh_words):
+    for name, patterns in _COMPILED.items():
+        if any(p.search(folded) for p in patterns):
             found.append(name)
+    if not set(found) - {"order_status"} and detect_aspects(folded):
+        found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
     return found
+
+
+# "My order", "the parcel I bought": the customer means an order of their own, not orders in general.
+_OWN_ORDER = re.compile(
+    r"\bmy (?:\w+ )?(?:orders?|parcels?|packages?|purchases?|delivery|items?|stuff)\b|\bi (?:bought|ordered|paid)\b"
+    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)",
+    re.IGNORECASE,
+)
+
+
+def mentions_own_order(text: str) -> bool:
+    return bool(_OWN_ORDER.search(normalize(text)))
 
 
 def mentions_order(text: str) -> bool:
@@ -124,8 +184,27 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bmoldy?\b",
             r"\bquality\b",
             r"\bmissing part",
+            r"\b(dead|died|noise|noisy|flicker\w*|malfunction\w*|not working|wrong item)\b",
         ),
-        ("坏了", "质量问题", "质量", "故障", "破损", "损坏", "不能用", "有问题", "坏的", "变质", "发霉", "漏"),
+        (
+            "坏了",
+            "质量问题",
+            "质量",
+            "故障",
+            "破损",
+            "损坏",
+            "不能用",
+            "有问题",
+            "坏的",
+            "变质",
+            "发霉",
+            "漏",
+            "死了",
+            "不亮",
+            "闪",
+            "异响",
+            "发错",
+        ),
         "defective faulty damaged quality problem defect 质量问题 故障 破损 损坏",
     ),
     "exclusion": (

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.grounding import references
 from app.grounding.facts import Fact, OrderChoiceFact, OrderNotFoundFact, order_fact
+from app.grounding.intents import mentions_own_order
 from app.grounding.references import compact
 from app.grounding.text import normalize
 from app.shop import repository
@@ -18,6 +19,10 @@ from moderation.pii import find_pii
 RECENT_ORDERS = 3
 MAX_ORDERS = 3
 MAX_CHOICES = 4
+# "where are my orders", "all my orders", "我的订单都": the customer asks about all of them, not one.
+_PLURAL = re.compile(
+    r"\b(?:orders|parcels|packages|purchases|all (?:of )?my)\b|所有|全部|都|哪些|几个订单", re.IGNORECASE
+)
 CANDIDATE_ORDERS = 200  # the customer's newest orders that references are resolved against
 
 
@@ -65,7 +70,9 @@ def ground_orders(
     """
     refs = extract_order_refs(text, pattern)
     if customer_id is None:
-        if refs or wants_orders:
+        # Without a verified customer no order is visible; say so only when the customer means one of theirs
+        # (a policy question from an anonymous visitor is answered from the policy alone).
+        if refs or (wants_orders and mentions_own_order(text)):
             return [OrderNotFoundFact(order_ref=refs[0] if refs else "", anonymous=True)]
         return []
     orders = repository.recent_orders(session, customer_id, CANDIDATE_ORDERS)
@@ -79,6 +86,9 @@ def ground_orders(
     unknown += [r for r in found.unmatched if r not in unknown]
     if unknown and not seen:
         facts.append(OrderNotFoundFact(order_ref=unknown[0], anonymous=False))
-    elif not seen and wants_orders and list_recent:
-        facts += [order_fact(o) for o in orders[:RECENT_ORDERS]]
+    elif not seen and wants_orders and list_recent and orders:
+        if len(orders) == 1 or _PLURAL.search(text):
+            facts += [order_fact(o) for o in orders[:RECENT_ORDERS]]  # "where are my orders": all of them
+        else:
+            facts.append(OrderChoiceFact(options=[order_fact(o) for o in orders[:MAX_CHOICES]]))  # which one?
     return facts

@@ -23,6 +23,18 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 WINDOW_BOOST = 1.5
+STATUS_BOOST = 1.5
+MIN_PASSAGE_CHARS = 6
+# How policies name an order's status, in en and zh.
+STATUS_WORDS: dict[str, tuple[str, ...]] = {
+    "pending": ("pending", "unpaid", "awaiting payment", "not paid", "before payment", "待付款", "未付款", "付款前"),
+    "paid": ("paid", "after payment", "已付款", "付款后", "待发货"),
+    "processing": ("processing", "being prepared", "packed", "处理中", "备货", "拣货", "打包"),
+    "shipped": ("shipped", "dispatched", "in transit", "on its way", "已发货", "发货后", "已发出", "运输"),
+    "delivered": ("delivered", "delivery", "received", "签收", "送达", "收到"),
+    "cancelled": ("cancelled", "canceled", "已取消", "取消"),
+    "refunded": ("refunded", "refund", "已退款", "退款"),
+}
 TOPIC_BOOST = 1.5
 
 
@@ -33,17 +45,36 @@ class Passage:
     locale: str
     index: int
     text: str
+    heading: str = ""  # the section it sits under: searched with the passage, never quoted
+
+
+_MARKUP = re.compile(r"\*\*|__|`|^>\s*")
+_LIST_MARK = re.compile(r"^(?:[-*•+]|\d+[.)、])\s+")
+
+
+def _plain(line: str) -> str:
+    return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
 
 def split_passages(article: PolicyArticle) -> list[Passage]:
-    """One passage per sentence; a passage is what a reply can quote and the verifier can check."""
+    """One passage per sentence; a passage is what a reply can quote and the verifier can check.
+
+    Markdown is read as a person reads it: headings (and lines that are bold alone) name the section of the
+    sentences under them, emphasis and list marks are dropped.
+    """
     passages: list[Passage] = []
-    for line in article.body.splitlines():
-        line = line.strip().lstrip("-*• ").strip()
-        for sentence in _SENTENCE_END.split(line):
+    heading = ""
+    for raw in article.body.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#") or (line.startswith("**") and line.rstrip(":：").endswith("**")):
+            heading = _plain(line.lstrip("#")).rstrip(":：")
+            continue
+        for sentence in _SENTENCE_END.split(_plain(line)):
             sentence = sentence.strip()
-            if sentence:
-                passages.append(Passage(article.id, article.title, article.locale, len(passages), sentence))
+            if len(sentence) >= MIN_PASSAGE_CHARS and not sentence.endswith((":", "：")):
+                passages.append(Passage(article.id, article.title, article.locale, len(passages), sentence, heading))
     return passages
 
 
@@ -81,7 +112,7 @@ class PolicyIndex:
         self.articles = BM25([tokenize(f"{a.title} {a.title} {a.body}") for a in articles])
         # What each article is about, read from its title with the same intents as customers' questions.
         self.topics = {a.id: set(detect_intents(a.title)) for a in articles}
-        self.sentences = BM25([tokenize(p.text) for p in self.passages])
+        self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
 
     def search(
         self,
@@ -90,9 +121,12 @@ class PolicyIndex:
         locale: str | None = None,
         wants_window: bool = False,
         intents: list[str] | None = None,
+        statuses: list[str] | None = None,
     ) -> list[tuple[Passage, float]]:
-        """The passages that answer the query; wants_window favours those that state a time limit, and an
-        article whose title is about the question's leading intent is preferred."""
+        """The passages that answer the query: in an article whose title is about the question's leading
+        intent, favouring those that state a time limit (wants_window) or that name the status the
+        customer's order is in (statuses: whether it can still be cancelled or changed depends on it)."""
+        status_words = [w for status in statuses or [] for w in STATUS_WORDS.get(status, (status,))]
         terms = set(tokenize(query))
         if not terms:
             return []
@@ -109,6 +143,9 @@ class PolicyIndex:
             if sentence > 0:
                 if wants_window and _DURATION.search(passage.text):
                     sentence *= WINDOW_BOOST  # within the article about the question, the passage with the limit
+                folded = passage.text.lower()
+                if status_words and any(w in folded for w in status_words):
+                    sentence *= STATUS_BOOST
                 scored.append((passage, sentence + article_score[passage.article_id]))
         scored.sort(key=lambda ps: (-ps[1], ps[0].article_id, ps[0].index))
         return scored[:top_k]
@@ -133,7 +170,9 @@ def get_index(session: Session) -> PolicyIndex:
         return index
 
 
-def retrieve(session: Session, query: str, locale: str, top_k: int = 3) -> list[PolicyFact]:
+def retrieve(
+    session: Session, query: str, locale: str, top_k: int = 3, statuses: list[str] | None = None
+) -> list[PolicyFact]:
     """The passages that best answer the query, in the customer's language when the shop has them.
 
     The query is widened with the words policies use for what it asks about (a change of mind, a fault,
@@ -141,8 +180,8 @@ def retrieve(session: Session, query: str, locale: str, top_k: int = 3) -> list[
     """
     index = get_index(session)
     expanded, window, intents = expand_query(query), bool(ASKS_WINDOW.search(query)), detect_intents(query)
-    hits = index.search(expanded, top_k, locale, window, intents)
-    hits = hits or index.search(expanded, top_k, None, window, intents)  # the shop has no passage in this language
+    hits = index.search(expanded, top_k, locale, window, intents, statuses)
+    hits = hits or index.search(expanded, top_k, None, window, intents, statuses)  # none in this language
     return [
         PolicyFact(
             article_id=p.article_id,

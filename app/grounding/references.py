@@ -45,7 +45,7 @@ _SEPARATORS = r"[\s\-_#/.:：]{0,2}"
 
 # "ending in 4471", "last four digits are 4471", "尾号4471", "后四位是4471"
 _SUFFIX_CUE = re.compile(
-    r"(?:end(?:s|ing|ed)?\s+(?:in|with)|finish(?:es|ing)?\s+(?:in|with)|last\s+(?:\w+\s+){0,2}"
+    r"(?:\.{2,}|…+|end(?:s|ing|ed)?\s+(?:in|with)|finish(?:es|ing)?\s+(?:in|with)|last\s+(?:\w+\s+){0,2}"
     r"(?:digits?|numbers?|characters?)(?:\s+(?:are|is|of|were))?|尾号|尾数|末尾|结尾|后\s*[0-9一二三四五六七八九]\s*位|"
     r"最后\s*[0-9一二三四五六七八九]?\s*位)\s*(?:是|为)?\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9\-]*)",
     re.IGNORECASE,
