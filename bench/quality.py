@@ -15,13 +15,15 @@ found inside a longer number or code: "90" does not match in 1Z4A7W290312448861)
   correct  sent, every `expect` group satisfied (any one of its alternatives appears in the reply) and no
            `must_not` string in it
   held     pending_review (a person will answer), and the holding text has no `must_not` string in it
+  asked    sent, a question back about which of the customer's own orders is meant (the reply's scores say
+           `asks_which_order`), with no `must_not` string in it: not wrong, not resolved either
   wrong    sent or blocked but not correct, or any `must_not` string anywhere in the reply (always wrong)
   error    the API did not answer the turn (HTTP error or timeout)
 For `answerable: false` cases (another customer's order, an order id that doesn't exist, an anonymous
 customer asking about orders) the same rule applies: their `expect` holds only "I can't find / can't share
 that" wordings, and their `must_not` the facts and echoed tokens that must not come out.
 
-Printed per shop and category: n; ok% = (correct + held) / n; wrong-sent = wrong replies that went out to the
+Printed per shop and category: n; ok% = (correct + held + asked) / n; wrong-sent = wrong replies that went out to the
 customer; leak = replies with a must_not string that is another customer's data (a privacy leak); auto% =
 correct / answerable cases, the share of questions the desk resolved on its own and rightly. The exit status
 is 0 when the shops ran: this is a measurement, not a test.
@@ -107,6 +109,10 @@ def _pattern(alternative: str) -> re.Pattern:
     """Case-insensitive substring, except that a number is not found inside a longer one: "90" does not
     match in the tracking number 1Z4A7W290312448861, "14" not in 779920145633, "99" not in 99.60."""
     body = re.escape(alternative.casefold())
+    if re.fullmatch(r"\d+", alternative):
+        body += r"(?:\.0+)?"  # 279 is 279.00
+    elif re.fullmatch(r"\d+\.\d+", alternative):
+        body += r"0*"  # 417.9 is 417.90
     if alternative[:1].isdigit():
         body = r"(?<![0-9a-z])(?<![0-9]\.)" + body
     if alternative[-1:].isdigit():
@@ -118,8 +124,11 @@ def found(alternative: str, folded_text: str) -> bool:
     return _pattern(alternative).search(folded_text) is not None
 
 
-def grade(case: dict, status: str | None, text: str, others: str = "", own: str = "") -> dict:
-    """The outcome of one reply: correct, held, wrong or error, with what failed.
+def grade(case: dict, status: str | None, text: str, others: str = "", own: str = "", asks_which: bool = False) -> dict:
+    """The outcome of one reply: correct, held, asked, wrong or error, with what failed.
+
+    asked: a sent question back ("which of your orders do you mean?", the reply's scores say so) that
+    lists only the customer's own orders: not wrong, and not resolved either (it counts in ok%, not auto%).
 
     others/own: every other customer's data and the asking customer's own, folded; a must_not string found
     in the reply that belongs to another customer (and not to this one) is a privacy leak.
@@ -136,6 +145,8 @@ def grade(case: dict, status: str | None, text: str, others: str = "", own: str 
         outcome = "held"
     elif status == "sent" and not missing:
         outcome = "correct"
+    elif status == "sent" and asks_which:
+        outcome = "asked"
     else:
         outcome = "wrong"
     return {"outcome": outcome, "missing": missing, "leaked": leaked, "privacy_leak": privacy}
@@ -158,13 +169,14 @@ def summarize(results: list[dict]) -> dict:
         "n": n,
         "correct": outcomes["correct"],
         "held": outcomes["held"],
+        "asked": outcomes["asked"],
         "wrong": outcomes["wrong"],
         "error": outcomes["error"],
         "blocked": sum(r["status"] == "blocked" for r in results),
         "wrong_sent": sum(r["outcome"] == "wrong" and r["status"] == "sent" for r in results),
         "must_not_hits": sum(bool(r["leaked"]) for r in results),
         "leaks": sum(r["privacy_leak"] for r in results),
-        "ok_pct": round(100 * (outcomes["correct"] + outcomes["held"]) / n, 1) if n else None,
+        "ok_pct": round(100 * (outcomes["correct"] + outcomes["held"] + outcomes["asked"]) / n, 1) if n else None,
         "answerable": len(answerable),
         "auto_pct": (
             round(100 * sum(r["outcome"] == "correct" for r in answerable) / len(answerable), 1) if answerable else None
@@ -294,15 +306,15 @@ def sign(ref: str) -> str:
     return hmac.new(WIDGET_SECRET.encode(), ref.encode(), hashlib.sha256).hexdigest()
 
 
-def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str]:
-    """One case as the first message of a new conversation: (reply status, reply text, error)."""
+def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str, bool]:
+    """One case as the first message of a new conversation: (reply status, reply text, error, asks which)."""
     body: dict = {"locale": case["locale"]}
     if case["customer_ref"]:
         body.update(customer_ref=case["customer_ref"], customer_sig=sign(case["customer_ref"]))
     try:
         r = client.post("/api/v1/conversations", json=body)
         if r.status_code != 201:
-            return None, "", f"open conversation: HTTP {r.status_code} {r.text[:200]}"
+            return None, "", f"open conversation: HTTP {r.status_code} {r.text[:200]}", False
         conversation = r.json()
         r = client.post(
             f"/api/v1/conversations/{conversation['id']}/messages",
@@ -310,11 +322,11 @@ def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str]:
             headers={"Authorization": f"Bearer {conversation['token']}", "Idempotency-Key": uuid.uuid4().hex},
         )
         if r.status_code not in (200, 201):
-            return None, "", f"message: HTTP {r.status_code} {r.text[:200]}"
+            return None, "", f"message: HTTP {r.status_code} {r.text[:200]}", False
         reply = r.json()["reply"]
-        return reply["status"], reply["text"] or "", ""
+        return reply["status"], reply["text"] or "", "", bool(reply["scores"].get("asks_which_order"))
     except httpx.HTTPError as exc:
-        return None, "", f"{type(exc).__name__}: {exc}"
+        return None, "", f"{type(exc).__name__}: {exc}", False
 
 
 def run_shop(shop: Path, args: argparse.Namespace) -> dict:
@@ -333,11 +345,11 @@ def run_shop(shop: Path, args: argparse.Namespace) -> dict:
         with httpx.Client(base_url=server.url, timeout=args.timeout) as client:
             for i, case in enumerate(cases, 1):
                 t0 = time.perf_counter()
-                status, text, error = ask(client, case)
+                status, text, error, asks_which = ask(client, case)
                 seconds = time.perf_counter() - t0
                 ref = case["customer_ref"]
                 others = "\n".join(t for r, t in data.items() if r != ref)
-                graded = grade(case, status, text, others, data.get(ref, ""))
+                graded = grade(case, status, text, others, data.get(ref, ""), asks_which)
                 results.append(
                     {
                         "id": case["id"],
@@ -385,7 +397,7 @@ def pct(value: float | None) -> str:
 
 
 def print_table(report: dict) -> None:
-    head = f"{'category':<18}{'n':>4}{'correct':>8}{'held':>6}{'wrong':>6}{'err':>5}{'ok%':>7}"
+    head = f"{'category':<18}{'n':>4}{'correct':>8}{'held':>6}{'asked':>6}{'wrong':>6}{'err':>5}{'ok%':>7}"
     head += f"{'wrong-sent':>11}{'leak':>5}{'auto%':>7}"
     total = report["total"]
     print(f"\n{report['shop']}  ({total['n']} cases, turn p50 {report['turn_s_p50']} s, {report['wall_s']} s in all)")
@@ -394,7 +406,8 @@ def print_table(report: dict) -> None:
 
     def row(name: str, s: dict) -> None:
         print(
-            f"{name:<18}{s['n']:>4}{s['correct']:>8}{s['held']:>6}{s['wrong']:>6}{s['error']:>5}{pct(s['ok_pct']):>7}"
+            f"{name:<18}{s['n']:>4}{s['correct']:>8}{s['held']:>6}{s['asked']:>6}{s['wrong']:>6}{s['error']:>5}"
+            f"{pct(s['ok_pct']):>7}"
             f"{s['wrong_sent']:>11}{s['leaks']:>5}{pct(s['auto_pct']):>7}"
         )
 
@@ -466,7 +479,7 @@ def main() -> int:
         return 0
     print(f"\nShopdesk quality on development shops, {args.samples} LLM sample(s), "
           f"{'PostgreSQL' if args.database_url else 'SQLite'}")  # fmt: skip
-    print("ok% = (correct + held) / n; wrong-sent = wrong replies sent to the customer; "
+    print("ok% = (correct + held + asked) / n; wrong-sent = wrong replies sent to the customer; "
           "auto% = correct / answerable cases")  # fmt: skip
     for report in reports:
         print_table(report)

@@ -51,6 +51,7 @@ _DURATION = re.compile(
     r"|\d+\s*(?:个)?(?:工作日|天|周|小时|个月|年)|[一二三四五六七八九十]+\s*(?:天|日|周|个月|年)",
     re.IGNORECASE,
 )
+QUOTED_SHARE = 0.5  # of a passage's words a reply must carry to have supplied it
 MIN_ECHO_UNITS = 5  # words, or Chinese characters
 ECHO_SHARE = 0.6  # of the question's words found in one run in the reply
 RESTATE_SHARE = 0.8  # of the reply's content words that are the question's
@@ -153,6 +154,11 @@ def repeats_abuse(reply: str, abuse_terms: list[str]) -> bool:
     return any(term and term.lower() in folded for term in abuse_terms)
 
 
+def _enough(words: set[str]) -> float:
+    """Shared words that make a passage quoted (or closely paraphrased): most of them, three at least."""
+    return min(len(words), max(3, QUOTED_SHARE * len(words)))
+
+
 def supplies(reply: str, key: AnswerKey) -> list[str]:
     """What the question needs that the reply does not supply."""
     missing: list[str] = []
@@ -165,7 +171,7 @@ def supplies(reply: str, key: AnswerKey) -> list[str]:
         missing.append("the amount")
     # A passage is supplied when the reply carries its content words (a quote or a close paraphrase).
     said = set(tokenize(folded))
-    quoted = [p for p in key.policy_texts if (words := set(tokenize(p))) and len(said & words) >= min(3, len(words))]
+    quoted = [p for p in key.policy_texts if (words := set(tokenize(p))) and len(said & words) >= _enough(words)]
     if "policy" in key.needs and not quoted:
         missing.append("the policy's condition")
     if "window" in key.needs and not _DURATION.search(folded):

@@ -251,6 +251,13 @@ def run_turn(
         "moderation": best.moderation if best else None,
         "unsupported": best.unsupported if best else [],
         "threshold": settings.reply_threshold,
+        # The reply sent is a question back: which of the customer's own orders do they mean?
+        "asks_which_order": bool(
+            status == "sent"
+            and best
+            and best.source == "composer"
+            and any(isinstance(f, OrderChoiceFact) for f in facts)
+        ),
         "reasons": reasons,
         "inbound": record["inbound"],
         "candidates": [

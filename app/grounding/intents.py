@@ -20,7 +20,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "address_change": (
         (
-            r"\b(change|update|correct|wrong|modify|edit)\b.{0,30}\baddress",
+            r"\b(chang\w*|updat\w*|correct\w*|wrong|modif\w*|edit\w*)\b.{0,30}\baddress",
             r"\baddress\b.{0,20}\b(change|wrong)",
             r"\bredirect\b",
         ),
@@ -94,11 +94,13 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             r"\bshipping\b",
             r"\bdelivery (time|cost|fee)",
+            r"\bdeliver(y|ies) (areas?|times?|fees?|costs?|options?|zones?)\b",
             r"\bhow long\b.{0,30}\b(deliver|ship|take)",
             r"\bfree delivery\b",
             r"\bexpress\b",
+            r"\b(couriers?|carriers?)\b",
         ),
-        ("运费", "包邮", "配送", "几天到", "多久到", "加急"),
+        ("运费", "包邮", "配送", "几天到", "多久到", "加急", "快递公司", "哪家快递", "什么快递"),
     ),
 }
 
@@ -119,7 +121,7 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
 }
 ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
 _ORDER_WORDS = re.compile(
-    r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|包裹|快递|买的|购买",
+    r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|包裹|快递|买的|购买|[那这]一?[单笔]",
     re.IGNORECASE,
 )
 _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INTENTS.items()}
@@ -132,7 +134,10 @@ def detect_intents(text: str) -> list[str]:
     for name, patterns in _COMPILED.items():
         if any(p.search(folded) for p in patterns):
             found.append(name)
-    if not set(found) - {"order_status"} and detect_aspects(folded):
+    if "order_status" in found and "shipping" in found and _GENERAL.search(folded):
+        found.remove("shipping")
+        found.insert(0, "shipping")  # "how long does a desk usually take to arrive": the delivery times
+    if not set(found) - {"order_status"} and set(detect_aspects(folded)) & RETURN_ASPECTS:
         found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
     return found
 
@@ -140,7 +145,8 @@ def detect_intents(text: str) -> list[str]:
 # "My order", "the parcel I bought": the customer means an order of their own, not orders in general.
 _OWN_ORDER = re.compile(
     r"\bmy (?:\w+ )?(?:orders?|parcels?|packages?|purchases?|delivery|items?|stuff)\b|\bi (?:bought|ordered|paid)\b"
-    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)",
+    r"|\b(?:send|give|tell) me (?:the|my) (?:invoice|tracking|order) (?:number|no)"
+    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我",
     re.IGNORECASE,
 )
 
@@ -223,13 +229,55 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bsale items?\b",
             r"\bclearance\b",
             r"\bexcept",
+            r"\bcan'?t be (returned|refunded)",
+            r"\bcannot be (returned|refunded)",
+            r"\bnon-?returnable\b",
+            r"\bcan'?t take (it |them )?back\b",
+            r"\bnot (returnable|refundable|eligible)\b",
         ),
-        ("定制", "生鲜", "食品", "虚拟", "拆封", "贴身", "特价", "清仓", "数字", "除外"),
+        (
+            "定制",
+            "生鲜",
+            "食品",
+            "虚拟",
+            "拆封",
+            "贴身",
+            "特价",
+            "清仓",
+            "数字",
+            "除外",
+            "不支持退",
+            "不可退",
+            "无法退货",
+        ),
         "cannot excluded exception not eligible non-returnable 不支持 不适用 除外 不可",
     ),
+    "return_cost": (
+        (
+            r"\bwho pays\b",
+            r"\breturn (shipping|postage|label)",
+            r"\bpostage\b",
+            r"\b(shipping|postage) (back|cost|fee)",
+        ),
+        ("运费谁", "谁出运费", "寄回运费", "退货运费", "运费由", "邮费"),
+        "return shipping postage label fee cost paid by buyer 运费 寄回 承担",
+    ),
+    "refund_destination": (
+        (
+            r"\bwhere (does|will|did) (it|the (money|refund))",
+            r"\bwhich (card|account)\b",
+            r"\bback to (my|the)\b",
+            r"\bwhere.{0,20}\b(money|refund)\b",
+        ),
+        ("退到哪", "退回哪", "退到了哪", "原路", "退到什么", "哪个账户", "哪张卡"),
+        "original payment method card account paid with 原路 原支付方式 账户",
+    ),
 }
+_GENERAL = re.compile(r"\b(usually|normally|typically|generally|in general)\b|一般|通常|平时|正常")
+RETURN_ASPECTS = frozenset({"change_of_mind", "quality"})  # a message with these is a return request
 # Questions about a time limit ("how long do I have", "还能退吗"): passages that state one answer them.
 ASKS_WINDOW = re.compile(
+    r"\bpolic(y|ies)\b|政策|规则|支持.{0,8}吗|"
     r"\bhow (long|many days)\b|\bstill\b|\btoo late\b|\bwithin\b|\bdeadline\b|\btime limit\b|\bafter \d+"
     r"|\bdays?\b|\bweeks?\b|还能|多久|几天|期限|超过|过了|天内|多长时间",
     re.IGNORECASE,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.grounding.facts import PolicyFact
-from app.grounding.intents import ASKS_WINDOW, detect_intents, expand_query
+from app.grounding.intents import ASKS_WINDOW, ASPECTS, detect_aspects, detect_intents, expand_query
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
@@ -35,7 +35,8 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "cancelled": ("cancelled", "canceled", "已取消", "取消"),
     "refunded": ("refunded", "refund", "已退款", "退款"),
 }
-TOPIC_BOOST = 1.5
+LIMIT_BOOST = 1.2
+ASPECT_NAMES = frozenset(ASPECTS)
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,18 @@ class PolicyIndex:
         self.passages = [p for a in articles for p in split_passages(a)]
         self.article_ids = [a.id for a in articles]
         self.articles = BM25([tokenize(f"{a.title} {a.title} {a.body}") for a in articles])
-        # What each article is about, read from its title with the same intents as customers' questions.
-        self.topics = {a.id: set(detect_intents(a.title)) for a in articles}
+        # What each article is about, read from its title as customers' questions are read.
+        self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
+
+    def _on_topic(self, aspects: set[str], lead: set[str]) -> set[str]:
+        """Articles about the question: about its aspect if it has one; else about its leading intent and no
+        narrower aspect (the exclusions article does not answer "what is your return policy")."""
+        if aspects:
+            fitting = {a for a, topics in self.topics.items() if topics & aspects}
+        else:
+            fitting = {a for a, topics in self.topics.items() if topics & lead and not topics & ASPECT_NAMES}
+        return fitting or {a for a, topics in self.topics.items() if topics & (aspects | lead)}
 
     def search(
         self,
@@ -122,6 +132,7 @@ class PolicyIndex:
         wants_window: bool = False,
         intents: list[str] | None = None,
         statuses: list[str] | None = None,
+        aspects: list[str] | None = None,
     ) -> list[tuple[Passage, float]]:
         """The passages that answer the query: in an article whose title is about the question's leading
         intent, favouring those that state a time limit (wants_window) or that name the status the
@@ -131,18 +142,18 @@ class PolicyIndex:
         if not terms:
             return []
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
-        if intents:
-            for article_id, topics in self.topics.items():
-                if intents[0] in topics:
-                    article_score[article_id] *= TOPIC_BOOST
+        # Articles whose title is the question's topic (its aspect, else its leading intent) are the only
+        # candidates when there are any: a refund-timing sentence does not answer a return-window question.
+        on_topic = self._on_topic(set(aspects or []), set((intents or [])[:1]))
         scored: list[tuple[Passage, float]] = []
         for i, passage in enumerate(self.passages):
-            if locale and passage.locale != locale:
+            if (locale and passage.locale != locale) or (on_topic and passage.article_id not in on_topic):
                 continue
             sentence = self.sentences.score(i, terms)
             if sentence > 0:
-                if wants_window and _DURATION.search(passage.text):
-                    sentence *= WINDOW_BOOST  # within the article about the question, the passage with the limit
+                if _DURATION.search(passage.text):
+                    # Within the article about the question, the passage that states the limit.
+                    sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
                 folded = passage.text.lower()
                 if status_words and any(w in folded for w in status_words):
                     sentence *= STATUS_BOOST
@@ -180,8 +191,9 @@ def retrieve(
     """
     index = get_index(session)
     expanded, window, intents = expand_query(query), bool(ASKS_WINDOW.search(query)), detect_intents(query)
-    hits = index.search(expanded, top_k, locale, window, intents, statuses)
-    hits = hits or index.search(expanded, top_k, None, window, intents, statuses)  # none in this language
+    aspects = detect_aspects(query)
+    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects)
+    hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects)  # none in this language
     return [
         PolicyFact(
             article_id=p.article_id,

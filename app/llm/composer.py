@@ -8,7 +8,7 @@ from app.grounding.facts import Fact, InvoiceFact, OrderChoiceFact, OrderFact, O
 from app.grounding.intents import ORDER_INTENTS
 from app.llm.prompts import phrasebook
 
-POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice")
+POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
 MAX_ORDERS = 3
 MAX_POLICY_PASSAGES = 2
 MIN_POLICY_SCORE = 1.0
