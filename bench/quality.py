@@ -52,6 +52,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -306,15 +307,23 @@ def sign(ref: str) -> str:
     return hmac.new(WIDGET_SECRET.encode(), ref.encode(), hashlib.sha256).hexdigest()
 
 
-def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str, bool]:
-    """One case as the first message of a new conversation: (reply status, reply text, error, asks which)."""
+class Verdict(NamedTuple):
+    asks_which: bool  # the reply is a question back: which of the customer's orders?
+    scores: dict  # the reply's scores: its reasons when held
+
+
+NO_VERDICT = Verdict(False, {})
+
+
+def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str, Verdict]:
+    """One case as the first message of a new conversation: (reply status, reply text, error, verdict)."""
     body: dict = {"locale": case["locale"]}
     if case["customer_ref"]:
         body.update(customer_ref=case["customer_ref"], customer_sig=sign(case["customer_ref"]))
     try:
         r = client.post("/api/v1/conversations", json=body)
         if r.status_code != 201:
-            return None, "", f"open conversation: HTTP {r.status_code} {r.text[:200]}", False
+            return None, "", f"open conversation: HTTP {r.status_code} {r.text[:200]}", NO_VERDICT
         conversation = r.json()
         r = client.post(
             f"/api/v1/conversations/{conversation['id']}/messages",
@@ -322,11 +331,12 @@ def ask(client: httpx.Client, case: dict) -> tuple[str | None, str, str, bool]:
             headers={"Authorization": f"Bearer {conversation['token']}", "Idempotency-Key": uuid.uuid4().hex},
         )
         if r.status_code not in (200, 201):
-            return None, "", f"message: HTTP {r.status_code} {r.text[:200]}", False
+            return None, "", f"message: HTTP {r.status_code} {r.text[:200]}", NO_VERDICT
         reply = r.json()["reply"]
-        return reply["status"], reply["text"] or "", "", bool(reply["scores"].get("asks_which_order"))
+        scores = reply["scores"]
+        return reply["status"], reply["text"] or "", "", Verdict(bool(scores.get("asks_which_order")), scores)
     except httpx.HTTPError as exc:
-        return None, "", f"{type(exc).__name__}: {exc}", False
+        return None, "", f"{type(exc).__name__}: {exc}", NO_VERDICT
 
 
 def run_shop(shop: Path, args: argparse.Namespace) -> dict:
@@ -345,11 +355,11 @@ def run_shop(shop: Path, args: argparse.Namespace) -> dict:
         with httpx.Client(base_url=server.url, timeout=args.timeout) as client:
             for i, case in enumerate(cases, 1):
                 t0 = time.perf_counter()
-                status, text, error, asks_which = ask(client, case)
+                status, text, error, verdict = ask(client, case)
                 seconds = time.perf_counter() - t0
                 ref = case["customer_ref"]
                 others = "\n".join(t for r, t in data.items() if r != ref)
-                graded = grade(case, status, text, others, data.get(ref, ""), asks_which)
+                graded = grade(case, status, text, others, data.get(ref, ""), verdict.asks_which)
                 results.append(
                     {
                         "id": case["id"],
@@ -361,6 +371,7 @@ def run_shop(shop: Path, args: argparse.Namespace) -> dict:
                         "status": status,
                         "reply": text,
                         "error": error,
+                        "reasons": verdict.scores.get("reasons") or [],
                         "seconds": round(seconds, 3),
                         **graded,
                     }
@@ -419,14 +430,16 @@ def print_table(report: dict) -> None:
     row("all", report["total"])
 
 
-def print_wrong(report: dict) -> None:
+def print_wrong(report: dict, outcomes: tuple[str, ...] = ("wrong", "error")) -> None:
     for r in report["cases"]:
-        if r["outcome"] not in ("wrong", "error"):
+        if r["outcome"] not in outcomes:
             continue
         where = f"{report['shop']} {r['id']} {r['category']} {r['locale']} ref={r['customer_ref']}"
         print(f"\n[{where}] {r['outcome']} ({r['status']})")
         print(f"  Q: {r['text']}")
         print(f"  A: {r['reply'] or r['error']}")
+        if r["outcome"] == "held":
+            print(f"  held because: {'; '.join(r['reasons'])}")
         if r["leaked"]:
             kind = "another customer's data" if r["privacy_leak"] else "must never appear here"
             print(f"  must_not found ({kind}): {r['leaked']}")
@@ -443,6 +456,7 @@ def main() -> int:
     parser.add_argument("--shop", action="append", default=[], help="a folder name under bench/shops/ (repeatable)")
     parser.add_argument("--category", action="append", default=[], help="only this category (repeatable)")
     parser.add_argument("--case", action="append", default=[], help="only this case id (repeatable)")
+    parser.add_argument("--show-held", action="store_true", help="print each held case with the reasons")
     parser.add_argument("--samples", type=int, default=0, help="LLM candidates per turn (0: composer + verifier only)")
     parser.add_argument("--database-url", help="a PostgreSQL server URL; each shop gets a fresh database on it")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra server setting")
@@ -485,6 +499,8 @@ def main() -> int:
         print_table(report)
         if args.show_wrong:
             print_wrong(report)
+        if args.show_held:
+            print_wrong(report, ("held",))
     if len(reports) > 1:
         print(f"\nall shops: n {overall['n']}, ok% {pct(overall['ok_pct'])}, wrong-sent {overall['wrong_sent']}, "
               f"leaks {overall['leaks']}, auto% {pct(overall['auto_pct'])}")  # fmt: skip

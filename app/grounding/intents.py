@@ -41,8 +41,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bprice (protection|drop|match|adjust\w*|guarantee)",
             r"\b(cheaper|lower price|price went down|on sale now)\b",
             r"\bprice difference\b",
+            r"\bmatch (it|the price|that price|their price)\b",
         ),
-        ("保价", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
+        ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
     "invoice": (
         (r"\binvoices?\b", r"\bfapiao\b", r"\breimburs", r"\breceipts?\b", r"\btax id\b", r"\bvat\b"),
@@ -50,7 +51,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "refund": (
         (r"\brefund", r"\bmoney back\b", r"\breimburse me\b", r"\bcharged\b"),
-        ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退"),
+        ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退", r"退了?多少"),
     ),
     "cancel": (
         (r"\bcancel", r"\bdon'?t want (it|them|this|the \w+|my \w+)( \w+)? any ?more\b", r"\bcall off\b"),
@@ -58,7 +59,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "return": (
         (r"\breturn", r"\bexchange\b", r"\bsend (it|them) back\b"),
-        ("退货", "换货", "退换", "退回", "无理由"),
+        ("退货", "换货", "退换", "退回", "无理由", "能退", "可以退", "退吗", "售后"),
     ),
     "order_status": (
         (
@@ -71,6 +72,10 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\b(any )?(update|news)\b",
             r"\bhow'?s my\b",
             r"\bstill (not|hasn'?t|haven'?t|waiting)\b",
+            r"\bwhere (is|are|'s) (my|the)\b",
+            r"\bwhere\b.{0,40}\b(ordered|bought|purchased)\b",
+            r"\b(ship(ped)?|arrived?|come|dispatched|sent)\s+(out\s+)?yet\b",
+            r"\bdid\b.{0,30}\b(ship|arrive|go out)\b",
         ),
         (
             "物流",
@@ -88,6 +93,13 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "还没到",
             "还没收到",
             "什么情况",
+            "发了吗",
+            "发了没",
+            "寄出",
+            "什么时候送",
+            "啥时候到",
+            "到了没",
+            r"(送|发|寄)到哪",
         ),
     ),
     "shipping": (
@@ -99,8 +111,25 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bfree delivery\b",
             r"\bexpress\b",
             r"\b(couriers?|carriers?)\b",
+            r"\b(deliver|ship)(s|ping)? to\b",
+            r"\b(same|next)[- ]day\b",
         ),
-        ("运费", "包邮", "配送", "几天到", "多久到", "加急", "快递公司", "哪家快递", "什么快递"),
+        (
+            "运费",
+            "包邮",
+            "配送",
+            "几天到",
+            "多久到",
+            "加急",
+            "快递公司",
+            "哪家快递",
+            "什么快递",
+            "出库",
+            "发货时间",
+            "多久发货",
+            "能送",
+            "配送到",
+        ),
     ),
 }
 
@@ -121,7 +150,7 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
 }
 ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
 _ORDER_WORDS = re.compile(
-    r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|包裹|快递|买的|购买|[那这]一?[单笔]",
+    r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|单子|包裹|快递|买的|购买|[那这]一?[单笔]",
     re.IGNORECASE,
 )
 _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INTENTS.items()}
@@ -146,7 +175,7 @@ def detect_intents(text: str) -> list[str]:
 _OWN_ORDER = re.compile(
     r"\bmy (?:\w+ )?(?:orders?|parcels?|packages?|purchases?|delivery|items?|stuff)\b|\bi (?:bought|ordered|paid)\b"
     r"|\b(?:send|give|tell) me (?:the|my) (?:invoice|tracking|order) (?:number|no)"
-    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我",
+    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我|[那这]一?[单笔]",
     re.IGNORECASE,
 )
 
@@ -190,7 +219,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bmoldy?\b",
             r"\bquality\b",
             r"\bmissing part",
-            r"\b(dead|died|noise|noisy|flicker\w*|malfunction\w*|not working|wrong item)\b",
+            r"\b(dead|died|noise|noisy|flicker\w*|malfunction\w*|not working|wrong item|mushy|smells?|warranty)\b",
         ),
         (
             "坏了",
@@ -210,6 +239,10 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "闪",
             "异响",
             "发错",
+            "烂",
+            "异味",
+            "保修",
+            "质保",
         ),
         "defective faulty damaged quality problem defect 质量问题 故障 破损 损坏",
     ),

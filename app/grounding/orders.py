@@ -86,7 +86,7 @@ def ground_orders(
     unknown += [r for r in found.unmatched if r not in unknown]
     if unknown and not seen:
         facts.append(OrderNotFoundFact(order_ref=unknown[0], anonymous=False))
-    elif not seen and wants_orders and list_recent and orders:
+    elif not seen and wants_orders and (list_recent or mentions_own_order(text)) and orders:
         if len(orders) == 1 or _PLURAL.search(text):
             facts += [order_fact(o) for o in orders[:RECENT_ORDERS]]  # "where are my orders": all of them
         else:

@@ -37,6 +37,7 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 LIMIT_BOOST = 1.2
 ASPECT_NAMES = frozenset(ASPECTS)
+ASPECT_INTENTS = frozenset({"return", "refund", "cancel", "price_protection"})
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,11 @@ class PolicyIndex:
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
         # Articles whose title is the question's topic (its aspect, else its leading intent) are the only
         # candidates when there are any: a refund-timing sentence does not answer a return-window question.
-        on_topic = self._on_topic(set(aspects or []), set((intents or [])[:1]))
+        lead = set((intents or [])[:1])
+        # Aspects (a fault, an exclusion, a change of mind) narrow return-like questions only: "which courier
+        # for non-food items" is about shipping, whatever the word "food" suggests.
+        narrowing = set(aspects or []) if not lead or lead & ASPECT_INTENTS else set()
+        on_topic = self._on_topic(narrowing, lead)
         scored: list[tuple[Passage, float]] = []
         for i, passage in enumerate(self.passages):
             if (locale and passage.locale != locale) or (on_topic and passage.article_id not in on_topic):
