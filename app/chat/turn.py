@@ -222,6 +222,7 @@ def run_turn(
             answer_key=key,
             prompt_rules=rules,
             abuse_terms=abuse_terms,
+            from_facts=bool(c.scores.get("sources")),
         )
         for c in candidates
     ]

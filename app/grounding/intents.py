@@ -36,15 +36,6 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"(改|换)到.{0,12}地址",
         ),
     ),
-    "price_protection": (
-        (
-            r"\bprice (protection|drop|match|adjust\w*|guarantee)",
-            r"\b(cheaper|lower price|price went down|on sale now)\b",
-            r"\bprice difference\b",
-            r"\bmatch (it|the price|that price|their price)\b",
-        ),
-        ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
-    ),
     "invoice": (
         (r"\binvoices?\b", r"\bfapiao\b", r"\breimburs", r"\breceipts?\b", r"\btax id\b", r"\bvat\b"),
         ("发票", "报销", "抬头", "税号", "开票", "专票", "普票"),
@@ -56,6 +47,15 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "cancel": (
         (r"\bcancel", r"\bdon'?t want (it|them|this|the \w+|my \w+)( \w+)? any ?more\b", r"\bcall off\b"),
         ("取消", "不要了", "撤单", "退订"),
+    ),
+    "price_protection": (
+        (
+            r"\bprice (protection|drop|match|adjust\w*|guarantee)",
+            r"\b(cheaper|lower price|price went down|on sale now)\b",
+            r"\bprice difference\b",
+            r"\bmatch (it|the price|that price|their price)\b",
+        ),
+        ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
     "return": (
         (r"\breturn", r"\bexchange\b", r"\bsend (it|them) back\b"),
@@ -279,6 +279,10 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "清仓",
             "数字",
             "除外",
+            "礼品卡",
+            "会员",
+            "充值卡",
+            "电子卡",
             "不支持退",
             "不可退",
             "无法退货",
@@ -327,7 +331,20 @@ def detect_aspects(text: str) -> list[str]:
     ]
 
 
+# The words policies use for each topic, whichever the customer used ("send back" is a return too).
+INTENT_WORDS = {
+    "return": "return returns send back exchange 退货 退回 寄回 退换",
+    "refund": "refund refunded money back 退款 退还",
+    "cancel": "cancel cancelled cancellation 取消",
+    "shipping": "shipping delivery ship deliver courier 配送 发货 运费 快递",
+    "address_change": "address change 地址 修改",
+    "invoice": "invoice receipt fapiao 发票",
+    "price_protection": "price protection difference drop 保价 差价 降价",
+}
+
+
 def expand_query(text: str) -> str:
-    """The question plus the words a policy uses for the aspects it asks about."""
-    extra = [_ASPECTS[name][2] for name in detect_aspects(text)]
+    """The question plus the words a policy uses for its topics and for the aspects it asks about."""
+    extra = [INTENT_WORDS[name] for name in detect_intents(text) if name in INTENT_WORDS]
+    extra += [_ASPECTS[name][2] for name in detect_aspects(text)]
     return " ".join([text, *extra])

@@ -66,10 +66,21 @@ def split_passages(article: PolicyArticle) -> list[Passage]:
     """
     passages: list[Passage] = []
     heading = ""
+    columns: list[str] = []
     for raw in article.body.splitlines():
         line = raw.strip()
         if not line:
+            columns = []
             continue
+        if line.startswith("|"):
+            # A table row reads as "Column: value; …" under the table's header row.
+            cells = [_plain(c) for c in line.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c.replace(" ", "")) for c in cells if c):
+                continue
+            if not columns:
+                columns = cells
+                continue
+            line = "; ".join(f"{h}: {v}" if h else v for h, v in zip(columns, cells, strict=False) if v) + "."
         if line.startswith("#") or (line.startswith("**") and line.rstrip(":：").endswith("**")):
             heading = _plain(line.lstrip("#")).rstrip(":：")
             continue
@@ -114,16 +125,18 @@ class PolicyIndex:
         self.articles = BM25([tokenize(f"{a.title} {a.title} {a.body}") for a in articles])
         # What each article is about, read from its title as customers' questions are read.
         self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
+        self.locales = {a.id: a.locale for a in articles}
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
 
-    def _on_topic(self, aspects: set[str], lead: set[str]) -> set[str]:
+    def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
         narrower aspect (the exclusions article does not answer "what is your return policy")."""
+        topics = {a: t for a, t in self.topics.items() if locale is None or self.locales[a] == locale}
         if aspects:
-            fitting = {a for a, topics in self.topics.items() if topics & aspects}
+            fitting = {a for a, t in topics.items() if t & aspects}
         else:
-            fitting = {a for a, topics in self.topics.items() if topics & lead and not topics & ASPECT_NAMES}
-        return fitting or {a for a, topics in self.topics.items() if topics & (aspects | lead)}
+            fitting = {a for a, t in topics.items() if t & lead and not t & ASPECT_NAMES}
+        return fitting or {a for a, t in topics.items() if t & (aspects | lead)}
 
     def search(
         self,
@@ -149,7 +162,7 @@ class PolicyIndex:
         # Aspects (a fault, an exclusion, a change of mind) narrow return-like questions only: "which courier
         # for non-food items" is about shipping, whatever the word "food" suggests.
         narrowing = set(aspects or []) if not lead or lead & ASPECT_INTENTS else set()
-        on_topic = self._on_topic(narrowing, lead)
+        on_topic = self._on_topic(narrowing, lead, locale)
         scored: list[tuple[Passage, float]] = []
         for i, passage in enumerate(self.passages):
             if (locale and passage.locale != locale) or (on_topic and passage.article_id not in on_topic):
