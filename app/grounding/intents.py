@@ -58,7 +58,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
     "return": (
-        (r"\breturn", r"\bexchange\b", r"\bsend (it|them) back\b"),
+        (r"\breturn", r"\bexchange\b", r"\bsend\w* (it|them|things|items?|\w+) back\b", r"\btake (it|them) back\b"),
         ("退货", "换货", "退换", "退回", "无理由", "能退", "可以退", "退吗", "售后"),
     ),
     "order_status": (

@@ -80,7 +80,8 @@ def split_passages(article: PolicyArticle) -> list[Passage]:
             if not columns:
                 columns = cells
                 continue
-            line = "; ".join(f"{h}: {v}" if h else v for h, v in zip(columns, cells, strict=False) if v) + "."
+            named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
+            line = "; ".join(f"{h}: {v}" if h else v for h, v in named if v) + "."
         if line.startswith("#") or (line.startswith("**") and line.rstrip(":：").endswith("**")):
             heading = _plain(line.lstrip("#")).rstrip(":：")
             continue
@@ -132,10 +133,9 @@ class PolicyIndex:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
         narrower aspect (the exclusions article does not answer "what is your return policy")."""
         topics = {a: t for a, t in self.topics.items() if locale is None or self.locales[a] == locale}
-        if aspects:
-            fitting = {a for a, t in topics.items() if t & aspects}
-        else:
-            fitting = {a for a, t in topics.items() if t & lead and not t & ASPECT_NAMES}
+        fitting = {a for a, t in topics.items() if t & aspects}
+        # No article on the aspect: the topic's general article, not one about another aspect.
+        fitting = fitting or {a for a, t in topics.items() if t & lead and not t & ASPECT_NAMES}
         return fitting or {a for a, t in topics.items() if t & (aspects | lead)}
 
     def search(
