@@ -54,6 +54,7 @@ def score_candidate(
     answer_key: AnswerKey | None = None,
     prompt_rules: str = "",
     abuse_terms: list[str] | None = None,
+    from_facts: bool = False,
 ) -> CandidateScore:
     """Score one candidate reply against the facts, the question and the moderation rules."""
     # A term the shop's own policy uses ("full refund") is the shop's word when the reply quotes it: only
@@ -62,7 +63,10 @@ def score_candidate(
     lexical = [h for h in lexicon.hits(text) if h.action == "block" or h.term.lower() not in policy_folded]
     verdict = combine(text, lexical + find_pii(text, allowed_values))
     checked = verify(text, fact_texts, policy_texts)
-    related = relevance(question, text, backed_claims=len(checked.claims) - len(checked.unsupported))
+    # A reply composed from this question's facts ("I couldn't find that order", "which order?") speaks to
+    # the question even when it states no number.
+    backed = len(checked.claims) - len(checked.unsupported) + int(from_facts)
+    related = relevance(question, text, backed_claims=backed)
     reasons = [f"{source} reply states what no fact backs: {claim}" for claim in checked.unsupported]
     if lexical:
         # Any lexicon term in a reply needs a human (masking a competitor's name mid-sentence reads badly);

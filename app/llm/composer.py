@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 from app.grounding.facts import Fact, InvoiceFact, OrderChoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
 from app.grounding.intents import ORDER_INTENTS
+from app.grounding.policies import STATUS_WORDS
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
 MAX_ORDERS = 3
 MAX_POLICY_PASSAGES = 2
+STATUS_DEPENDENT = ("cancel", "address_change")
 MIN_POLICY_SCORE = 1.0
 
 
@@ -64,6 +66,11 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
             parts.append(str(book.no_orders()))
     if intent in POLICY_INTENTS:
         quoted = policies[:MAX_POLICY_PASSAGES]
+        if intent in STATUS_DEPENDENT and orders:
+            # Whether it can still be cancelled or changed depends on the order's status: quote what the
+            # policy says for that status, not the rules for the others.
+            words = [w for o in orders for w in STATUS_WORDS.get(o.status, (o.status,))]
+            quoted = [p for p in policies if any(w in p.text.lower() for w in words)][:MAX_POLICY_PASSAGES] or quoted
         if quoted:
             parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
             sources += [p.source for p in quoted]
