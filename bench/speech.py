@@ -18,6 +18,11 @@ CONTAINERS = {
     "webm": ("webm", "libopus", 48000),
     "m4a": ("mp4", "aac", 44100),
     "mp3": ("mp3", "libmp3lame", 44100),
+    # What phones send: voice memos and messaging apps.
+    "flac": ("flac", "flac", 16000),
+    "aac": ("adts", "aac", 44100),
+    "amr": ("amr", "libopencore_amrnb", 8000),
+    "3gp": ("3gp", "libopencore_amrnb", 8000),
 }
 
 

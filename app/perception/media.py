@@ -15,9 +15,13 @@ AUDIO_TYPES = {
     "mp3": "audio/mpeg",
     "m4a": "audio/mp4",
     "aac": "audio/aac",
+    "flac": "audio/flac",
+    "amr": "audio/amr",
+    "3gp": "audio/3gpp",
 }
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1"}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"mp42", b"isom", b"mp41", b"iso2", b"dash"}
+_3GP_BRANDS = (b"3gp", b"3g2", b"3ge", b"3gg", b"3gs")  # Android recorders and messaging apps
 
 
 class MediaError(ValueError):
@@ -51,6 +55,12 @@ def sniff(data: bytes) -> tuple[str, str] | None:
             return "image", "heic"
         if brand in _M4A_BRANDS or brand.startswith(b"M4"):
             return "audio", "m4a"
+        if brand.startswith(_3GP_BRANDS):
+            return "audio", "3gp"
+    if head.startswith(b"fLaC"):
+        return "audio", "flac"
+    if head.startswith((b"#!AMR\n", b"#!AMR-WB\n")):
+        return "audio", "amr"
     if head.startswith(b"OggS"):
         return "audio", "ogg"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -78,7 +88,10 @@ def identify(filename: str | None, data: bytes, max_bytes: int) -> Upload:
         raise MediaError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
     found = sniff(data)
     if found is None:
-        raise MediaError("not a supported image (PNG, JPEG, WebP, HEIC) or audio clip (WebM, Ogg, M4A, MP3, WAV)")
+        raise MediaError(
+            "not a supported image (PNG, JPEG, WebP, HEIC) or audio clip "
+            "(WebM, Ogg, M4A, MP3, WAV, FLAC, AAC, AMR, 3GP)"
+        )
     kind, ext = found
     mime = (IMAGE_TYPES if kind == "image" else AUDIO_TYPES)[ext]
     return Upload(name, data, kind, ext, mime, hashlib.sha256(data).hexdigest())

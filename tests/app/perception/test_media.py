@@ -38,7 +38,7 @@ def test_images_are_accepted_by_content(fmt):
     assert checked.image.size[0] > 100
 
 
-@pytest.mark.parametrize("container", ["wav", "ogg", "webm", "m4a", "mp3"])
+@pytest.mark.parametrize("container", ["wav", "ogg", "webm", "m4a", "mp3", "flac", "aac", "amr", "3gp"])
 def test_audio_is_accepted_by_content(container):
     data = encode(SPEECH, container)
     [checked], rejected = check_files([("voice", data)], get_settings())
