@@ -274,7 +274,7 @@ def cmd_asr(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         samples = decode(_read_media(args.audio, "audio"), settings.max_audio_seconds)
-        result = transcribe(samples, settings, args.language)
+        result = transcribe(samples, settings, args.language, [h for h in (args.hotwords or "").split(",")])
     except (OSError, MediaError) as exc:
         return _fail(f"{args.audio}: {exc}", args.json, "bad_audio")
     _print(result, args.json)
@@ -438,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr = sub.add_parser("asr", help="transcribe a voice message")
     asr.add_argument("audio")
     asr.add_argument("--language", help="e.g. en or zh (default: detect)")
+    asr.add_argument("--hotwords", help="comma-separated words to bias recognition towards (order ids, products)")
     asr.add_argument("--json", action="store_true")
     asr.set_defaults(func=cmd_asr)
 

@@ -22,6 +22,7 @@ from app.chat.turn import HISTORY_MESSAGES, run_turn
 from app.config import Settings
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
+from app.grounding import orders as order_grounding
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
 from app.llm.composer import hand_over_reply, holding_reply
@@ -248,6 +249,7 @@ def _perceive(
     """OCR the images and transcribe the clips; the results are stored on their attachments."""
     transcripts: list[dict[str, Any]] = []
     invoices: list[tuple[int, dict, bool]] = []
+    hints: list[str] | None = None
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
             if checked.image is not None:
@@ -259,8 +261,10 @@ def _perceive(
                 )
                 invoices.append((attachment.id, extracted, seen))
             elif checked.samples is not None:
+                if hints is None:
+                    hints = order_grounding.speech_hints(session, conversation.customer_id)
                 heard = perception_pool.run(
-                    settings, perception.transcribe, checked.samples, settings, conversation.locale
+                    settings, perception.transcribe, checked.samples, settings, conversation.locale, hints
                 )
                 attachment.perception = heard
                 transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})

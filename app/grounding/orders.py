@@ -92,3 +92,18 @@ def ground_orders(
         else:
             facts.append(OrderChoiceFact(options=[order_fact(o) for o in orders[:MAX_CHOICES]]))  # which one?
     return facts
+
+
+SPEECH_HINT_ORDERS = 8
+
+
+def speech_hints(session: Session, customer_id: int | None) -> list[str]:
+    """What a voice message from this customer is likely to name: their own recent order ids, products and
+    amounts (nobody else's), to bias speech recognition before the audio is decoded."""
+    if customer_id is None:
+        return []
+    orders = repository.recent_orders(session, customer_id, SPEECH_HINT_ORDERS)
+    ids = [o.id for o in orders]
+    products = [i.name for o in orders for i in o.items]
+    amounts = [f"{o.total:.2f}" for o in orders]
+    return [*ids, *products, *amounts]

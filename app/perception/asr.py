@@ -104,13 +104,16 @@ def transcribe(
     threads: int = 0,
     beam_size: int = 2,
     order_id_pattern: str | None = None,
+    hotwords: str | None = None,
 ) -> dict[str, Any]:
-    """{"text", "language", "duration_s"}; the conversation's locale is the language hint."""
+    """{"text", "language", "duration_s"}; the conversation's locale is the language hint, and hotwords
+    (what the shop knows of this customer: their order ids, products, amounts) bias the recogniser."""
     model = _model(model_dir, threads)
     segments, info = model.transcribe(
         audio,
         language=language,
         beam_size=beam_size,
+        hotwords=hotwords or None,
         vad_filter=False,
         condition_on_previous_text=False,
         without_timestamps=True,  # a chat message needs the words, not their times: faster decoding

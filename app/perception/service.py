@@ -85,7 +85,10 @@ def read_invoice(image: Image.Image) -> dict[str, Any]:
     return invoice.extract(ocr.read_image(image))
 
 
-def transcribe(samples: np.ndarray, settings: Settings, language: str | None) -> dict[str, Any]:
+def transcribe(
+    samples: np.ndarray, settings: Settings, language: str | None, hints: list[str] | None = None
+) -> dict[str, Any]:
+    """The transcript, biased towards hints (the customer's own order ids, products and amounts)."""
     return asr.transcribe(
         samples,
         asr_model_dir(settings),
@@ -93,4 +96,18 @@ def transcribe(samples: np.ndarray, settings: Settings, language: str | None) ->
         threads=settings.asr_threads,
         beam_size=settings.asr_beam_size,
         order_id_pattern=settings.order_id_pattern,
+        hotwords=hotwords_of(hints or []),
     )
+
+
+MAX_HOTWORD_CHARS = 300  # Whisper's prompt is short (224 tokens); the hints share it with nothing else
+
+
+def hotwords_of(hints: list[str]) -> str | None:
+    """The hints as one line for the recogniser, the most useful (first) ones kept within its prompt."""
+    kept: list[str] = []
+    for hint in dict.fromkeys(h.strip() for h in hints if h.strip()):
+        if sum(len(k) + 2 for k in kept) + len(hint) > MAX_HOTWORD_CHARS:
+            break
+        kept.append(hint)
+    return ", ".join(kept) or None

@@ -34,3 +34,23 @@ def test_voice_message_is_transcribed_with_the_order_id(container):
     result = transcribe(decode(clip, 60), get_settings(), "en")
     assert "B4712" in result["text"]
     assert result["language"] == "en" and 2 < result["duration_s"] < 6
+
+
+def test_speech_hints_are_the_customers_own_orders(demo_shop):
+    from app.db import session_scope
+    from app.grounding.orders import speech_hints
+    from app.shop import repository
+
+    with session_scope() as s:
+        mine = speech_hints(s, repository.get_customer_by_ref(s, "c1001").id)
+        assert speech_hints(s, None) == []
+    assert {"A1023", "A1024", "Mechanical keyboard", "1356.00"} <= set(mine)
+    assert not {"B4712", "B4735", "Noise-cancelling headphones", "186.29"} & set(mine)  # another customer's
+
+
+@pytest.mark.slow
+def test_hotwords_bias_recognition_towards_the_customers_ids():
+    """Heard as "K-I-3 05" without the hint (Whisper base, espeak voice); the customer's own id fixes it."""
+    clip = decode(encode(speak("where is order K nine three zero five"), "webm"), 60)
+    biased = transcribe(clip, get_settings(), "en", ["K9305", "Standing desk"])
+    assert "K9305" in biased["text"]
