@@ -491,7 +491,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({"samples": args.samples, "overall": overall, "shops": reports}, ensure_ascii=False))
         return 0
-    print(f"\nShopdesk quality on development shops, {args.samples} LLM sample(s), "
+    print(f"\nShopdesk quality, {args.samples} LLM sample(s), "
           f"{'PostgreSQL' if args.database_url else 'SQLite'}")  # fmt: skip
     print("ok% = (correct + held + asked) / n; wrong-sent = wrong replies sent to the customer; "
           "auto% = correct / answerable cases")  # fmt: skip
