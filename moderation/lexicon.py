@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ class Lexicon:
                 if self._allowed(stream, start, end):
                     continue
                 found[span] = Hit(term.category, term.action, span[0], span[1], term.text)  # type: ignore[arg-type]
-        return sorted(found.values(), key=lambda h: h.start)
+        return sorted(_on_word_starts(text, found.values()), key=lambda h: h.start)
 
     def _allowed(self, stream: str, start: int, end: int) -> bool:
         if not len(self._allow):
@@ -192,6 +193,20 @@ class Lexicon:
         if not verdict.allowed:
             verdict.preset_reply = self.preset_replies.get("zh" if any(_is_cjk(c) for c in text) else "en")
         return verdict
+
+
+def _on_word_starts(text: str, hits: Iterable[Hit]) -> list[Hit]:
+    """Chinese hits that begin inside a word are not hits: "妈的" in 他妈妈的生日 (his mother's birthday)
+    starts in the middle of 妈妈. Words come from jieba's segmentation, computed only when needed."""
+    hits = list(hits)
+    cjk = [h for h in hits if _is_cjk(text[h.start])]
+    if not cjk:
+        return hits
+    import jieba
+
+    # Dictionary words only (HMM off): the HMM joins unknown pairs ("能代" in 能代开发票) into words.
+    starts = {start for _, start, _ in jieba.tokenize(text, HMM=False)}
+    return [h for h in hits if h not in cjk or h.start in starts]
 
 
 class LexiconStore:
