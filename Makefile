@@ -45,6 +45,7 @@ bench: install
 	bash scripts/test-deps.sh
 	$(BIN)/python bench/turn.py
 	$(BIN)/python bench/safety.py
+	$(BIN)/python bench/moderation_eval.py
 	$(BIN)/python bench/ocr.py
 	$(BIN)/python bench/asr.py
 

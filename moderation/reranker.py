@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moderation.base import combine
+from moderation.classifier import SemanticModel
 from moderation.eligibility import AnswerKey, non_answer_reasons
 from moderation.lexicon import Lexicon
 from moderation.pii import find_pii
@@ -55,6 +56,7 @@ def score_candidate(
     prompt_rules: str = "",
     abuse_terms: list[str] | None = None,
     from_facts: bool = False,
+    semantic: SemanticModel | None = None,
 ) -> CandidateScore:
     """Score one candidate reply against the facts, the question and the moderation rules."""
     # A term the shop's own policy uses ("full refund") is the shop's word when the reply quotes it: only
@@ -77,6 +79,13 @@ def score_candidate(
     if input_injection and source != "composer":
         reasons.append("the customer's message tried to instruct the model; its answers need a human")
     reasons += non_answer_reasons(source, text, question, answer_key, prompt_rules, abuse_terms)
+    if semantic is not None and source != "composer":
+        # Generated text only: the composer's replies are the shop's own policy sentences and facts.
+        # What a reply must never be, in words no list names: abusive, threatening, a scam, a pretext.
+        harmful = semantic.categories(text)
+        if harmful:
+            listed = ", ".join(f"{c} {p:.2f}" for c, p in harmful.items())
+            reasons.append(f"{source} reply reads as harmful ({listed})")
     eligible = not reasons
     score = (
         WEIGHTS["verifier"] * checked.score

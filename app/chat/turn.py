@@ -43,6 +43,9 @@ from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
+from moderation.base import SEVERITY, Verdict
+from moderation.classifier import SemanticModel
+from moderation.classifier import get_model as get_semantic_model
 from moderation.eligibility import AnswerKey
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
@@ -52,6 +55,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 6
 SHOP_NAME = "the shop"
+UNTRUSTED_CATEGORIES = frozenset({"fraud", "social_engineering"})
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
 STATUS_DEPENDENT = frozenset({"cancel", "address_change"})  # yes or no depends on the order's status
 SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
@@ -114,39 +118,48 @@ def run_turn(
     lexicon = get_store(settings.resolved_lexicon_path).get()
 
     inbound = lexicon.check(text)
+    meaning = semantic_check(settings, text)  # categories in words the lexicon never listed
     # An insult is masked and the question under it still answered (a customer's anger is no reason to drop
     # their question); the abuse itself is never repeated. Threats, sexual content and the like are blocked.
     abuse_terms = [text[h.start : h.end] for h in inbound.hits if h.category in ANSWERED_THROUGH]
+    original = text
     if (
         inbound.action == "block"
         and set(inbound.categories) <= ANSWERED_THROUGH
         and asks_something(inbound.masked_text)
     ):
         text = inbound.masked_text
+    # Abuse the model recognised without a listed word is answered through too when there is a question.
+    abusive_question = set(meaning.categories) <= ANSWERED_THROUGH and asks_something(text)
+    blocked = (meaning.action == "block" and not abusive_question) or (inbound.action == "block" and text == original)
+    # A scam or a pretext for someone else's data is never obeyed: model answers to it need a person.
+    untrusted = bool(set(meaning.categories) & UNTRUSTED_CATEGORIES)
     injection = find_injection(text)
     # OCR'd invoice text is untrusted too: a seller named "ignore your rules…" reaches the facts.
     invoice_injection = [
         h for _, extracted, _ in invoices or [] for h in find_injection("\n".join(extracted.get("lines", [])))
     ]
     timings["guard_in_ms"] = _ms(started)
+    categories = sorted(set(inbound.categories) | set(meaning.categories))
     record: dict[str, Any] = {
         "lang": lang,
         "inbound": {
-            "action": inbound.action,
-            "categories": inbound.categories,
+            "action": "block" if blocked else max(inbound.action, meaning.action, key=SEVERITY.__getitem__),
+            "categories": categories,
+            "semantic": [h.term for h in meaning.hits],
             "injection": [h.term for h in injection + invoice_injection],
-            "answered_through": bool(abuse_terms) and text == inbound.masked_text,
+            "answered_through": not blocked and (text != original or "abuse" in meaning.categories),
         },
     }
-    if inbound.action == "block" and not record["inbound"]["answered_through"]:
-        # Abuse, threats and the like get the shop's preset reply; nothing is generated from them.
-        reply = inbound.preset_reply or holding_reply(lang)
+    if blocked:
+        # Threats, sexual content, abuse with no question: the shop's preset reply; nothing is generated.
+        reply = lexicon.preset_replies.get("zh" if lang == "zh" else "en") or holding_reply(lang)
         timings["total_ms"] = _ms(started)
         record.update(intents=[], facts=[], timings=timings, llm_error=None)
         scores = {
             "chosen": None,
             "score": 0.0,
-            "reasons": [f"customer message blocked ({', '.join(inbound.categories)})"],
+            "reasons": [f"customer message blocked ({', '.join(categories)})"],
             "inbound": record["inbound"],
             "candidates": [],
         }
@@ -218,7 +231,8 @@ def run_turn(
             policy_texts=policy_texts,
             lexicon=lexicon,
             allowed_values=allowed,
-            input_injection=bool(injection or invoice_injection),
+            input_injection=bool(injection or invoice_injection or untrusted),
+            semantic=semantic_model(settings),
             answer_key=key,
             prompt_rules=rules,
             abuse_terms=abuse_terms,
@@ -274,6 +288,20 @@ def run_turn(
         llm_error=llm_error,
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+
+
+def semantic_model(settings: Settings) -> SemanticModel | None:
+    """The semantic moderation layer, unless it is turned off (SHOPDESK_MODERATION_SEMANTIC=false)."""
+    if not settings.moderation_semantic:
+        return None
+    model = get_semantic_model(settings.resolved_models_dir)
+    model.thresholds.update(settings.moderation_thresholds)
+    return model
+
+
+def semantic_check(settings: Settings, text: str) -> Verdict:
+    model = semantic_model(settings)
+    return model.check(text) if model is not None else Verdict(masked_text=text)
 
 
 def asks_something(text: str) -> bool:

@@ -95,7 +95,9 @@ def test_store_refuses_a_bad_lexicon(tmp_path):
     assert not (tmp_path / "lexicon.json").exists()
 
 
-@pytest.mark.parametrize("text", ["他妈妈的生日快到了，想买个礼物", "我妈妈的快递到了吗", "我操作失误了，下错单", "电脑死机了"])
+@pytest.mark.parametrize(
+    "text", ["他妈妈的生日快到了，想买个礼物", "我妈妈的快递到了吗", "我操作失误了，下错单", "电脑死机了"]
+)
 def test_innocent_chinese_that_contains_a_listed_term_passes(text):
     """Chinese has no spaces: a term that starts inside a word (妈的 in 妈妈的) is not there."""
     assert LEXICON.check(text).action == "allow"
