@@ -64,7 +64,9 @@ def main() -> int:
 
     cold = load_cold("test")
     truth = [e.label == "abuse" for e in cold]
-    for name in ("lexicon", "semantic"):
+    offensive = model.offensive
+    layers["COLD scorer"] = lambda t: offensive is not None and offensive.scores(t)["abuse"] >= 0.5
+    for name in ("lexicon", "semantic", "COLD scorer"):
         said = [layers[name](e.text) for e in cold]
         tp = sum(s and t for s, t in zip(said, truth, strict=True))
         fp = sum(s and not t for s, t in zip(said, truth, strict=True))
@@ -73,7 +75,7 @@ def main() -> int:
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         report["cold_test"][name] = {"accuracy": round(accuracy, 4), "f1": round(f1, 4), "recall": round(recall, 4)}
-        print(f"COLD test ({len(cold)}), {name:<9} accuracy {100 * accuracy:.1f}%  F1 {f1:.3f}  recall {recall:.3f}")
+        print(f"COLD test ({len(cold)}), {name:<11} accuracy {100 * accuracy:.1f}%  F1 {f1:.3f}  recall {recall:.3f}")
 
     texts = [e.text for e in test] * 3
     latencies = []
