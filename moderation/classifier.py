@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import pickle
 import re
 import threading
@@ -214,7 +215,7 @@ def prepare(models_dir: Path) -> Path:
     started = time.perf_counter()
     model = train()
     models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".tmp-{threading.get_ident()}")
+    tmp = target.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
     with tmp.open("wb") as f:
         pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(target)
