@@ -59,10 +59,10 @@ def score_candidate(
     semantic: SemanticModel | None = None,
 ) -> CandidateScore:
     """Score one candidate reply against the facts, the question and the moderation rules."""
-    # A term the shop's own policy uses ("full refund") is the shop's word when the reply quotes it: only
-    # blocked terms and terms no retrieved passage contains need a person.
-    policy_folded = " ".join(policy_texts).lower()
-    lexical = [h for h in lexicon.hits(text) if h.action == "block" or h.term.lower() not in policy_folded]
+    # A term the shop's own data uses (a policy's "full refund", the carrier 京东物流) is the shop's word when
+    # the reply states it: only blocked terms and terms no fact or passage contains need a person.
+    own_words = " ".join([*policy_texts, *fact_texts]).lower()
+    lexical = [h for h in lexicon.hits(text) if h.action == "block" or h.term.lower() not in own_words]
     verdict = combine(text, lexical + find_pii(text, allowed_values))
     checked = verify(text, fact_texts, policy_texts)
     # A reply composed from this question's facts ("I couldn't find that order", "which order?") speaks to

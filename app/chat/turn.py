@@ -57,7 +57,10 @@ HISTORY_MESSAGES = 6
 SHOP_NAME = "the shop"
 UNTRUSTED_CATEGORIES = frozenset({"fraud", "social_engineering"})
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
-STATUS_DEPENDENT = frozenset({"cancel", "address_change"})  # yes or no depends on the order's status
+STATUS_DEPENDENT = frozenset({"cancel", "address_change"})
+WINDOW_INTENTS = frozenset(
+    {"return", "refund", "price_protection", "shipping"}
+)  # "can I still…" asks a limit  # yes or no depends on the order's status
 SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
 # Words that point at an order rather than say what is asked about it (as tokenize() stems them).
 REFERENCE_WORDS = frozenset(
@@ -315,7 +318,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
-    if "policy" in needs and ASKS_WINDOW.search(question):
+    if "policy" in needs and intents[0] in WINDOW_INTENTS and ASKS_WINDOW.search(question):
         needs.append("window")
     if intents and intents[0] in STATUS_DEPENDENT and orders:
         needs.append("status_rule")
