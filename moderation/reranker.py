@@ -62,7 +62,7 @@ def score_candidate(
     # A term the shop's own data uses (a policy's "full refund", the carrier 京东物流) is the shop's word when
     # the reply states it: only blocked terms and terms no fact or passage contains need a person.
     own_words = " ".join([*policy_texts, *fact_texts]).lower()
-    lexical = [h for h in lexicon.hits(text) if h.action == "block" or h.term.lower() not in own_words]
+    lexical = [h for h in lexicon.hits(text) if h.action == "block" or not _quoted(text, h.start, h.end, own_words)]
     verdict = combine(text, lexical + find_pii(text, allowed_values))
     checked = verify(text, fact_texts, policy_texts)
     # A reply composed from this question's facts ("I couldn't find that order", "which order?") speaks to
@@ -105,6 +105,22 @@ def score_candidate(
         reasons=reasons,
         text=verdict.masked_text,
     )
+
+
+QUOTE_CONTEXT = 2  # characters around a term that must match the shop's own text too
+
+
+def _quoted(text: str, start: int, end: int, own_words: str) -> bool:
+    """The span, with a little of what surrounds it, is the shop's own text ("京东物流" in the facts covers
+    京东 in "承运商：京东物流", not in "去京东买")."""
+    folded = text.lower()
+    for left in range(QUOTE_CONTEXT + 1):
+        right = QUOTE_CONTEXT - left
+        if start - left < 0 or end + right > len(folded):
+            continue
+        if folded[start - left : end + right] in own_words:
+            return True
+    return False
 
 
 def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | None, list[str]]:

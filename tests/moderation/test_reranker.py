@@ -97,3 +97,12 @@ def test_a_reply_without_what_the_question_needs_is_not_sent():
     vague = score("llm", "Thanks for waiting, we are checking on that for you.", answer_key=key)
     status, _, reasons = choose([vague], THRESHOLD)
     assert status == "pending_review" and any("doesn't say the order" in r for r in reasons)
+
+
+def test_a_carrier_named_like_a_competitor_in_the_facts_is_the_shops_own_word():
+    facts = ["order 2026: status shipped; carrier 京东物流; tracking number JDVA28370921586"]
+    kw = dict(question="到哪了", fact_texts=facts, policy_texts=[], lexicon=LEXICON)
+    own = score_candidate("composer", "您的订单 2026 已发货，承运商：京东物流，快递单号：JDVA28370921586。", **kw)
+    assert own.eligible, own.reasons
+    elsewhere = score_candidate("llm", "您可以去京东买，更便宜。", **kw)
+    assert not elsewhere.eligible  # a competitor no fact names still needs a person
