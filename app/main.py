@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,7 @@ from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.chat.events import bus
 from app.chat.router import router as chat_router
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.errors import install_error_handlers
 from app.ops import logs, metrics
 from app.ops.limits import BodySizeLimit
@@ -27,6 +28,7 @@ from app.pages import WEB_DIR
 from app.pages import router as pages_router
 from app.review.router import agent_router
 from app.review.router import router as review_router
+from moderation.classifier import get_model as get_semantic_model
 
 # Pages load scripts, styles and data from this origin only; nothing inline, no frames of them elsewhere.
 PAGE_CSP = (
@@ -46,12 +48,22 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
     bus.configure(settings.redis_url)
     listener = asyncio.create_task(bus.listen_redis())
+    if settings.moderation_semantic:
+        # Load (or, on a fresh data volume, train) the moderation model now, not in the first customer's turn.
+        threading.Thread(target=_warm_moderation, args=(settings,), name="moderation-warm-up", daemon=True).start()
     try:
         yield
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listener
+
+
+def _warm_moderation(settings: Settings) -> None:
+    try:
+        get_semantic_model(settings.resolved_models_dir)
+    except Exception:  # noqa: BLE001 - the first turn tries again and reports it
+        log.exception("could not load the moderation model")
 
 
 def create_app() -> FastAPI:

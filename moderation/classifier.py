@@ -115,26 +115,34 @@ class SemanticModel:
     version: int = MODEL_VERSION
 
     def categories(self, text: str) -> dict[str, float]:
-        """The harmful categories found, with their probability."""
+        """The harmful categories found, with the probability that the message is harmful."""
+        return {c: harm for c, (harm, _) in self._found(text).items()}
+
+    def _found(self, text: str) -> dict[str, tuple[float, float]]:
+        """category → (probability the message is harmful, probability it is this category)."""
         if not text.strip():
             return {}
-        found: dict[str, float] = {}
+        found: dict[str, tuple[float, float]] = {}
         scores = self.service.scores(text)
         harm = 1.0 - scores.get("clean", 0.0)
         likeliest = max((c for c in scores if c != "clean"), key=scores.__getitem__)
         if harm >= self.thresholds.get(likeliest, DEFAULT_THRESHOLD):
-            found[likeliest] = round(harm, 3)
+            found[likeliest] = (round(harm, 3), round(scores[likeliest], 3))
         if self.offensive is not None and _CJK.search(text):
-            offensive = self.offensive.scores(text).get("abuse", 0.0)
+            offensive = round(self.offensive.scores(text).get("abuse", 0.0), 3)
             if offensive >= self.thresholds.get("offensive", OFFENSIVE_THRESHOLD):
-                found["abuse"] = max(found.get("abuse", 0.0), round(offensive, 3))
+                found["abuse"] = max(found.get("abuse", (0.0, 0.0)), (offensive, offensive))
         return found
 
     def check(self, text: str) -> Verdict:
-        found = self.categories(text)
-        # Blocking a customer's message on a guess costs them their answer: below SURE a blocking category
-        # only flags (model answers held for a person; the grounded composer may still answer).
-        hits = [Hit(c, self._action(c, p), 0, len(text), f"semantic:{c}:{p:.2f}") for c, p in found.items()]
+        found = self._found(text)
+        # Blocking a customer's message on a guess costs them their answer: a blocking category blocks only
+        # when the model is SURE of that very category; otherwise it flags (model answers held for a person,
+        # the grounded composer may still answer).
+        hits = [
+            Hit(c, self._action(c, specific), 0, len(text), f"semantic:{c}:{harm:.2f}")
+            for c, (harm, specific) in found.items()
+        ]
         verdict = combine(text, hits)
         verdict.categories = sorted(found)
         return verdict
