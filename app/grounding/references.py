@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -69,6 +69,15 @@ _MONTH_EN = re.compile(
     r"|november|december)\b",
     re.IGNORECASE,
 )
+# A relative time and how many days ago it can mean (nearest, farthest), generously.
+_PERIODS = [
+    (re.compile(r"\byesterday\b|昨天"), 0, 2),
+    (re.compile(r"\b(?:a )?(?:couple|few) (?:of )?days ago\b|\bthe other day\b|前两天|前几天|前天|这两天"), 0, 5),
+    (re.compile(r"\bthis week\b|这周|本周|这个星期|这星期"), 0, 7),
+    (re.compile(r"\blast week\b|上周|上个星期|上星期|上礼拜"), 3, 14),
+    (re.compile(r"\bthis month\b|这个月|本月"), 0, 31),
+    (re.compile(r"\blast month\b|上个月|上月"), 20, 62),
+]
 _MONTH_ZH = re.compile(r"(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份)?")
 _ZH_MONTH_NUMBERS = {"十": 10, "十一": 11, "十二": 12, **{c: i + 1 for i, c in enumerate("一二三四五六七八九")}}
 
@@ -155,12 +164,24 @@ def _item_words(order: Any) -> set[str]:
     return {w for w in words if not w.isdigit()}
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _period(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """When the order was placed, by a relative time ("last week", "前两天"): generous bounds."""
+    for pattern, nearest, farthest in _PERIODS:
+        if pattern.search(text):
+            return now - timedelta(days=farthest), now - timedelta(days=nearest)
+    return None
+
+
 def _placed_month(order: Any) -> int:
     placed: datetime = order.placed_at
     return placed.month
 
 
-def resolve(text: str, orders: list[Any], about_orders: bool = True) -> Resolution:
+def resolve(text: str, orders: list[Any], about_orders: bool = True, now: datetime | None = None) -> Resolution:
     """Find which of these orders (the customer's own, newest first) the text refers to.
 
     Whole ids and cued last digits count in any message; bare numbers and descriptions (an item, a month,
@@ -215,12 +236,16 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True) -> Resoluti
         return result
     recent = bool(_RECENT.search(folded))
     months = _months(folded)
+    period = _period(folded, now or datetime.now(UTC))
     amounts = _amounts(folded)
     words = set(tokenize(folded))
     fits = list(orders)
     described = False
     if months:
         fits = [o for o in fits if _placed_month(o) in months]
+        described = True
+    if period:
+        fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]]
         described = True
     if amounts:
         fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts]

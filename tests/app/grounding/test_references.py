@@ -190,3 +190,17 @@ def test_an_ambiguous_suffix_asks_which_with_only_the_customers_orders(dashed_sh
     assert "9999" not in reply.text and "Monitor arm" not in reply.text
     zh = compose(["order_status"], _ground(dashed_shop["u-1"], "尾号0047的订单到哪了"), "zh")
     assert zh is not None and "哪一个订单" in zh.text
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [
+        ("the desk lamp I bought last week", "HO-20261102-0113"),  # placed 2026-11-02, asked on 2026-11-10
+        ("上周买的台灯到哪了", "HO-20261102-0113"),
+        ("the thing I ordered last month", "2026101800474471"),
+    ],
+)
+def test_a_relative_time_narrows_to_the_order_placed_then(text, order_id):
+    now = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    assert [o.id for o in resolve(text, ORDERS, now=now).orders] == [order_id]
+    assert resolve("the order I placed yesterday", ORDERS, now=now).orders == []  # none was placed then
