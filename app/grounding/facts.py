@@ -82,6 +82,7 @@ class OrderChoiceFact:
     """Several of the customer's own orders fit a partial reference ("ending in 47"): ask which one."""
 
     options: list[OrderFact]
+    confirm: bool = False  # the customer's id was one character off this order's: "did you mean …?"
     kind: str = "order_choice"
 
     @property
@@ -93,6 +94,8 @@ class OrderChoiceFact:
             f"{o.order_id} ({', '.join(i['name'] for i in o.items[:2]) or 'no items'}, placed {o.placed_at[:10]})"
             for o in self.options
         )
+        if self.confirm:
+            return f"the order number the customer gave is one character off this order of theirs; ask: {listed}"
         return f"the customer may mean one of these orders; ask which: {listed}"
 
 

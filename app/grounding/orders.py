@@ -80,7 +80,9 @@ def ground_orders(
     facts: list[Fact] = [order_fact(o) for o in found.orders[:MAX_ORDERS]]
     if found.ambiguous:
         facts.append(OrderChoiceFact(options=[order_fact(o) for o in found.ambiguous[:MAX_CHOICES]]))
-    seen = found.orders + found.ambiguous
+    if found.suggested:
+        facts.append(OrderChoiceFact(options=[order_fact(o) for o in found.suggested], confirm=True))
+    seen = found.orders + found.ambiguous + found.suggested
     letters = re.compile(r"[A-Z]")
     unknown = [r for r in refs if not _covered(r, seen) and (wants_orders or letters.search(r))]
     unknown += [r for r in found.unmatched if r not in unknown]

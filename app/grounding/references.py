@@ -122,6 +122,7 @@ class Resolution:
     orders: list[Any] = field(default_factory=list)  # the orders it names
     ambiguous: list[Any] = field(default_factory=list)  # several fit: ask which
     unmatched: list[str] = field(default_factory=list)  # id-like text that is none of theirs (never echoed)
+    suggested: list[Any] = field(default_factory=list)  # one character off one of theirs: "did you mean …?"
     how: str = ""  # id | suffix | digits | described | recent
     spans: list[tuple[int, int]] = field(default_factory=list)  # where ids were found (in the folded text)
 
@@ -162,6 +163,25 @@ def _item_words(order: Any) -> set[str]:
     for item in order.items:
         words |= {w for w in tokenize(item.name) if (w.isascii() and w.isalpha() and len(w) >= 3) or len(w) >= 2}
     return {w for w in words if not w.isdigit()}
+
+
+_ID_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![A-Za-z0-9])")
+MIN_NEAR_LENGTH = 5  # shorter ids are one edit from too many others
+MAX_SUGGESTIONS = 2
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """a and b differ by one substitution, insertion, deletion or swap of neighbours (not equal)."""
+    if a == b or min(len(a), len(b)) < MIN_NEAR_LENGTH or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 def _aware(value: datetime) -> datetime:
@@ -231,7 +251,13 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
         if how == "suffix":
             result.unmatched.append(tail.upper())
 
-    # 3. A description: the most recent order, a month, an item, an amount.
+    # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
+    near = [o for o in orders if any(_one_edit(compact(t), k) for t in _ID_LIKE.findall(folded) for k in keys(o))]
+    if near:
+        result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
+        return result
+
+    # 4. A description: the most recent order, a month, an item, an amount.
     if not about_orders:
         return result
     recent = bool(_RECENT.search(folded))

@@ -204,3 +204,22 @@ def test_a_relative_time_narrows_to_the_order_placed_then(text, order_id):
     now = datetime(2026, 11, 10, 12, tzinfo=UTC)
     assert [o.id for o in resolve(text, ORDERS, now=now).orders] == [order_id]
     assert resolve("the order I placed yesterday", ORDERS, now=now).orders == []  # none was placed then
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where is HO-20261102-0131?", "order 2026101800474417 status", "订单HO-20261102-013 到哪了"],
+)  # a swap, a swap at the end, a dropped digit
+def test_an_id_one_character_off_one_of_theirs_is_asked_about(text):
+    found = resolve(text, ORDERS)
+    assert found.orders == [] and len(found.suggested) == 1
+
+
+def test_a_near_miss_asks_did_you_mean_and_never_assumes(dashed_shop):
+    facts = _ground(dashed_shop["u-1"], "where is my order HO-20261014-0074?")
+    assert not any(isinstance(f, OrderFact) for f in facts)
+    reply = compose(["order_status"], facts, "en")
+    assert reply is not None and reply.text.startswith("Did you mean order HO-20261014-0047")
+    assert "YT5550001112" not in reply.text  # nothing of the order is told before the customer says yes
+    zh = compose(["order_status"], _ground(dashed_shop["u-1"], "订单 HO-20261014-0074 到哪了"), "zh")
+    assert zh is not None and "请问您指的是订单 HO-20261014-0047" in zh.text
