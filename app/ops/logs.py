@@ -29,6 +29,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Tokens that ride in a URL (browsers' EventSource can't send headers: the live stream takes ?access_token=).
+_URL_SECRET = re.compile(r"((?:access_token|token|key)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactSecrets(logging.Filter):
+    """Keep tokens out of the logs: a query-string token in any line (the access log's request line) is
+    replaced by [redacted]."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _URL_SECRET.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -48,6 +64,7 @@ def configure(fmt: str, level: str = "INFO") -> None:
     """Send the root logger's records to stderr as JSON ("json") or as plain text with the request id."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactSecrets())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -49,3 +49,28 @@ def test_a_bad_or_missing_request_id_is_replaced(client):
     assert len(made) == 32
     bad = client.get("/healthz", headers={"X-Request-ID": "a b<script>"}).headers["x-request-id"]
     assert bad != "a b<script>" and len(bad) == 32
+
+
+def test_a_token_in_a_url_never_reaches_the_log(settings, tmp_path):
+    """The live stream takes ?access_token= (EventSource can't send headers); uvicorn's access log would
+    write it down. A real `shopdesk serve`: its log file must not hold the token."""
+    import httpx
+
+    from tests.instances import ShopdeskProcess
+
+    env = {"SHOPDESK_DATABASE_URL": settings.resolved_database_url, "SHOPDESK_REDIS_URL": ""}
+    server = ShopdeskProcess.serve(env, tmp_path / "serve.log")
+    server.start()
+    try:
+        conversation = httpx.post(f"{server.url}/api/v1/conversations", json={}, timeout=10).json()
+        events = f"/api/v1/conversations/{conversation['id']}/events"
+        url = f"{server.url}{events}?after=0&access_token={conversation['token']}"
+        with httpx.stream("GET", url, timeout=10) as stream:
+            assert stream.status_code == 200
+            next(stream.iter_lines())
+        httpx.get(f"{server.url}/healthz?token=not-a-real-one", timeout=10)
+    finally:
+        server.stop()
+    log = (tmp_path / "serve.log").read_text()
+    assert "/events?after=0&access_token=[redacted]" in log  # the request is logged, its token is not
+    assert conversation["token"] not in log and "not-a-real-one" not in log
