@@ -382,13 +382,17 @@
     if (event.dataTransfer && event.dataTransfer.files) addFiles(event.dataTransfer.files);
   });
 
+  var preparing = []; // files still being downscaled: a send waits for them rather than leaving them behind
+
   function addFiles(files) {
     Array.prototype.forEach.call(files, function (file) {
-      if (pending.length >= MAX_FILES) return showStatus(t.tooMany);
-      downscale(file).then(function (ready) {
+      if (pending.length + preparing.length >= MAX_FILES) return showStatus(t.tooMany);
+      var job = downscale(file).then(function (ready) {
         pending.push({ file: ready, url: URL.createObjectURL(ready) });
         drawTray();
       });
+      preparing.push(job);
+      job.then(function () { preparing.splice(preparing.indexOf(job), 1); });
     });
   }
 
@@ -482,6 +486,8 @@
   // ---- sending: one Idempotency-Key per message, retried until the server has it -----------------
 
   function sendCurrent() {
+    // A photo picked a moment ago may still be downscaling: send once it is ready, with it.
+    if (preparing.length) { Promise.all(preparing).then(sendCurrent); return; }
     var text = input.value.trim();
     var files = pending.map(function (item) { return item.file; });
     if (!text && !files.length) return;

@@ -155,3 +155,27 @@ def test_a_message_sent_while_offline_is_delivered_once_when_back(new_page, demo
     expect(page.locator(".msg.customer")).to_have_count(1)
     with session_scope() as s:
         assert s.query(Message).filter_by(role="customer").count() == 1
+
+
+def test_a_photo_sent_the_moment_it_is_picked_goes_with_the_message(new_page, demo_shop):
+    """A large photo is downscaled in the browser first; Send pressed before that finishes used to send
+    nothing and leave the photo behind in the tray (the XSS test's rare missing reply)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (240, 240, 240)).save(buffer, "PNG")  # over MAX_IMAGE_SIDE: downscaled
+    page = open_widget(new_page("/?customer=c1001"))
+    # A slow phone: decoding the photo takes a second and a half.
+    page.evaluate(
+        """() => { const decode = window.createImageBitmap.bind(window);
+                   window.createImageBitmap = (f) => new Promise((r) => setTimeout(r, 1500)).then(() => decode(f)); }"""
+    )
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "photo.png", "mimeType": "image/png", "buffer": buffer.getvalue()}]
+    )
+    page.click(".composer .send")  # at once, while the browser is still downscaling
+    expect(page.locator(".msg.customer img.thumb")).to_have_count(1)
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(1, timeout=60_000)
+    expect(page.locator(".tray")).to_be_hidden()
