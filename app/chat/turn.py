@@ -10,6 +10,7 @@ import base64
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,11 +32,12 @@ from app.grounding.intents import (
     ASKS_AMOUNT,
     ASKS_WINDOW,
     ORDER_INTENTS,
+    STATUS_DEPENDENT,
     detect_intents,
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import STATUS_WORDS
+from app.grounding.policies import status_words
 from app.grounding.references import spoken_digits
 from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
@@ -57,10 +59,7 @@ HISTORY_MESSAGES = 6
 SHOP_NAME = "the shop"
 UNTRUSTED_CATEGORIES = frozenset({"fraud", "social_engineering"})
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
-STATUS_DEPENDENT = frozenset({"cancel", "address_change"})
-WINDOW_INTENTS = frozenset(
-    {"return", "refund", "price_protection", "shipping"}
-)  # "can I still…" asks a limit  # yes or no depends on the order's status
+WINDOW_INTENTS = frozenset({"return", "refund", "price_protection", "shipping"})  # "can I still…" asks a limit
 SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
 # Words that point at an order rather than say what is asked about it (as tokenize() stems them).
 REFERENCE_WORDS = frozenset(
@@ -121,7 +120,9 @@ def run_turn(
     lexicon = get_store(settings.resolved_lexicon_path).get()
 
     inbound = lexicon.check(text)
-    meaning = semantic_check(settings, text)  # categories in words the lexicon never listed
+    semantic = semantic_model(settings)
+    # Categories in words the lexicon never listed.
+    meaning = semantic.check(text) if semantic is not None else Verdict(masked_text=text)
     # An insult is masked and the question under it still answered (a customer's anger is no reason to drop
     # their question); the abuse itself is never repeated. Threats, sexual content and the like are blocked.
     abuse_terms = [text[h.start : h.end] for h in inbound.hits if h.category in ANSWERED_THROUGH]
@@ -224,7 +225,7 @@ def run_turn(
     ]
     allowed = _visible_values(facts)
     key = answer_key(intents, question, facts)
-    rules = prompts.render("system.j2", facts=[], lang=lang, shop_name=SHOP_NAME)
+    rules = prompt_rules(lang)
     scored = [
         score_candidate(
             c.source,
@@ -235,7 +236,7 @@ def run_turn(
             lexicon=lexicon,
             allowed_values=allowed,
             input_injection=bool(injection or invoice_injection or untrusted),
-            semantic=semantic_model(settings),
+            semantic=semantic,
             answer_key=key,
             prompt_rules=rules,
             abuse_terms=abuse_terms,
@@ -302,9 +303,10 @@ def semantic_model(settings: Settings) -> SemanticModel | None:
     return model
 
 
-def semantic_check(settings: Settings, text: str) -> Verdict:
-    model = semantic_model(settings)
-    return model.check(text) if model is not None else Verdict(masked_text=text)
+@lru_cache(maxsize=4)
+def prompt_rules(lang: str) -> str:
+    """The system prompt without facts: what a reply must not repeat (moderation/eligibility.py)."""
+    return prompts.render("system.j2", facts=[], lang=lang, shop_name=SHOP_NAME)
 
 
 def asks_something(text: str) -> bool:
@@ -337,7 +339,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         order_unresolved=any(isinstance(f, OrderNotFoundFact | OrderChoiceFact) for f in facts),
         amounts=[o.total for o in orders],
         policy_texts=[f.text for f in facts if isinstance(f, PolicyFact)],
-        status_words=[w for o in orders for w in STATUS_WORDS.get(o.status, (o.status,))],
+        status_words=status_words([o.status for o in orders]),
     )
 
 

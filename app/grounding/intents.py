@@ -152,6 +152,8 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
     "invoice": ("policy",),
     "shipping": ("policy",),
 }
+# Whether it can still be done depends on the order's status: the reply must say what the policy says for it.
+STATUS_DEPENDENT = frozenset({"cancel", "address_change"})
 ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
 _ORDER_WORDS = re.compile(
     r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|单子|包裹|快递|买的|购买|[那这]一?[单笔]",

@@ -54,6 +54,11 @@ _MARKUP = re.compile(r"\*\*|__|`|^>\s*")
 _LIST_MARK = re.compile(r"^(?:[-*•+]|\d+[.)、])\s+")
 
 
+def status_words(statuses: list[str]) -> list[str]:
+    """How policies name these order statuses, in en and zh (an unknown status by its own name)."""
+    return [w for status in statuses for w in STATUS_WORDS.get(status, (status,))]
+
+
 def _plain(line: str) -> str:
     return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
@@ -151,7 +156,7 @@ class PolicyIndex:
         """The passages that answer the query: in an article whose title is about the question's leading
         intent, favouring those that state a time limit (wants_window) or that name the status the
         customer's order is in (statuses: whether it can still be cancelled or changed depends on it)."""
-        status_words = [w for status in statuses or [] for w in STATUS_WORDS.get(status, (status,))]
+        named = status_words(statuses or [])
         terms = set(tokenize(query))
         if not terms:
             return []
@@ -173,7 +178,7 @@ class PolicyIndex:
                     # Within the article about the question, the passage that states the limit.
                     sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
                 folded = passage.text.lower()
-                if status_words and any(w in folded for w in status_words):
+                if named and any(w in folded for w in named):
                     sentence *= STATUS_BOOST
                 scored.append((passage, sentence + article_score[passage.article_id]))
         scored.sort(key=lambda ps: (-ps[1], ps[0].article_id, ps[0].index))

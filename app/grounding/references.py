@@ -211,10 +211,11 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
     folded = spoken_digits(normalize(text))
     result = Resolution()
     taken: set[str] = set()
+    order_keys = {o.id: keys(o) for o in orders}
 
     # 1. Whole ids, tracking or invoice numbers, however written.
     for order in orders:
-        for key in keys(order):
+        for key in order_keys[order.id]:
             match = _written(key).search(folded)
             if match:
                 if order.id not in taken:
@@ -238,7 +239,7 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
         wanted = compact(tail)
         if len(wanted) < 3:
             continue
-        fits = [o for o in orders if any(k.endswith(wanted) for k in keys(o))]
+        fits = [o for o in orders if any(k.endswith(wanted) for k in order_keys[o.id])]
         if how == "digits":
             # A bare number is also an id without its letters ("1023" for A1023, as speech often hears it).
             fits = fits or [o for o in orders if re.sub(r"\D", "", compact(o.id)) == wanted]
@@ -252,7 +253,8 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
             result.unmatched.append(tail.upper())
 
     # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
-    near = [o for o in orders if any(_one_edit(compact(t), k) for t in _ID_LIKE.findall(folded) for k in keys(o))]
+    heard = [compact(t) for t in _ID_LIKE.findall(folded)]
+    near = [o for o in orders if any(_one_edit(t, k) for t in heard for k in order_keys[o.id])]
     if near:
         result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
         return result

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.grounding.facts import Fact, InvoiceFact, OrderChoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
-from app.grounding.intents import ORDER_INTENTS
-from app.grounding.policies import STATUS_WORDS
+from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
+from app.grounding.policies import status_words
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
 MAX_ORDERS = 3
 MAX_POLICY_PASSAGES = 2
-STATUS_DEPENDENT = ("cancel", "address_change")
 MIN_POLICY_SCORE = 1.0
 
 
@@ -69,7 +68,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
         if intent in STATUS_DEPENDENT and orders:
             # Whether it can still be cancelled or changed depends on the order's status: quote what the
             # policy says for that status, not the rules for the others.
-            words = [w for o in orders for w in STATUS_WORDS.get(o.status, (o.status,))]
+            words = status_words([o.status for o in orders])
             quoted = [p for p in policies if any(w in p.text.lower() for w in words)][:MAX_POLICY_PASSAGES] or quoted
         if quoted:
             parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
