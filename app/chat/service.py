@@ -299,6 +299,7 @@ def _complete_turn(
         history=_history(session, conversation, message.id),
         invoices=invoices,
         media=[(c.upload, c.samples) for c in accepted],
+        heard=heard,
     )
     outcome.record["timings"]["perceive_ms"] = perceive_ms
     outcome.record["timings"]["media_ms"] = media_ms  # checking and decoding the uploads

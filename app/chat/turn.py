@@ -113,6 +113,7 @@ def run_turn(
     history: list[tuple[str, str]] | None = None,
     invoices: list[tuple[int, dict[str, Any], bool]] | None = None,
     media: list[tuple[Upload, Any]] | None = None,
+    heard: str = "",
 ) -> TurnOutcome:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -181,6 +182,7 @@ def run_turn(
         settings.order_id_pattern,
         wants_orders,
         list_recent="order_status" in intents or (not intents and mentions_order(question)),
+        heard=heard,
     )
     statuses = [f.status for f in facts if isinstance(f, OrderFact)]
     facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []

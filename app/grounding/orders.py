@@ -60,13 +60,20 @@ def _covered(ref: str, orders: list[Any]) -> bool:
 
 
 def ground_orders(
-    session: Session, customer_id: int | None, text: str, pattern: str, wants_orders: bool, list_recent: bool
+    session: Session,
+    customer_id: int | None,
+    text: str,
+    pattern: str,
+    wants_orders: bool,
+    list_recent: bool,
+    heard: str = "",
 ) -> list[Fact]:
     """Facts about the orders the customer refers to, found among their own orders only.
 
     Id-like text that is none of their orders yields "not found" (the text itself is never repeated back);
     several orders that fit a partial reference yield a choice to ask about; with no reference at all,
-    the most recent orders when the customer asks about their orders in general (list_recent).
+    the most recent orders when the customer asks about their orders in general (list_recent). `heard` is
+    what a voice message said: an id heard nearly right is offered for confirmation, never answered.
     """
     refs = extract_order_refs(text, pattern)
     if customer_id is None:
@@ -76,7 +83,7 @@ def ground_orders(
             return [OrderNotFoundFact(order_ref=refs[0] if refs else "", anonymous=True)]
         return []
     orders = repository.recent_orders(session, customer_id, CANDIDATE_ORDERS)
-    found = references.resolve(text, orders, about_orders=wants_orders)
+    found = references.resolve(text, orders, about_orders=wants_orders, heard=heard)
     facts: list[Fact] = [order_fact(o) for o in found.orders[:MAX_ORDERS]]
     if found.ambiguous:
         facts.append(OrderChoiceFact(options=[order_fact(o) for o in found.ambiguous[:MAX_CHOICES]]))

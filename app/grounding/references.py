@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from app.grounding.numbers import amounts_as_numbers
 from app.grounding.text import normalize, tokenize
 
 # Digits read out as words, as speech recognition writes them and customers type them.
@@ -53,7 +54,10 @@ _SUFFIX_CUE = re.compile(
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9.,])\d{4,}(?![A-Za-z0-9]|[.,]\d)")
 _AMOUNT = re.compile(
     r"(?:[$¥￥€£]|rmb|usd|cny|eur)\s*(\d[\d,]*(?:\.\d{1,2})?)|(\d[\d,]*\.\d{2})(?!\d)"
-    r"|(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块|dollars?|bucks|yuan|rmb|usd|cny|eur|euros?)",
+    r"|(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块|dollars?|bucks|yuan|rmb|usd|cny|eur|euros?)"
+    # a bare number after a word for what was paid: "the one that came to 166", "花了166"
+    r"|(?:came to|comes to|paid|cost|costs|costing|spent|total of|totall?ing|worth|花了|付了|一共|总共|合计)\s*"
+    r"(\d[\d,]*(?:\.\d{1,2})?)(?![\d.])",
     re.IGNORECASE,
 )
 _RECENT = re.compile(
@@ -184,6 +188,50 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+def _folded(text: str) -> str:
+    return spoken_digits(amounts_as_numbers(normalize(text)))
+
+
+# Spoken ids as speech recognition writes them: letters and digit groups with separators between them
+# ("H O 2026 1019-6030", "L2-6 1"), at least three digits in all.
+_HEARD_TOKEN = r"(?:[A-Za-z]{0,3}\d[A-Za-z0-9]*|[A-Za-z](?![A-Za-z]))"
+_HEARD_RUN = re.compile(rf"(?<![A-Za-z0-9]){_HEARD_TOKEN}(?:[\s,.:#-]{{1,3}}{_HEARD_TOKEN})*")
+_SAME = {("O", "0"), ("0", "O"), ("I", "1"), ("1", "I"), ("L", "1"), ("1", "L")}  # what the ear confuses
+
+
+def _distance_inside(key: str, run: str) -> int:
+    """Edits to make the key appear somewhere in the run (approximate substring match; O/0 and I/1 free)."""
+    previous = [0] * (len(run) + 1)
+    for i, k in enumerate(key, start=1):
+        current = [i] + [0] * len(run)
+        for j, r in enumerate(run, start=1):
+            same = k == r or (k, r) in _SAME
+            current[j] = min(previous[j - 1] + (0 if same else 1), previous[j] + 1, current[j - 1] + 1)
+        previous = current
+    return min(previous)
+
+
+def _near_heard(folded: str, orders: list[Any], order_keys: dict[str, list[str]]) -> list[Any]:
+    """Their orders whose id is closest to an id-like run in a voice message, if close enough: a few edits,
+    by the id's length (a dropped or extra digit, "for" heard as 4, O heard as 0). Ties are all offered."""
+    runs = [compact(m.group(0)) for m in _HEARD_RUN.finditer(folded)]
+    runs = [r for r in runs if sum(c.isdigit() for c in r) >= 3]
+    best: dict[str, int] = {}
+    for order in orders:
+        for key in order_keys[order.id]:
+            allowed = 1 + (len(key) >= 9) + (len(key) >= 14)
+            for run in runs:
+                if len(run) > len(key) + allowed or len(run) < len(key) - allowed:
+                    continue
+                distance = _distance_inside(key, run)
+                if distance <= allowed:
+                    best[order.id] = min(best.get(order.id, distance), distance)
+    if not best:
+        return []
+    closest = min(best.values())
+    return [o for o in orders if best.get(o.id) == closest][:MAX_SUGGESTIONS]
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -201,14 +249,17 @@ def _placed_month(order: Any) -> int:
     return placed.month
 
 
-def resolve(text: str, orders: list[Any], about_orders: bool = True, now: datetime | None = None) -> Resolution:
+def resolve(
+    text: str, orders: list[Any], about_orders: bool = True, now: datetime | None = None, heard: str = ""
+) -> Resolution:
     """Find which of these orders (the customer's own, newest first) the text refers to.
 
     Whole ids and cued last digits count in any message; bare numbers and descriptions (an item, a month,
     an amount, "my last order") only when the message is about orders (about_orders), so a question about
-    a product is not answered with the customer's order of it.
+    a product is not answered with the customer's order of it. `heard` is the part of the text that came
+    from a voice message: what speech recognition got nearly right is offered for confirmation.
     """
-    folded = spoken_digits(normalize(text))
+    folded = _folded(text)
     result = Resolution()
     taken: set[str] = set()
     order_keys = {o.id: keys(o) for o in orders}
@@ -225,6 +276,10 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
                 break
     if result.orders:
         result.how = "id"
+        if heard and len(result.orders) > 1:
+            # Several of their ids in one voice message: biasing the recogniser with their ids can make it
+            # "hear" one that was not said. Ask which, rather than answer about all of them.
+            result.ambiguous, result.orders, result.how = result.orders, [], "heard"
         return result
 
     amount_spans = _amount_spans(folded)
@@ -253,8 +308,10 @@ def resolve(text: str, orders: list[Any], about_orders: bool = True, now: dateti
             result.unmatched.append(tail.upper())
 
     # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
-    heard = [compact(t) for t in _ID_LIKE.findall(folded)]
-    near = [o for o in orders if any(_one_edit(t, k) for t in heard for k in order_keys[o.id])]
+    heard_ids = [compact(t) for t in _ID_LIKE.findall(folded)]
+    near = [o for o in orders if any(_one_edit(t, k) for t in heard_ids for k in order_keys[o.id])]
+    if not near and heard:
+        near = _near_heard(_folded(heard), orders, order_keys)
     if near:
         result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
         return result

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from app.grounding.numbers import amounts_as_numbers
 from app.perception.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -119,11 +120,27 @@ def transcribe(
         without_timestamps=True,  # a chat message needs the words, not their times: faster decoding
     )
     text = " ".join(s.text.strip() for s in segments).strip()
+    if hotwords and echoes_prompt(text, hotwords):
+        # On speech it cannot make out, Whisper can write its prompt back: a list of the customer's ids is
+        # not what they said. The clip is heard again without the hints.
+        log.warning("the recogniser repeated its hotwords; transcribing again without them")
+        return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None)
     return {
-        "text": normalize_spoken_ids(text, order_id_pattern),
+        "text": amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern)),
         "language": info.language,
         "duration_s": round(audio.size / SAMPLE_RATE, 2),
     }
+
+
+def echoes_prompt(text: str, hotwords: str) -> bool:
+    """The transcript is mostly the hotwords themselves: two or more of them and hardly anything else."""
+    hints = [h for h in hotwords.split(", ") if h]
+    rest, found = text, 0
+    for hint in sorted(hints, key=len, reverse=True):
+        if hint and hint in rest:
+            found += 1
+            rest = rest.replace(hint, " ")
+    return found >= 2 and len(re.sub(r"[\W\d_]+", "", rest)) <= 3
 
 
 _SPOKEN_DIGITS = {

@@ -223,3 +223,75 @@ def test_a_near_miss_asks_did_you_mean_and_never_assumes(dashed_shop):
     assert "YT5550001112" not in reply.text  # nothing of the order is told before the customer says yes
     zh = compose(["order_status"], _ground(dashed_shop["u-1"], "订单 HO-20261014-0074 到哪了"), "zh")
     assert zh is not None and "请问您指的是订单 HO-20261014-0047" in zh.text
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [
+        ("the order that came to three hundred eighteen dollars forty", "2026101800474471"),
+        ("I paid eighty-nine dollars and ninety cents", "HO-20261102-0113"),
+        ("a hundred and twenty dollars, has it shipped", "HO-20260830-0047"),
+        ("那个三百一十八块四的订单到哪了", "2026101800474471"),
+        ("付了一百二十元的那单", "HO-20260830-0047"),
+        ("八十九块九毛那单", "HO-20261102-0113"),
+    ],
+)
+def test_an_amount_said_in_words_finds_the_order(text, order_id):
+    assert _ids(text) == [order_id]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("eighty-nine dollars fifty", "$89.50"),
+        ("$89 and 50 cents", "$89.50"),
+        ("two hundred and five dollars", "$205"),
+        ("两百零五块五", "205.50元"),
+        ("一千二百元", "1200元"),
+        # Not amounts: left as they are.
+        ("one of them is broken", "one of them is broken"),
+        ("十分满意，等一下", "十分满意，等一下"),
+        ("one two three dollars", "one two three dollars"),
+    ],
+)
+def test_amounts_in_words_become_numbers_and_nothing_else_does(text, expected):
+    from app.grounding.numbers import amounts_as_numbers
+
+    assert amounts_as_numbers(text) == expected
+
+
+HOSTED = [Order(str(n), Decimal("10.00"), datetime(2026, 11, 1, tzinfo=UTC)) for n in (1073, 1029, 1453, 1712)]
+
+
+@pytest.mark.parametrize(
+    ("heard", "orders", "order_id"),
+    [
+        ("Can you check order 10734 me please?", HOSTED, "1073"),  # "one zero seven three for me"
+        ("Can you check order H02026101960304 me please", ORDERS[3:] + ORDERS[:1], None),  # none is that close
+        ("My order H0202611020131, when will it ship?", ORDERS, "HO-20261102-0113"),  # swapped, O heard as 0
+        ("my order H 0 2026 1102 0 1 1 4", ORDERS, "HO-20261102-0113"),
+    ],
+)
+def test_an_id_heard_nearly_right_is_offered_for_confirmation_never_answered(heard, orders, order_id):
+    found = resolve(heard, orders, heard=heard)
+    assert found.orders == []
+    assert [o.id for o in found.suggested] == ([order_id] if order_id else [])
+    typed = resolve(heard, orders)  # typed, the same text is not stretched that far
+    assert typed.orders == [] and (typed.suggested == [] or order_id in [o.id for o in typed.suggested])
+
+
+def test_several_of_their_ids_in_one_voice_message_are_asked_about():
+    said = "My order 1073 1453"  # hotwords can make the recogniser add an id that was not said
+    assert [o.id for o in resolve(said, HOSTED, heard=said).ambiguous] == ["1073", "1453"]
+    assert [o.id for o in resolve(said, HOSTED).orders] == ["1073", "1453"]  # typed: both meant
+
+
+def test_a_voice_message_near_an_id_gets_did_you_mean_in_the_reply(dashed_shop):
+    with session_scope() as session:
+        facts = ground_orders(
+            session, dashed_shop["u-1"], "where is HO 2026 1014 0 0 7 4 now", r"[A-Z]{1,3}\d{3,6}", True, True,
+            heard="where is HO 2026 1014 0 0 7 4 now",
+        )  # fmt: skip
+    assert not any(isinstance(f, OrderFact) for f in facts)
+    reply = compose(["order_status"], facts, "en")
+    assert reply is not None and reply.text.startswith("Did you mean order HO-20261014-0047")

@@ -54,3 +54,18 @@ def test_hotwords_bias_recognition_towards_the_customers_ids():
     clip = decode(encode(speak("where is order K nine three zero five"), "webm"), 60)
     biased = transcribe(clip, get_settings(), "en", ["K9305", "Standing desk"])
     assert "K9305" in biased["text"]
+
+
+@pytest.mark.parametrize(
+    ("heard", "echo"),
+    [
+        (", 1860818, 257.00, 327.00, 386.00,", True),  # the prompt written back over unclear speech
+        ("K9305, Standing desk", True),
+        ("where is order K9305, and the Standing desk?", False),  # named in a sentence: said
+        ("my order 1860818 please", False),
+    ],
+)
+def test_a_transcript_that_repeats_the_hotwords_is_not_taken_as_speech(heard, echo):
+    from app.perception.asr import echoes_prompt
+
+    assert echoes_prompt(heard, "1860818, K9305, Standing desk, 257.00, 327.00, 386.00") is echo
