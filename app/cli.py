@@ -108,8 +108,8 @@ def _serve(host: str, port: int, warm: bool, workers: int = 1) -> int:
             # /metrics sums every process's samples from files here (set before any worker imports the client).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="shopdesk-metrics-")
         # Processes of their own (past the GIL): each loads its own OCR/ASR/LLM models on first use.
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, log_config=None,
-                    log_level=level)  # fmt: skip
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_config=logs.dict_config(settings.log_format, settings.log_level), log_level=level)  # fmt: skip
     else:
         uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=level)
     return 0
@@ -160,11 +160,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, warm=True)
 
 
+def _schema_mismatch() -> str | None:
+    """Why the database's schema doesn't fit this version; None when it does or when the database can't be
+    reached (then requests answer 503 with Retry-After until it is back, as they do for any outage)."""
+    from sqlalchemy import exc
+
+    from app.db import get_engine, schema_mismatch
+
+    try:
+        with get_engine().connect() as connection:
+            return schema_mismatch(connection)
+    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as error:
+        log.warning("database unreachable at start (%s); serving 503 until it answers", str(error).split("\n")[0])
+        return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.db import migrate
 
     if args.migrate:
         migrate()
+    elif mismatch := _schema_mismatch():
+        return _fail(mismatch)
     return _serve(args.host, args.port, warm=args.warm, workers=args.workers)
 
 
@@ -349,12 +366,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_celery(args: argparse.Namespace) -> int:
+    from app.config import get_settings
     from training.celery_app import celery_app
 
     if args.command == "worker":
         argv = ["worker", "-Q", args.queues, "--loglevel", "INFO", "--concurrency", "1"]
     else:
-        argv = ["beat", "--loglevel", "INFO"]
+        # Beat keeps its schedule under the data folder: the working directory (the image's) isn't writable.
+        data_dir = get_settings().data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        argv = ["beat", "--loglevel", "INFO", "--schedule", str(data_dir / "celerybeat-schedule")]
     celery_app.start(argv)
     return 0
 

@@ -7,13 +7,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 from app.config import get_settings
 
+if TYPE_CHECKING:  # alembic is imported where it's used: most processes never migrate
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
 log = logging.getLogger(__name__)
+# Alembic lists the plugins it sets up, at INFO, as it is imported: noise in every migrate and /readyz.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -109,17 +117,54 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+def _alembic_config(url: str) -> AlembicConfig:
+    """Alembic's settings for the migrations package, wherever Shopdesk is installed (no alembic.ini: that
+    file is for `alembic revision` in a checkout)."""
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(resources.files("migrations")))
+    config.attributes["database_url"] = url
+    return config
+
+
+@lru_cache
+def _migration_scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(""))
+
+
 def migrate(url: str | None = None) -> None:
     """Bring the database schema up to the newest migration."""
-    from pathlib import Path
-
     from alembic import command
-    from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    cfg = Config(str(root / "alembic.ini"))
-    cfg.set_main_option("script_location", str(root / "migrations"))
-    cfg.attributes["database_url"] = url or get_settings().resolved_database_url
-    if cfg.attributes["database_url"].startswith("sqlite"):
+    config = _alembic_config(url or get_settings().resolved_database_url)
+    if config.attributes["database_url"].startswith("sqlite"):
         get_settings().data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(cfg, "head")
+    command.upgrade(config, "head")
+
+
+def schema_mismatch(connection: Connection) -> str | None:
+    """Why the database's schema doesn't fit this version, in one line; None when it is at the newest migration.
+
+    Served on an older schema, every request that touches a newer column fails; the operator is told what
+    to run instead of finding out from the errors.
+    """
+    scripts = _migration_scripts()
+    needed = scripts.get_current_head()
+    current = _schema_revision(connection)
+    if current == needed:
+        return None
+    if current is not None and current not in {script.revision for script in scripts.walk_revisions()}:
+        return f"database schema is at {current}, newer than this version's {needed}: run the version that migrated it"
+    shown = current or "no revision (an empty database)"
+    return f"database schema is at {shown}, this version needs {needed}: run `shopdesk migrate`"
+
+
+def _schema_revision(connection: Connection) -> str | None:
+    """The revision alembic recorded in the database (None: an empty one), read quietly: /readyz asks often."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision: str | None = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return revision

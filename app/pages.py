@@ -6,6 +6,7 @@ Content-Security-Policy allows scripts and styles from this origin only.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,8 @@ from app.errors import AppError
 from app.models import Customer, User
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# The web/ package's folder, wherever Shopdesk is installed: the checkout, or site-packages from the wheel.
+WEB_DIR = Path(str(resources.files("web")))
 
 router = APIRouter(include_in_schema=False)
 SessionCookie = Annotated[str | None, Cookie()]

@@ -182,10 +182,17 @@ class FaultProxy:
 
 class ShopdeskProcess:
     """`shopdesk serve` or `shopdesk worker` as a child process with its own settings; killed without mercy
-    when a test wants it to crash."""
+    when a test wants it to crash.
 
-    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.command, self.env, self.log = command, env, log
+    By default this checkout's `python -m app.cli` runs `command` here; with `program=[]` the command is a
+    whole command line of its own (an installed `shopdesk`, `sh -c …`), run in `cwd`.
+    """
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], log: Path, program: list[str] | None = None, cwd: Path = ROOT
+    ) -> None:
+        self.command, self.env, self.log, self.cwd = command, env, log, cwd
+        self.program = [sys.executable, "-m", "app.cli"] if program is None else program
         self.process: subprocess.Popen[bytes] | None = None
         self.port = free_port()
 
@@ -202,9 +209,9 @@ class ShopdeskProcess:
     def start(self, wait_for_http: bool = True) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", *self.command],
+                [*self.program, *self.command],
                 env={**os.environ, **self.env},
-                cwd=ROOT,
+                cwd=self.cwd,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

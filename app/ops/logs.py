@@ -13,6 +13,7 @@ import re
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -60,15 +61,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def handler(fmt: str) -> logging.Handler:
+    """A stderr handler writing JSON ("json") or plain text with the request id, tokens redacted."""
+    stream = logging.StreamHandler()
+    stream.addFilter(RequestIdFilter())
+    stream.addFilter(RedactSecrets())
+    if fmt == "json":
+        stream.setFormatter(JsonFormatter())
+    else:
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    return stream
+
+
 def configure(fmt: str, level: str = "INFO") -> None:
     """Send the root logger's records to stderr as JSON ("json") or as plain text with the request id."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.addFilter(RedactSecrets())
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [handler(fmt)]
     root.setLevel(level)
+
+
+def dict_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
+    """configure() as a logging dict config, which uvicorn applies in each worker process it spawns (they
+    start from a bare interpreter: without it, their access log and every line of the app went nowhere)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"shopdesk": {"()": f"{__name__}.handler", "fmt": fmt}},
+        "root": {"handlers": ["shopdesk"], "level": level},
+    }

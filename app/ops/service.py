@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import schema_mismatch
 from app.models import ModelVersion, Review, TrainingRun
 from app.ops import metrics
 
@@ -22,11 +23,15 @@ def _redis(url: str) -> Any:
 
 
 def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any]]:
-    """The database must answer; Redis is reported but not required (turns complete without it)."""
+    """The database must answer, at this version's schema; Redis is reported, not required (turns complete
+    without it)."""
     checks: dict[str, Any] = {}
     try:
         session.execute(text("SELECT 1"))
+        mismatch = schema_mismatch(session.connection())
         checks["database"] = "ok"
+        # A schema that moved while serving (a restored backup, a rolled-back migration) fails requests.
+        checks["schema"] = mismatch or "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready, with the reason
         checks["database"] = f"down: {type(exc).__name__}"
     if settings.redis_url:
@@ -44,7 +49,7 @@ def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any
             checks["llm"] = f"degraded: circuit breaker {breaker.state}, replies held for agents"
         else:
             checks["llm"] = "ok"
-    return checks["database"] == "ok", checks
+    return checks["database"] == "ok" and checks["schema"] == "ok", checks
 
 
 JOB_QUEUES = ("default", "training")

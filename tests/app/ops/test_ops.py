@@ -10,7 +10,7 @@ from tests.helpers import ask, open_conversation
 def test_ready_with_the_database_and_redis(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok", "redis": "ok"}}
 
 
 def test_redis_down_is_reported_but_still_ready(client, settings):

@@ -1,0 +1,1 @@
+"""The demo shop's customers, orders and policy articles (package data), seeded by `shopdesk run`."""
