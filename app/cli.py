@@ -228,19 +228,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_moderate(args: argparse.Namespace) -> int:
+    from app.chat.turn import guard_model, semantic_model
     from app.config import get_settings
-    from moderation.base import combine
-    from moderation.injection import find_injection
     from moderation.lexicon import get_store
-    from moderation.pii import find_pii
+    from moderation.screen import reasons, screen
 
     text = args.text if args.text != "-" else sys.stdin.read()
-    lexicon = get_store(get_settings().resolved_lexicon_path).get()
-    hits = lexicon.hits(text) + find_injection(text)
-    if args.direction == "out":
-        hits += find_pii(text)  # replies mask personal data; customers may send their own
-    verdict = combine(text, hits)
-    _print(verdict.as_dict(), args.json)
+    settings = get_settings()
+    lexicon = get_store(settings.resolved_lexicon_path).get()
+    verdict = screen(text, args.direction, lexicon, semantic_model(settings), guard_model(settings))
+    _print({**verdict.as_dict(), "reasons": reasons(verdict)}, args.json)
     return 0
 
 
@@ -470,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--json", action="store_true")
     asr.set_defaults(func=cmd_asr)
 
-    moderate = sub.add_parser("moderate", help="check a text against the lexicon, PII and injection rules")
+    moderate = sub.add_parser("moderate", help="check a text: lexicon, semantic layer, guard model, injection and (replies) PII")
     moderate.add_argument("text", help="the text ('-' reads standard input)")
     moderate.add_argument(
         "--direction",

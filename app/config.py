@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # (JSON, e.g. {"fraud": 0.6}; probabilities at or above a threshold count)
     moderation_semantic: bool = True
     moderation_thresholds: dict[str, float] = Field(default_factory=dict)
+    # A guard model (Qwen3Guard-Gen on vLLM's OpenAI-compatible API; moderation/guard.py) on customer
+    # messages and on the reply about to be sent; empty: none. Down, slow or unreadable: the reply is held.
+    guard_url: str = ""
+    guard_model: str = "Qwen/Qwen3Guard-Gen-0.6B"
+    guard_api_key: str = ""
+    guard_timeout_s: float = Field(default=2.0, gt=0)
 
     # Retraining
     training_min_examples: int = 8  # approved/sent turns needed before a run trains

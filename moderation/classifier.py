@@ -7,8 +7,9 @@ letters) still share character sequences with the examples the model was trained
   clean | abuse | threat | sexual | fraud | social_engineering (hard negatives among the clean ones);
 - moderation/data/cold/{train,dev}.csv: COLD (thu-coai/COLDataset, Apache-2.0), 32k Chinese comments
   labelled offensive or not; offensive ones count as abuse. Its test split is never trained on.
-Two scorers (character n-gram TF-IDF + logistic regression each): one over the customer-service corpus
-(its six labels), one over COLD for offensive Chinese. It returns the same verdict objects as the lexicon
+Two scorers (TF-IDF features + logistic regression each): one over the customer-service corpus (its six
+labels; character 1–4-grams and words, jieba's for Chinese, with balanced class weights), one over COLD for
+offensive Chinese (character n-grams). It returns the same verdict objects as the lexicon
 (moderation/base.py), one hit per category over the whole text, with the probability in the term so an
 agent sees why. Settings were chosen on a held-back fifth of the train split and on COLD's dev split; the
 test splits are only measured (bench/moderation_eval.py).
@@ -24,6 +25,7 @@ import pickle
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "corpus"
 COLD = DATA / "cold"
 MODEL_FILE = "moderation-classifier.pkl"
-MODEL_VERSION = 2  # bump when the features or the corpora's format change: a stale file is retrained
+MODEL_VERSION = 4  # bump when the features or settings change; a change to the corpora is seen by itself
 CATEGORIES = ("abuse", "threat", "sexual", "fraud", "social_engineering")
 # What each category does when the model is sure enough (an admin can change both per category).
 DEFAULT_ACTIONS: dict[str, Action] = {
@@ -46,8 +48,10 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     "fraud": "flag",  # never obeyed: model answers held, the grounded composer may still answer
     "social_engineering": "flag",
 }
-DEFAULT_THRESHOLD = 0.6  # of "not clean", chosen on a held-back fifth of the train split
-OFFENSIVE_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = (
+    0.7  # of "not clean": the highest recall with ≤ 5% false stops (each language) in 4-fold CV on train
+)
+OFFENSIVE_THRESHOLD = 0.6  # the lowest with ≤ 2% false stops on the service train split's clean Chinese
 SURE = 0.85  # a blocking category blocks only this sure; below it the message is flagged
 DEFAULT_THRESHOLDS = {name: DEFAULT_THRESHOLD for name in CATEGORIES}
 
@@ -75,11 +79,21 @@ def load_cold(split: str) -> list[Example]:
         return [Example(r["TEXT"], "abuse" if r["label"] == "1" else "clean", "zh") for r in csv.DictReader(f)]
 
 
+def words(text: str) -> list[str]:
+    """Word features: jieba's words for Chinese (exact mode, no guessing), letters/digits runs otherwise."""
+    from app.grounding.text import segmenter
+
+    out: list[str] = []
+    for chunk in _CHUNKS.findall(text.lower()):
+        out.extend(segmenter().lcut(chunk, HMM=False) if _CJK.match(chunk) else [chunk])
+    return out
+
+
 @dataclass
 class Scorer:
-    """One fitted vectorizer + classifier, with a fast path for one message at a time."""
+    """Fitted vectorizers (their features side by side) + a classifier, with a fast path for one message."""
 
-    vectorizer: Any
+    vectorizers: list[Any]
     classifier: Any
     labels: list[str]
     _fast: Any = field(default=None, repr=False, compare=False)
@@ -87,15 +101,20 @@ class Scorer:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_fast": None}  # rebuilt from the weights after loading
 
+    def features(self, texts: list[str]) -> Any:
+        from scipy.sparse import hstack
+
+        return hstack([v.transform(texts) for v in self.vectorizers]).tocsr()
+
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
-        rows = self.classifier.predict_proba(self.vectorizer.transform(texts))
+        rows = self.classifier.predict_proba(self.features(texts))
         return [dict(zip(self.labels, (float(p) for p in row), strict=True)) for row in rows]
 
     def scores(self, text: str) -> dict[str, float]:
         """probabilities() for one message, computed directly from the fitted weights: the same numbers
         (tested), several times faster than scikit-learn's per-call overhead on one short text."""
         if self._fast is None:
-            self._fast = _FastScorer(self.vectorizer, self.classifier)
+            self._fast = _FastScorer(self.vectorizers, self.classifier)
         return dict(zip(self.labels, self._fast(text), strict=True))
 
 
@@ -112,7 +131,7 @@ class SemanticModel:
     offensive: Scorer | None = None
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     actions: dict[str, Action] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
-    version: int = MODEL_VERSION
+    version: str = ""  # fingerprint(): the code's version and the corpora it was trained on
 
     def categories(self, text: str) -> dict[str, float]:
         """The harmful categories found, with the probability that the message is harmful."""
@@ -138,10 +157,10 @@ class SemanticModel:
         found = self._found(text)
         # Blocking a customer's message on a guess costs them their answer: a blocking category blocks only
         # when the model is SURE of that very category; otherwise it flags (model answers held for a person,
-        # the grounded composer may still answer).
+        # the grounded composer may still answer). The model judges the whole message and locates no words:
+        # its hits have an empty span, so they mask nothing (the lexicon masks what it finds).
         hits = [
-            Hit(c, self._action(c, specific), 0, len(text), f"semantic:{c}:{harm:.2f}")
-            for c, (harm, specific) in found.items()
+            Hit(c, self._action(c, specific), 0, 0, f"semantic:{c}:{harm:.2f}") for c, (harm, specific) in found.items()
         ]
         verdict = combine(text, hits)
         verdict.categories = sorted(found)
@@ -153,33 +172,41 @@ class SemanticModel:
 
 
 class _FastScorer:
-    """TF-IDF (sublinear tf, l2) of character n-grams and a multinomial logistic regression, by hand."""
+    """TF-IDF (sublinear tf, l2 per block) of each vectorizer's features and a logistic regression, by hand."""
 
-    def __init__(self, vectorizer: Any, classifier: Any) -> None:
+    def __init__(self, vectorizers: list[Any], classifier: Any) -> None:
         import numpy as np
 
         self.np = np
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf = vectorizer.idf_
-        self.sizes = range(vectorizer.ngram_range[0], vectorizer.ngram_range[1] + 1)
+        self.blocks = []
+        offset = 0
+        for vectorizer in vectorizers:
+            sizes = range(vectorizer.ngram_range[0], vectorizer.ngram_range[1] + 1)
+            self.blocks.append((vectorizer.vocabulary_, vectorizer.idf_, offset, vectorizer.analyzer, sizes))
+            offset += len(vectorizer.idf_)
         self.coef = np.ascontiguousarray(classifier.coef_.T)  # features × classes
         self.intercept = classifier.intercept_
 
+    def _grams(self, text: str, analyzer: Any, sizes: range) -> list[str]:
+        if callable(analyzer):
+            return list(analyzer(text))
+        folded = _WHITESPACE.sub(" ", text.lower())
+        return [folded[i : i + n] for n in sizes for i in range(len(folded) - n + 1)]
+
     def __call__(self, text: str) -> list[float]:
         np = self.np
-        folded = _WHITESPACE.sub(" ", text.lower())
-        counts: dict[int, int] = {}
-        for n in self.sizes:
-            for i in range(len(folded) - n + 1):
-                index = self.vocabulary.get(folded[i : i + n])
-                if index is not None:
-                    counts[index] = counts.get(index, 0) + 1
         logits = self.intercept.copy()
-        if counts:
-            indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[indices]
-            values /= np.sqrt(values @ values)
-            logits = logits + values @ self.coef[indices]
+        for vocabulary, idf, offset, analyzer, sizes in self.blocks:
+            counted = Counter(self._grams(text, analyzer, sizes))  # each distinct gram looked up once
+            known = [
+                (i, n) for i, n in zip(map(vocabulary.get, counted), counted.values(), strict=True) if i is not None
+            ]
+            if known:
+                indices = np.fromiter((i for i, _ in known), dtype=np.int64, count=len(known))
+                counts = np.fromiter((n for _, n in known), dtype=np.float64, count=len(known))
+                values = (1.0 + np.log(counts)) * idf[indices]
+                values /= np.sqrt(values @ values)
+                logits = logits + values @ self.coef[indices + offset]
         if logits.shape[0] == 1:  # two labels: scikit-learn fits one logistic, for the second
             positive = float(1.0 / (1.0 + np.exp(-logits[0])))
             return [1.0 - positive, positive]
@@ -190,25 +217,60 @@ class _FastScorer:
 
 _WHITESPACE = re.compile(r"\s\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CHUNKS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+|[^\sa-z0-9\u3400-\u9fff]")
 
 
-def fit(examples: list[Example], ngrams: tuple[int, int], c: float, min_df: int) -> Scorer:
-    """Character n-gram TF-IDF features (sublinear tf) and a multinomial logistic regression."""
+def fit(
+    examples: list[Example],
+    ngrams: tuple[int, int],
+    c: float,
+    min_df: int,
+    with_words: bool = False,
+    balanced: bool = False,
+) -> Scorer:
+    """Character n-gram TF-IDF features (sublinear tf), words beside them if asked, and a logistic
+    regression (classes weighted by their inverse frequency if balanced)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=ngrams, min_df=min_df, sublinear_tf=True)
-    classifier = LogisticRegression(C=c, max_iter=5000)
-    classifier.fit(vectorizer.fit_transform([e.text for e in examples]), [e.label for e in examples])
-    return Scorer(vectorizer, classifier, [str(label) for label in classifier.classes_])
+    vectorizers = [TfidfVectorizer(analyzer="char", ngram_range=ngrams, min_df=min_df, sublinear_tf=True)]
+    if with_words:
+        vectorizers.append(TfidfVectorizer(analyzer=words, min_df=min_df, sublinear_tf=True))
+    texts = [e.text for e in examples]
+    for vectorizer in vectorizers:
+        vectorizer.fit(texts)
+    scorer = Scorer(
+        vectorizers, LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None), []
+    )
+    scorer.classifier.fit(scorer.features(texts), [e.label for e in examples])
+    scorer.labels = [str(label) for label in scorer.classifier.classes_]
+    return scorer
+
+
+def service_corpus(split: str = "train") -> list[Example]:
+    """The customer-service corpus: test.jsonl, or every train*.jsonl (written by different hands)."""
+    if split == "test":
+        return load_corpus(CORPUS / "test.jsonl")
+    return [e for path in sorted(CORPUS.glob("train*.jsonl")) for e in load_corpus(path)]
+
+
+def fingerprint() -> str:
+    """MODEL_VERSION and a hash of every training file: a model trained on other data is trained again."""
+    import hashlib
+
+    digest = hashlib.sha256(str(MODEL_VERSION).encode())
+    for path in [*sorted(CORPUS.glob("train*.jsonl")), COLD / "train.csv", COLD / "dev.csv"]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{MODEL_VERSION}-{digest.hexdigest()[:16]}"
 
 
 def train() -> SemanticModel:
-    """Both scorers from the repository's training splits (settings chosen on a split of train, and on
-    COLD's dev split: bench/moderation_eval.py says how)."""
-    service = fit(load_corpus(CORPUS / "train.jsonl"), (1, 4), 20.0, 1)
+    """Both scorers from the repository's training splits (settings chosen by cross-validation on the
+    service corpus's train files, and on COLD's dev split: bench/moderation_eval.py says how)."""
+    service = fit(service_corpus("train"), (1, 4), 20.0, 1, with_words=True, balanced=True)
     offensive = fit(load_cold("train") + load_cold("dev"), (1, 3), 4.0, 2)
-    return SemanticModel(service, offensive)
+    return SemanticModel(service, offensive, version=fingerprint())
 
 
 def prepare(models_dir: Path) -> Path:
@@ -216,7 +278,7 @@ def prepare(models_dir: Path) -> Path:
     target = models_dir / MODEL_FILE
     if target.exists():
         try:
-            if _read(target).version == MODEL_VERSION:
+            if _read(target).version == fingerprint():
                 return target
         except Exception:  # noqa: BLE001 - an unreadable file is retrained
             log.warning("retraining the moderation model: %s is unreadable", target)

@@ -202,10 +202,10 @@ def _on_word_starts(text: str, hits: Iterable[Hit]) -> list[Hit]:
     cjk = [h for h in hits if _is_cjk(text[h.start])]
     if not cjk:
         return hits
-    import jieba
+    from app.grounding.text import segmenter
 
     # Dictionary words only (HMM off): the HMM joins unknown pairs ("能代" in 能代开发票) into words.
-    starts = {start for _, start, _ in jieba.tokenize(text, HMM=False)}
+    starts = {start for _, start, _ in segmenter().tokenize(text, HMM=False)}
     return [h for h in hits if h not in cjk or h.start in starts]
 
 

@@ -45,10 +45,12 @@ from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
-from moderation.base import SEVERITY, Verdict
+from moderation.base import SEVERITY, Verdict, combine
 from moderation.classifier import SemanticModel
 from moderation.classifier import get_model as get_semantic_model
 from moderation.eligibility import AnswerKey
+from moderation.guard import UNAVAILABLE as GUARD_UNAVAILABLE
+from moderation.guard import GuardClient
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
 from moderation.reranker import choose, score_candidate
@@ -122,8 +124,12 @@ def run_turn(
 
     inbound = lexicon.check(text)
     semantic = semantic_model(settings)
-    # Categories in words the lexicon never listed.
+    # Categories in words the lexicon never listed, from the semantic layer and the guard model if any.
     meaning = semantic.check(text) if semantic is not None else Verdict(masked_text=text)
+    guard = guard_model(settings)
+    if guard is not None:
+        meaning = combine(text, meaning.hits + guard.check_message(text).hits)
+    guard_down = GUARD_UNAVAILABLE in meaning.categories  # fail closed: whatever is answered is held
     # An insult is masked and the question under it still answered (a customer's anger is no reason to drop
     # their question); the abuse itself is never repeated. Threats, sexual content and the like are blocked.
     abuse_terms = [text[h.start : h.end] for h in inbound.hits if h.category in ANSWERED_THROUGH]
@@ -257,6 +263,15 @@ def run_turn(
     timings["decide_ms"] = _ms(mark)
     timings["total_ms"] = _ms(started)
 
+    if status == "sent" and guard_down:
+        status = "pending_review"
+        reasons.append("the guard model was unavailable: held for a person")
+    if status == "sent" and chosen is not None and guard is not None:
+        # The guard reads the reply about to go out, in the context of the customer's message.
+        outbound = guard.check_reply(question or text, scored[chosen].text)
+        if outbound.action in ("flag", "block"):
+            status = "pending_review"
+            reasons.append(f"the guard model held the reply ({', '.join(outbound.categories)})")
     if status == "sent" and chosen is not None:
         reply_text = scored[chosen].text
     elif handoff and composition:
@@ -294,6 +309,18 @@ def run_turn(
         llm_error=llm_error,
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+
+
+def guard_model(settings: Settings) -> GuardClient | None:
+    """The guard model's client when one is configured (SHOPDESK_GUARD_URL), one per process and server."""
+    if not settings.guard_url:
+        return None
+    return _guard_client(settings.guard_url, settings.guard_model, settings.guard_api_key, settings.guard_timeout_s)
+
+
+@lru_cache(maxsize=4)
+def _guard_client(url: str, model: str, api_key: str, timeout_s: float) -> GuardClient:
+    return GuardClient(url, model, api_key=api_key, timeout_s=timeout_s)
 
 
 def semantic_model(settings: Settings) -> SemanticModel | None:

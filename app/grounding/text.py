@@ -141,7 +141,8 @@ def detect_language(text: str, default: str = "en") -> str:
     return default
 
 
-def _segmenter():  # type: ignore[no-untyped-def]
+def segmenter():  # type: ignore[no-untyped-def]
+    """jieba, loaded once per process with its log quiet (tokenizing, the lexicon's word starts, moderation)."""
     global _jieba
     if _jieba is None:
         with _jieba_lock:
@@ -180,7 +181,7 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for chunk in _CHUNKS.findall(normalize(text)):
         if _CJK.match(chunk):
-            words = _segmenter().lcut_for_search(chunk)
+            words = segmenter().lcut_for_search(chunk)
             tokens.extend(w for w in words if w not in ZH_STOP)
         elif chunk not in EN_STOP:
             tokens.append(stem(chunk))

@@ -81,12 +81,8 @@ def test_production_refuses_default_secrets():
 
 def test_moderate_prints_the_verdict():
     blocked = json.loads(shopdesk("moderate", "你这个傻 逼", "--json").stdout)
-    assert blocked == {
-        "allowed": False,
-        "action": "block",
-        "categories": ["abuse"],
-        "masked_text": "你这个* *",
-    }
+    assert blocked["allowed"] is False and blocked["action"] == "block" and blocked["categories"] == ["abuse"]
+    assert blocked["masked_text"] == "你这个* *" and "abuse (傻逼)" in blocked["reasons"]
     pii = json.loads(shopdesk("moderate", "call me on 13812345678", "--json").stdout)
     assert pii["allowed"] and pii["action"] == "mask" and pii["masked_text"] == "call me on 138****5678"
     clean = json.loads(shopdesk("moderate", "I live in Scunthorpe", "--json").stdout)
@@ -95,7 +91,20 @@ def test_moderate_prints_the_verdict():
         "action": "allow",
         "categories": [],
         "masked_text": "I live in Scunthorpe",
+        "reasons": [],
     }
+
+
+def test_moderate_recognises_harm_in_words_no_list_names():
+    """The semantic layer is part of the command, as of the turn: a threat with no listed word is blocked."""
+    said = "I know where your warehouse is. Tonight I'm coming with a few friends."
+    threat = json.loads(shopdesk("moderate", said, "--direction", "in", "--json").stdout)
+    assert threat["action"] == "block" and threat["categories"] == ["threat"]
+    assert threat["masked_text"] == said and any(r.startswith("threat (semantic:") for r in threat["reasons"])
+    off = shopdesk("moderate", said, "--direction", "in", "--json", env={"SHOPDESK_MODERATION_SEMANTIC": "false"})
+    assert json.loads(off.stdout)["action"] == "allow"  # the lexicon alone has no word for it
+    kin = json.loads(shopdesk("moderate", "他妈妈的生日快到了，想买个礼物", "--direction", "in", "--json").stdout)
+    assert kin["action"] == "allow"
 
 
 def test_ocr_and_asr_commands(tmp_path):
