@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.grounding.facts import PolicyFact
-from app.grounding.intents import ASKS_WINDOW, ASPECTS, detect_aspects, detect_intents, expand_query
+from app.grounding.intents import ASKS_WINDOW, ASPECTS, INTENT_WORDS, detect_aspects, detect_intents, expand_query
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
@@ -36,6 +36,16 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "refunded": ("refunded", "refund", "已退款", "退款"),
 }
 LIMIT_BOOST = 1.2
+EXCLUSION_BOOST = 3.0
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
+# A list introduced by one of these is a list of exclusions ("Not eligible:", "以下情况不支持价保：").
+_EXCLUDES = re.compile(
+    r"not (?:eligible|covered|included|accepted|returnable|refundable)|excluded|exception|except|"
+    r"(?:doesn't|does not|don't|do not|won't|will not|can't|cannot) (?:apply|qualify|be|accept)|non-returnable|"
+    r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予",
+    re.IGNORECASE,
+)
 ASPECT_NAMES = frozenset(ASPECTS)
 ASPECT_INTENTS = frozenset({"return", "refund", "cancel", "price_protection"})
 
@@ -48,6 +58,7 @@ class Passage:
     index: int
     text: str
     heading: str = ""  # the section it sits under: searched with the passage, never quoted
+    lead: str = ""  # the sentence introducing the list it is an item of (already part of the text)
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^>\s*")
@@ -67,16 +78,21 @@ def split_passages(article: PolicyArticle) -> list[Passage]:
     """One passage per sentence; a passage is what a reply can quote and the verifier can check.
 
     Markdown is read as a person reads it: headings (and lines that are bold alone) name the section of the
-    sentences under them, emphasis and list marks are dropped.
+    sentences under them, emphasis and list marks are dropped, and a list's items keep the sentence that
+    introduces them ("Not eligible: Flash deals …"): an item alone would read as the opposite.
     """
     passages: list[Passage] = []
     heading = ""
     columns: list[str] = []
+    lead = ""  # "The following are not covered:" before a list: each item is quoted with it
     for raw in article.body.splitlines():
         line = raw.strip()
         if not line:
             columns = []
             continue
+        item = bool(_LIST_MARK.match(line))
+        if not item and not line.startswith("|"):
+            lead = ""
         if line.startswith("|"):
             # A table row reads as "Column: value; …" under the table's header row.
             cells = [_plain(c) for c in line.strip("|").split("|")]
@@ -90,10 +106,16 @@ def split_passages(article: PolicyArticle) -> list[Passage]:
         if line.startswith("#") or (line.startswith("**") and line.rstrip(":：").endswith("**")):
             heading = _plain(line.lstrip("#")).rstrip(":：")
             continue
-        for sentence in _SENTENCE_END.split(_plain(line)):
-            sentence = sentence.strip()
+        sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
+        if not item and sentences and sentences[-1].endswith((":", "：")):
+            lead = sentences[-1]  # a list follows: "以下情况不支持价保：" is what each item is an instance of
+        for sentence in sentences:
+            if item and lead:
+                sentence = f"{lead}{'' if lead.endswith('：') else ' '}{sentence}"
             if len(sentence) >= MIN_PASSAGE_CHARS and not sentence.endswith((":", "：")):
-                passages.append(Passage(article.id, article.title, article.locale, len(passages), sentence, heading))
+                passages.append(
+                    Passage(article.id, article.title, article.locale, len(passages), sentence, heading, lead * item)
+                )
     return passages
 
 
@@ -110,6 +132,7 @@ class BM25:
             df.update(doc.keys())
         n = len(self.docs)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.df = df
 
     def score(self, index: int, terms: set[str]) -> float:
         doc, length = self.docs[index], self.lengths[index]
@@ -133,6 +156,20 @@ class PolicyIndex:
         self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
         self.locales = {a.id: a.locale for a in articles}
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
+        # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
+        self.excluded = [
+            set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title))
+            if _EXCLUDES.search(p.lead)
+            else set()
+            for p in self.passages
+        ]
+
+    @staticmethod
+    def _named(query: str, words: set[str], topic: set[str]) -> set[str]:
+        """Which of these words the question says: Chinese ones as written anywhere in it (segmentation can
+        cut "秒杀价" as 秒 + 杀价), others as its words; never a word of the question's topic."""
+        said = set(tokenize(query))
+        return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
@@ -158,6 +195,12 @@ class PolicyIndex:
         customer's order is in (statuses: whether it can still be cancelled or changed depends on it)."""
         named = status_words(statuses or [])
         terms = set(tokenize(query))
+        # The words of the question's topic itself ("降价" in a price-protection question) name no exclusion.
+        topic = set(
+            tokenize(
+                " ".join([*(INTENT_WORDS.get(n, "") for n in intents or []), *(ASPECTS[a][2] for a in aspects or [])])
+            )
+        )
         if not terms:
             return []
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
@@ -173,6 +216,12 @@ class PolicyIndex:
             if (locale and passage.locale != locale) or (on_topic and passage.article_id not in on_topic):
                 continue
             sentence = self.sentences.score(i, terms)
+            # The question names something the policy lists as not covered: that item answers it.
+            excluded = {
+                t for t in self._named(query, self.excluded[i], topic) if self.sentences.df[t] <= MAX_SPECIFIC_DF
+            }
+            if excluded:
+                sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST
             if sentence > 0:
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.

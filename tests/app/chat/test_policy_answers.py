@@ -23,6 +23,10 @@ ARTICLES = {
     "| Paid | Yes, free of charge |\n| Shipped | No, refuse the delivery instead |",
     "changing-your-mind-zh": "# 退货说明\n\n不想要了？签收后 **45 天**内可寄回退款，商品需未使用。",
     "broken-items-zh": "# 质量问题\n\n商品出现故障，请在签收后 **120 天**内联系我们，我们负责维修、换新或退款。",
+    "price-match-zh": "# 价格保护\n\n付款后 **5 天**内同款降价，可申请退还差价。\n\n以下情况不参与：\n- 拼团价、直播专享价\n"
+    "- 以旧换新的订单",
+    "price-match-en": "# Price protection\n\nIf the price drops within **5 days** of payment, we refund the difference."
+    "\n\nNot covered:\n- Group-buy and livestream prices\n- Trade-in orders",
 }
 ORDERS = {
     "customers": [{"ref": "k-1", "name": "Kim"}],
@@ -74,3 +78,24 @@ def test_a_policy_reply_without_the_time_limit_is_held(client, other_shop):
     """The shop has no article on delivery times: no reply states one, so none goes out on its own."""
     reply = ask(client, open_conversation(client, "k-1"), "How many days does delivery take?").json()["reply"]
     assert reply["status"] == "pending_review"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "said"),
+    [
+        ("直播间现在比我买的便宜，能退差价吗", "zh", "以下情况不参与：拼团价、直播专享价"),
+        ("the lamp is cheaper in your livestream now, can I get the difference back?", "en",
+         "Not covered: Group-buy and livestream prices"),
+    ],
+)  # fmt: skip
+def test_a_question_naming_an_excluded_case_gets_the_exclusion(client, other_shop, text, locale, said):
+    """A list item is quoted with the sentence that introduces it; the question names the item."""
+    conversation = open_conversation(client, "k-1", locale)
+    reply = ask(client, conversation, text).json()["reply"]
+    assert said in reply["text"], reply
+
+
+def test_a_plain_price_drop_question_gets_the_window_not_an_exclusion(client, other_shop):
+    conversation = open_conversation(client, "k-1", "zh")
+    reply = ask(client, conversation, "台灯降价了，能退差价吗").json()["reply"]
+    assert "5 天" in reply["text"] and "不参与" not in reply["text"].split("。")[0], reply
