@@ -467,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--json", action="store_true")
     asr.set_defaults(func=cmd_asr)
 
-    moderate = sub.add_parser("moderate", help="check a text: lexicon, semantic layer, guard model, injection and (replies) PII")
+    moderate = sub.add_parser("moderate", help="check a text with every moderation layer")
     moderate.add_argument("text", help="the text ('-' reads standard input)")
     moderate.add_argument(
         "--direction",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -101,11 +102,21 @@ def release_turn(session: Session, message_id: int) -> None:
     )
 
 
-def invoice_seen_before(session: Session, number: str, attachment_id: int) -> bool:
-    """Whether another upload already carried this invoice number."""
-    return (
-        session.scalar(
-            select(Attachment.id).where(Attachment.invoice_number == number, Attachment.id != attachment_id).limit(1)
-        )
-        is not None
-    )
+def invoice_sent_before(
+    session: Session, number: str | None, attachment_id: int, customer_id: int | None
+) -> Literal["resent", "elsewhere"] | None:
+    """Whether an earlier upload carried this invoice number: "elsewhere" when another customer (or a chat
+    with no customer) sent it, a duplicate claim; "resent" when only this customer did, which is the same
+    customer asking again about the same invoice, not a second claim; None when it is new."""
+    if not number:
+        return None
+    senders = session.scalars(
+        select(Conversation.customer_id)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .join(Attachment, Attachment.message_id == Message.id)
+        .where(Attachment.invoice_number == number, Attachment.id != attachment_id)
+        .distinct()
+    ).all()
+    if not senders:
+        return None
+    return "resent" if customer_id is not None and set(senders) == {customer_id} else "elsewhere"

@@ -245,10 +245,10 @@ def _perceive(
     conversation: Conversation,
     message: Message,
     accepted: list[perception.Checked],
-) -> tuple[list[dict[str, Any]], list[tuple[int, dict, bool]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[int, dict, str | None]]]:
     """OCR the images and transcribe the clips; the results are stored on their attachments."""
     transcripts: list[dict[str, Any]] = []
-    invoices: list[tuple[int, dict, bool]] = []
+    invoices: list[tuple[int, dict, str | None]] = []
     hints: list[str] | None = None
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
@@ -256,10 +256,10 @@ def _perceive(
                 extracted = perception_pool.run(settings, perception.read_invoice, checked.image)
                 attachment.perception = extracted
                 attachment.invoice_number = (extracted.get("number") or None) and extracted["number"][:64]
-                seen = bool(attachment.invoice_number) and repository.invoice_seen_before(
-                    session, attachment.invoice_number or "", attachment.id
+                earlier = repository.invoice_sent_before(
+                    session, attachment.invoice_number, attachment.id, conversation.customer_id
                 )
-                invoices.append((attachment.id, extracted, seen))
+                invoices.append((attachment.id, extracted, earlier))
             elif checked.samples is not None:
                 if hints is None:
                     hints = order_grounding.speech_hints(session, conversation.customer_id)

@@ -113,7 +113,7 @@ def run_turn(
     customer_id: int | None,
     model: ChatModel | None,
     history: list[tuple[str, str]] | None = None,
-    invoices: list[tuple[int, dict[str, Any], bool]] | None = None,
+    invoices: list[tuple[int, dict[str, Any], str | None]] | None = None,
     media: list[tuple[Upload, Any]] | None = None,
     heard: str = "",
 ) -> TurnOutcome:
@@ -192,8 +192,8 @@ def run_turn(
     )
     statuses = [f.status for f in facts if isinstance(f, OrderFact)]
     facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
-    for attachment_id, extracted, seen_before in invoices or []:
-        facts.append(ground_invoice(session, customer_id, extracted, attachment_id, seen_before))
+    for attachment_id, extracted, earlier in invoices or []:
+        facts.append(ground_invoice(session, customer_id, extracted, attachment_id, earlier))
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 

@@ -123,7 +123,7 @@ INVOICE_PROBLEMS = {
     "no_order": "it doesn't match an order on this account",
     "total_mismatch": "its total differs from the order's total",
     "unsure_reading": "part of it was hard to read",
-    "duplicate": "this invoice number was already submitted",
+    "duplicate": "this invoice number was already submitted by someone else",
 }
 
 
@@ -144,6 +144,7 @@ class InvoiceFact:
     reimbursable: bool
     problems: list[str] = field(default_factory=list)
     duplicate: bool = False
+    resent: bool = False  # this customer sent the same invoice before: said, not held against it
     order: OrderFact | None = None
     kind: str = "invoice"
 

@@ -1,8 +1,8 @@
 """Invoice facts: an extracted invoice matched to the customer's orders and judged by the shop's policy.
 
 Policy (the demo shop's, and the common Chinese rule): an invoice is reimbursable only when it shows the
-buyer's title and tax id and its total matches the order's. A number seen on an earlier upload is
-flagged as a duplicate.
+buyer's title and tax id and its total matches the order's. A number another customer (or an anonymous
+chat) already sent is a duplicate; the same customer sending it again is told it is the one sent earlier.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from app.shop import repository
 
 
 def ground_invoice(
-    session: Session, customer_id: int | None, extracted: dict[str, Any], attachment_id: int, seen_before: bool
+    session: Session,
+    customer_id: int | None,
+    extracted: dict[str, Any],
+    attachment_id: int,
+    earlier: str | None = None,
 ) -> InvoiceFact:
     number, total = extracted.get("number"), extracted.get("total")
     order = None
@@ -34,7 +38,7 @@ def ground_invoice(
         problems.append("total_mismatch")
     if any(extracted.get("confidence", {}).get(k, 0) < 0.6 for k in ("number", "total")):
         problems.append("unsure_reading")
-    if seen_before:
+    if earlier == "elsewhere":
         problems.append("duplicate")
     return InvoiceFact(
         attachment_id=attachment_id,
@@ -49,6 +53,7 @@ def ground_invoice(
         order_total=f"{order.total:.2f}" if order else None,
         reimbursable=not problems,
         problems=problems,
-        duplicate=seen_before,
+        duplicate=earlier == "elsewhere",
+        resent=earlier == "resent",
         order=order_fact(order) if order else None,
     )

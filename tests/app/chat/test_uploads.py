@@ -58,12 +58,24 @@ def test_invoice_without_a_tax_id_is_not_reimbursable_in_english(client, demo_sh
     assert "can't be reimbursed" in reply["text"] and "tax id" in reply["text"]
 
 
-def test_the_same_invoice_twice_is_flagged(client, demo_shop):
+def test_the_same_customer_sending_an_invoice_again_keeps_its_verdict(client, demo_shop):
     conversation = open_conversation(client, "c1001")
     image = _invoice(**A1023_INVOICE)
-    _post(client, conversation, "invoice", [("files", ("a.png", image, "image/png"))])
+    first = _post(client, conversation, "invoice", [("files", ("a.png", image, "image/png"))]).json()["reply"]
     again = _post(client, conversation, "Can I get this reimbursed?", [("files", ("b.png", image, "image/png"))])
-    assert "already submitted" in again.json()["reply"]["text"], again.json()["reply"]["scores"]
+    reply = again.json()["reply"]
+    assert "can be reimbursed" in first["text"].lower(), first
+    assert reply["text"].startswith("This is the invoice you sent earlier."), reply
+    assert "can be reimbursed" in reply["text"].lower() and "already submitted" not in reply["text"]
+
+
+def test_an_invoice_another_customer_sent_is_a_duplicate(client, demo_shop):
+    image = _invoice(**A1023_INVOICE)
+    _post(client, open_conversation(client, "c1001"), "invoice", [("files", ("a.png", image, "image/png"))])
+    other = open_conversation(client, "c1002")
+    reply = _post(client, other, "Can I get this reimbursed?", [("files", ("b.png", image, "image/png"))]).json()
+    assert "already submitted by someone else" in reply["reply"]["text"], reply["reply"]
+    assert "sent earlier" not in reply["reply"]["text"]
 
 
 def test_voice_message_about_an_order(client, demo_shop):
