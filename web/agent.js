@@ -107,17 +107,25 @@ function drawReview(review) {
     }
   };
   const canDecide = review.status === "pending" && !review.readOnly;
+  // A proposal that failed its checks can't be sent as it is: edit it first, or reject it.
+  const refused = review.proposal_refused || [];
+  const approvable = Boolean(review.candidate_text) && !refused.length;
   const actions = canDecide
     ? h("div", { class: "actions" },
         h("div", { class: "row" }, cannedSelect),
         editor,
+        refused.length ? h("div", { class: "refused", id: "refused", role: "note" },
+          h("strong", { text: "Can't be approved as it is: " }), refused.join("; ")) : null,
         h("div", { class: "row buttons" },
-          h("button", { type: "button", class: "primary", id: "approve", disabled: !review.candidate_text,
-                        title: review.candidate_text ? "Send the proposed reply as it is" : "There is no proposed reply",
+          h("button", { type: "button", class: approvable ? "primary" : "", id: "approve", disabled: !approvable,
+                        title: !review.candidate_text ? "There is no proposed reply"
+                          : refused.length ? "The proposal failed its checks: edit it or reject it" : "Send the proposed reply as it is",
                         onclick: () => decide("approve") }, "Approve"),
-          h("button", { type: "button", id: "edit-send", onclick: () => {
+          h("button", { type: "button", id: "edit-send", class: approvable ? "" : "primary", onclick: () => {
             if (!editor.value.trim()) return toast("Write the reply to send.", "warn");
-            if (editor.value.trim() === (review.candidate_text || "").trim()) return decide("approve");
+            if (editor.value.trim() === (review.candidate_text || "").trim()) {
+              return refused.length ? toast("Change the proposal before sending it, or reject it.", "warn") : decide("approve");
+            }
             decide("edit");
           } }, "Edit & send"),
           h("button", { type: "button", class: "danger", id: "reject", title: "Reject the proposal; sends the text box if it isn't the proposal",
@@ -157,7 +165,9 @@ function scoresView(review) {
         h("td", { text: c.source }), h("td", { text: number(c.scores.score) }), h("td", { text: number(c.scores.verifier) }),
         h("td", { text: number(c.scores.relevance) }), h("td", { text: String(c.scores.eligible ?? "") }),
         h("td", { text: (c.scores.unsupported || []).join(", ") }))))),
-    h("p", { class: "muted small", text: `threshold ${number(review.scores.threshold)}` }));
+    typeof review.scores.threshold === "number"
+      ? h("p", { class: "muted small", text: `a reply goes out on its own at a score of ${number(review.scores.threshold)} or more` })
+      : null);
 }
 
 function factsView(lines) {

@@ -109,6 +109,11 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
         final = review.candidate_text.strip() or None
         if final is None:
             raise AppError(422, "nothing_to_approve", "there is no proposed reply; edit it or reject with a text")
+        refused = proposal_refusals(held)
+        if refused:
+            # The checks found what must not reach a customer (an injection's answer, a claim no fact states):
+            # a person edits it first, or rejects it; one click cannot send it as it is.
+            raise AppError(422, "not_eligible", "the proposal failed its checks; edit it or reject it: " + "; ".join(refused))
     sent: Message | None = None
     if final is not None:
         # An approved model reply goes out as the assistant's; an edited or written one as the agent's.
@@ -154,6 +159,14 @@ def conversation_read(session: Session, conversation: Conversation) -> dict[str,
     }
 
 
+def proposal_refusals(held: Message) -> list[str]:
+    """Why the proposed reply (the chosen candidate) may not be sent as it is; empty when it may."""
+    chosen = next((c for c in held.candidates if c.chosen), None)
+    if chosen is None or (chosen.scores or {}).get("eligible", True):
+        return []
+    return list((chosen.scores or {}).get("reasons") or ["it failed the reply checks"])
+
+
 def detail(session: Session, review_id: int) -> dict[str, Any]:
     """One review with its conversation, the candidates and their scores."""
     row = repository.review_with_messages(session, review_id)
@@ -166,6 +179,7 @@ def detail(session: Session, review_id: int) -> dict[str, Any]:
     return {
         **review_read(review, held, customer_text, names),
         "scores": (held.turn or {}).get("scores") or {},
+        "proposal_refused": proposal_refusals(held),  # non-empty: Approve is refused; edit or reject
         "candidates": [
             {"source": c.source, "text": c.text, "scores": c.scores, "chosen": c.chosen} for c in held.candidates
         ],

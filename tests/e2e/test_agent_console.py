@@ -92,3 +92,30 @@ def test_a_handed_over_conversation_gets_the_agents_reply(new_page, live_server,
     agent.fill("#agent-text", "Hello, I'm here to help.")
     agent.click("#agent-send")
     expect(customer.locator(".msg.agent")).to_contain_text("Hello, I'm here to help.")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_an_ineligible_proposal_shows_why_and_cannot_be_approved(new_page, live_server, demo_shop, client, width):
+    from tests.app.review.test_reviews import _mark_proposal_ineligible
+    from tests.e2e.conftest import DESKTOP, PHONE
+    from tests.helpers import ask, open_conversation
+
+    hold_every_reply(make_user("admin")["id"])
+    reply = ask(client, open_conversation(client, "c1001"), "Where is my order A1023?").json()["reply"]
+    reason = "llm reply states 'refunded', which no fact supports " + "and a long explanation of why " * 4
+    _mark_proposal_ineligible(reply["id"], reason.strip())
+    agent = new_page("/login", viewport=DESKTOP if width == "desktop" else PHONE)
+    sign_in(agent, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    agent.locator("#reviews .item button").first.click()
+    expect(agent.locator("#refused")).to_contain_text("Can't be approved as it is")
+    expect(agent.locator("#refused")).to_contain_text("no fact supports")
+    expect(agent.locator("#approve")).to_be_disabled()
+    expect(agent.locator("#edit-send")).to_have_class("primary")
+    agent.click("#edit-send")  # the proposal unchanged: not sent
+    expect(agent.locator("#toast")).to_contain_text("Change the proposal")
+    agent.fill("#reply-text", "Order A1023 has shipped with SF Express.")
+    agent.click("#edit-send")
+    expect(agent.locator("#pending-count")).to_have_text("0")
+    width_px = agent.evaluate("document.documentElement.scrollWidth")
+    assert width_px <= agent.viewport_size["width"] + 1, width_px  # long reasons wrap on a phone
+    assert agent.errors == []

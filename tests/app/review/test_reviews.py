@@ -85,3 +85,32 @@ def test_bad_decisions_are_4xx(client, demo_shop):
     assert client.post("/api/v1/reviews/1", json={"action": "edit"}, headers=headers).status_code == 422
     assert client.post("/api/v1/reviews/1", json={"action": "shrug"}, headers=headers).status_code == 422
     assert client.get("/api/v1/reviews?status=bogus", headers=headers).status_code == 422
+
+
+def _mark_proposal_ineligible(message_id: int, reason: str) -> None:
+    """What the turn records when its proposal failed a check (an injection's answer, an unsupported claim)."""
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import ReplyCandidate
+
+    with session_scope() as s:
+        chosen = s.scalar(select(ReplyCandidate).where(ReplyCandidate.message_id == message_id, ReplyCandidate.chosen))
+        chosen.scores = {**chosen.scores, "eligible": False, "reasons": [reason]}
+
+
+def test_an_ineligible_proposal_cannot_be_approved_as_it_is(client, demo_shop, settings):
+    settings.reply_threshold = 1.0  # every reply held, with the composer's as the proposal
+    conversation, reply = _held(client, "Where is my order A1023?")
+    _mark_proposal_ineligible(reply["id"], "llm reply states 'refunded', which no fact supports")
+    headers = login(client, make_user())
+    [item] = client.get("/api/v1/reviews", headers=headers).json()["reviews"]
+    detail = client.get(f"/api/v1/reviews/{item['id']}", headers=headers).json()
+    assert detail["proposal_refused"] == ["llm reply states 'refunded', which no fact supports"]
+    refused = client.post(f"/api/v1/reviews/{item['id']}", json={"action": "approve"}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_eligible"
+    assert "refunded" in refused.json()["error"]["message"]
+    edited = client.post(
+        f"/api/v1/reviews/{item['id']}", json={"action": "edit", "text": "Order A1023 has shipped."}, headers=headers
+    )
+    assert edited.status_code == 200  # edited, it goes out as the agent's
