@@ -20,6 +20,7 @@ from app.chat.service import sign_customer_ref
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.models import Customer, User
+from app.shop import repository as shop_repository
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 # The web/ package's folder, wherever Shopdesk is installed: the checkout, or site-packages from the wheel.
@@ -64,8 +65,16 @@ def shop(
             "customers": customers,
             "lang": lang,
             "backend": settings.llm_backend,
+            # The shop's own products at the prices its orders were placed at (the page and the answers agree).
+            "products": shop_repository.catalogue(session),
         },
     )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for it on every page; the icon is the static SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 def _signed_in(session: SessionDep, token: str | None) -> User | None:

@@ -113,7 +113,8 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
         if refused:
             # The checks found what must not reach a customer (an injection's answer, a claim no fact states):
             # a person edits it first, or rejects it; one click cannot send it as it is.
-            raise AppError(422, "not_eligible", "the proposal failed its checks; edit it or reject it: " + "; ".join(refused))
+            why = "; ".join(refused)
+            raise AppError(422, "not_eligible", f"the proposal failed its checks; edit it or reject it: {why}")
     sent: Message | None = None
     if final is not None:
         # An approved model reply goes out as the assistant's; an edited or written one as the agent's.

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Customer, Invoice, Order, PolicyArticle
+from app.models import Customer, Invoice, Order, OrderItem, PolicyArticle
 
 
 def get_customer_by_ref(session: Session, ref: str) -> Customer | None:
@@ -67,6 +67,19 @@ def order_for_invoice(session: Session, customer_id: int, number: str | None, to
     if total is not None:
         return session.scalar(base.where(Order.total == total).order_by(Order.placed_at.desc()).limit(1))
     return None
+
+
+def catalogue(session: Session, limit: int = 6) -> list[tuple[str, Decimal, str]]:
+    """(name, unit price, currency) of the products the shop's orders hold, each once, the latest price."""
+    rows = session.execute(
+        select(OrderItem.sku, OrderItem.name, OrderItem.unit_price, Order.currency)
+        .join(Order, Order.id == OrderItem.order_id)
+        .order_by(Order.placed_at.desc())
+    )
+    seen: dict[str, tuple[str, Decimal, str]] = {}
+    for sku, name, price, currency in rows:
+        seen.setdefault(sku, (name, price, currency))
+    return list(seen.values())[:limit]
 
 
 def all_articles(session: Session) -> list[PolicyArticle]:

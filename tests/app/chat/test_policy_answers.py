@@ -23,8 +23,8 @@ ARTICLES = {
     "| Paid | Yes, free of charge |\n| Shipped | No, refuse the delivery instead |",
     "changing-your-mind-zh": "# 退货说明\n\n不想要了？签收后 **45 天**内可寄回退款，商品需未使用。",
     "broken-items-zh": "# 质量问题\n\n商品出现故障，请在签收后 **120 天**内联系我们，我们负责维修、换新或退款。",
-    "price-match-zh": "# 价格保护\n\n付款后 **5 天**内同款降价，可申请退还差价。\n\n以下情况不参与：\n- 拼团价、直播专享价\n"
-    "- 以旧换新的订单",
+    "price-match-zh": "# 价格保护\n\n付款后 **5 天**内同款降价，可申请退还差价。\n\n"
+    "以下情况不参与：\n- 拼团价、直播专享价\n- 以旧换新的订单",
     "price-match-en": "# Price protection\n\nIf the price drops within **5 days** of payment, we refund the difference."
     "\n\nNot covered:\n- Group-buy and livestream prices\n- Trade-in orders",
 }
