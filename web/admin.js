@@ -100,9 +100,12 @@ function evalTable(m) {
 // ---- model versions --------------------------------------------------------------------------------
 
 async function models() {
-  const { models: versions } = await api("/api/v1/models");
+  const { models: versions, answering } = await api("/api/v1/models");
   view.replaceChildren(
     h("h2", { text: "Model versions" }),
+    h("p", { id: "answering" }, "Answering now: ", h("strong", { text: answering.name }),
+      ` (${answering.backend}, ${answering.source})`),
+    versions.length ? null : h("p", { class: "muted", text: "No trained version yet: the model above answers until a run promotes one." }),
     h("p", { class: "muted small", text: "Activating an older version is a roll-back; every process answers with it from its next turn." }),
     h("table", { id: "models" },
       h("thead", {}, h("tr", {}, ...["name", "status", "grounded", "verifier", "base", "created", "activated", ""].map((c) => h("th", { text: c })))),
@@ -183,7 +186,9 @@ async function settings() {
   view.replaceChildren(
     h("h2", { text: "Retraining schedule and thresholds" }),
     h("p", { class: "muted", text: `Schedule: every ${schedule.every_hours} h, when at least ${schedule.min_new_turns} new final replies ` +
-      `exist (now ${schedule.new_turns}; ${schedule.due ? "due" : "not due yet"}).` }),
+      `exist (now ${schedule.new_turns}; ${schedule.due ? "a run starts at the next check"
+        : schedule.new_turns < schedule.min_new_turns ? `${schedule.min_new_turns - schedule.new_turns} more needed`
+        : "waiting for the interval"}).` }),
     form);
 }
 

@@ -45,8 +45,11 @@ def cancel_run(run_id: int, admin: CurrentAdmin, session: SessionDep) -> dict:
 
 
 @models_router.get("/models")
-def list_models(admin: CurrentAdmin, session: SessionDep) -> dict:
-    return {"models": training_service.list_versions(session)}
+def list_models(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict:
+    return {
+        "models": training_service.list_versions(session),
+        "answering": training_service.answering_model(session, settings),
+    }
 
 
 @models_router.post("/models/{version_id}/activate")
@@ -78,11 +81,15 @@ def put_settings(body: SettingsUpdate, admin: CurrentAdmin, session: SessionDep,
 def schedule(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """The retraining schedule as it stands: how often, how many new turns it needs, how many there are."""
     effective = runtime_settings.effective(session, settings)
+    new_turns = training_service.new_final_replies(session)
+    time_due = training_service.schedule_due(session, effective.training_schedule_hours)
     return {
         "every_hours": effective.training_schedule_hours,
         "min_new_turns": effective.training_min_new_turns,
-        "new_turns": training_service.new_final_replies(session),
-        "due": training_service.schedule_due(session, effective.training_schedule_hours),
+        "new_turns": new_turns,
+        "time_due": time_due,  # the interval has passed since the last scheduled run
+        # The beat starts a run only when both hold (training/tasks.py scheduled()).
+        "due": time_due and new_turns >= effective.training_min_new_turns,
         "worker": "celery" if settings.redis_url else "in-process",
     }
 

@@ -131,9 +131,23 @@ def activate(session: Session, version_id: int, user: User) -> ModelVersion:
     return version
 
 
+def answering_model(session: Session, settings: Settings) -> dict[str, str]:
+    """Which model writes the replies now: the active version, else what the settings name, else the
+    embedded base model (SmolLM2-135M-Instruct, shipped in a PyPI package)."""
+    active = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
+    if active is not None:
+        return {"name": active.name, "backend": active.backend, "source": "active version"}
+    if settings.llm_backend == "openai":
+        return {"name": settings.llm_model or settings.llm_base_url, "backend": "openai", "source": "settings"}
+    if settings.llm_model:
+        return {"name": settings.llm_model, "backend": "local", "source": "settings"}
+    return {"name": "SmolLM2-135M-Instruct", "backend": "local", "source": "embedded default"}
+
+
 def new_final_replies(session: Session) -> int:
-    """Final replies (sent, or decided by an agent) since the last run started."""
-    since = session.scalar(select(func.max(TrainingRun.created_at)))
+    """Final replies (sent, or decided by an agent) since the last successful run started: a run that failed
+    or was cancelled learned nothing from them."""
+    since = session.scalar(select(func.max(TrainingRun.created_at)).where(TrainingRun.status == "succeeded"))
     sent = select(func.count()).select_from(Message).where(Message.role == "assistant", Message.status == "sent")
     decided = select(func.count()).select_from(Review).where(Review.status.in_(("approved", "edited")))
     if since is not None:

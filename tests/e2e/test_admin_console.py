@@ -48,6 +48,7 @@ def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
     sign_in(page, live_server, make_user("admin"), "/admin")
     page.click("a[href='#models']")
     expect(page.locator("#models")).to_be_visible()
+    expect(page.locator("#answering")).to_contain_text("Answering now:")  # even with no version trained
     page.click("a[href='#analytics']")
     expect(page.locator("svg.chart")).to_have_count(5)
     page.click("a[href='#settings']")

@@ -25,11 +25,23 @@ def test_settings_are_validated_and_change_the_next_turn(client, demo_shop):
 
 
 def test_schedule_reports_new_turns(client, demo_shop):
+    from app.db import session_scope
+    from app.models import TrainingRun
+
     admin = login(client, make_user("admin"))
     conversation = open_conversation(client, "c1001")
     ask(client, conversation, "Where is my order A1023?")
     schedule = client.get("/api/v1/admin/schedule", headers=admin).json()
-    assert schedule["new_turns"] == 1 and schedule["due"] is True
+    # The interval has passed (no run yet), but 1 of the 20 replies needed is not enough: not due.
+    assert schedule["new_turns"] == 1 and schedule["time_due"] is True and schedule["due"] is False
+    client.put("/api/v1/admin/settings", json={"values": {"training_min_new_turns": 1}}, headers=admin)
+    assert client.get("/api/v1/admin/schedule", headers=admin).json()["due"] is True
+    with session_scope() as s:
+        s.add(TrainingRun(status="cancelled"))  # learned nothing: the replies still count
+    assert client.get("/api/v1/admin/schedule", headers=admin).json()["new_turns"] == 1
+    with session_scope() as s:
+        s.add(TrainingRun(status="succeeded"))
+    assert client.get("/api/v1/admin/schedule", headers=admin).json()["new_turns"] == 0
 
 
 def test_users_are_created_changed_and_switched_off(client, demo_shop):
@@ -76,3 +88,18 @@ def test_analytics_counts_the_day(client, demo_shop):
     assert today["edited"] == 1 and today["edit_rate"] == 1.0 and today["feedback_up"] == 1
     assert today["latency_p50_ms"]["total_ms"] > 0
     assert client.get("/api/v1/admin/analytics?days=0", headers=admin).status_code == 422
+
+
+def test_the_models_list_says_which_model_answers_now(client, settings):
+    from app.db import session_scope
+    from app.models import ModelVersion
+
+    admin = login(client, make_user("admin"))
+    settings.llm_backend, settings.llm_model = "local", ""
+    assert client.get("/api/v1/models", headers=admin).json()["answering"] == {
+        "name": "SmolLM2-135M-Instruct", "backend": "local", "source": "embedded default",
+    }  # fmt: skip
+    with session_scope() as s:
+        s.add(ModelVersion(name="run-7", backend="local", base="smollm2", status="active"))
+    answering = client.get("/api/v1/models", headers=admin).json()["answering"]
+    assert answering == {"name": "run-7", "backend": "local", "source": "active version"}
