@@ -125,7 +125,7 @@ async function models() {
 // ---- analytics -------------------------------------------------------------------------------------
 
 async function analytics() {
-  const { days, stages } = await api("/api/v1/admin/analytics?days=14");
+  const { days, stages, moderation } = await api("/api/v1/admin/analytics?days=14");
   const labels = days.map((d) => d.day.slice(5));
   const col = (key) => days.map((d) => d[key]);
   view.replaceChildren(
@@ -142,8 +142,20 @@ async function analytics() {
         { name: "helpful", values: col("feedback_up"), color: "#2f9e44" }, { name: "not helpful", values: col("feedback_down"), color: "#e03131" }] }),
       lineChart({ title: "latency by stage, p50 (ms)", labels, series: stages.map((s) => ({
         name: s.replace("_ms", ""), values: days.map((d) => d.latency_p50_ms[s] ?? null) })) })),
+    moderationTable(moderation),
     numbersTable(days),
   );
+}
+
+function moderationTable(totals) {
+  const rows = Object.entries(totals || {});
+  return h("section", { class: "card", id: "moderation-counts" },
+    h("h3", { text: "Customer messages moderation caught, by category (14 days)" }),
+    rows.length
+      ? h("table", {}, h("tbody", {}, ...rows.map(([category, count]) =>
+          h("tr", {}, h("td", { text: category.replaceAll("_", " ") }), h("td", { text: String(count) })))))
+      : h("p", { class: "muted", text: "Nothing caught in these days." }),
+    h("p", { class: "muted small", text: "Each category's threshold is under Settings." }));
 }
 
 function numbersTable(days) {
@@ -163,7 +175,7 @@ async function settings() {
   const [{ settings: items }, schedule] = await Promise.all([api("/api/v1/admin/settings"), api("/api/v1/admin/schedule")]);
   const form = h("form", { class: "card", id: "settings-form" },
     ...items.map((s) => h("label", {},
-      h("span", { class: "name", text: s.key }),
+      h("span", { class: "name", text: s.label || s.key, title: s.key }),
       h("input", { type: "number", name: s.key, value: s.value, min: s.min, max: s.max, step: s.type === "int" ? 1 : "any", required: true }),
       h("span", { class: "muted small", text: `${s.help} (default ${s.default}${s.overridden ? ", changed" : ""})` }))),
     h("div", { class: "row buttons" },

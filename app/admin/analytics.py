@@ -33,6 +33,7 @@ def daily(session: Session, days: int = 14) -> dict[str, Any]:
     for i in range(days):
         rows[first + timedelta(days=i)]["conversations"] += 0  # every day of the range has a row
     latency: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    moderation: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     for (created,) in session.execute(select(Conversation.created_at).where(Conversation.created_at >= since)):
         rows[_day(created)]["conversations"] += 1
@@ -43,6 +44,8 @@ def daily(session: Session, days: int = 14) -> dict[str, Any]:
             row["customer_messages"] += 1
         elif role == "assistant" and turn is not None:  # a turn's own reply (not an approved one)
             row[{"sent": "auto_sent", "pending_review": "held", "blocked": "blocked"}.get(status, "other")] += 1
+            for category in (turn.get("inbound") or {}).get("categories") or []:
+                moderation[_day(created)][category] += 1  # what moderation found in the customer's message
             for stage, ms in (turn.get("timings") or {}).items():
                 if stage in STAGES and isinstance(ms, int | float):
                     latency[_day(created)][stage].append(float(ms))
@@ -78,6 +81,11 @@ def daily(session: Session, days: int = 14) -> dict[str, Any]:
                 "feedback_down": row["feedback_down"],
                 "latency_p50_ms": {s: _percentile(v, 0.5) for s, v in latency[day].items()},
                 "latency_p95_ms": {s: _percentile(v, 0.95) for s, v in latency[day].items()},
+                "moderation": dict(moderation[day]),
             }
         )
-    return {"days": out, "stages": list(STAGES)}
+    totals: dict[str, int] = defaultdict(int)
+    for entry in out:
+        for category, count in entry["moderation"].items():
+            totals[category] += count
+    return {"days": out, "stages": list(STAGES), "moderation": dict(sorted(totals.items()))}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.errors import AppError
 from app.models import AuditLog, RuntimeSetting, User
+from moderation.classifier import CATEGORIES, DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,35 @@ class Editable:
     low: float
     high: float
     help: str
+    label: str = ""
 
 
+# "moderation_thresholds.<category>" keys change one entry of the moderation_thresholds setting.
+THRESHOLDS = "moderation_thresholds."
 EDITABLE = {
-    "reply_threshold": Editable(float, 0.0, 1.0, "a reply goes out on its own only when it scores at least this"),
-    "training_schedule_hours": Editable(float, 0.25, 24 * 90, "how often the schedule looks for enough new turns"),
-    "training_min_new_turns": Editable(int, 1, 1_000_000, "new final replies since the last run to start one"),
-    "training_min_examples": Editable(int, 1, 1_000_000, "approved or sent turns a run needs to train at all"),
+    "reply_threshold": Editable(
+        float, 0.0, 1.0, "a reply goes out on its own only when it scores at least this", "Reply threshold"
+    ),
+    "training_schedule_hours": Editable(
+        float, 0.25, 24 * 90, "how often the schedule looks for enough new turns", "Retraining: every (hours)"
+    ),
+    "training_min_new_turns": Editable(
+        int, 1, 1_000_000, "new final replies since the last successful run to start one", "Retraining: new replies"
+    ),
+    "training_min_examples": Editable(
+        int, 1, 1_000_000, "approved or sent turns a run needs to train at all", "Retraining: examples needed"
+    ),
+    **{
+        f"{THRESHOLDS}{category}": Editable(
+            float,
+            0.05,
+            1.0,
+            f"the semantic layer counts a message as {category.replace('_', ' ')} from this probability "
+            "(lower: more caught, more clean messages held)",
+            f"Moderation: {category.replace('_', ' ')}",
+        )
+        for category in CATEGORIES
+    },
 }
 
 
@@ -38,10 +61,22 @@ def overrides(session: Session) -> dict[str, Any]:
     return {row.key: row.value for row in rows}
 
 
+def _default(settings: Settings, key: str) -> Any:
+    if key.startswith(THRESHOLDS):
+        return settings.moderation_thresholds.get(key.removeprefix(THRESHOLDS), DEFAULT_THRESHOLD)
+    return getattr(settings, key)
+
+
 def effective(session: Session, settings: Settings) -> Settings:
     """The settings with the admin's overrides applied."""
     changed = overrides(session)
-    return settings.model_copy(update=changed) if changed else settings
+    if not changed:
+        return settings
+    thresholds = {k.removeprefix(THRESHOLDS): v for k, v in changed.items() if k.startswith(THRESHOLDS)}
+    update = {k: v for k, v in changed.items() if not k.startswith(THRESHOLDS)}
+    if thresholds:
+        update["moderation_thresholds"] = {**settings.moderation_thresholds, **thresholds}
+    return settings.model_copy(update=update)
 
 
 def read(session: Session, settings: Settings) -> dict[str, Any]:
@@ -50,8 +85,9 @@ def read(session: Session, settings: Settings) -> dict[str, Any]:
         "settings": [
             {
                 "key": key,
-                "value": changed.get(key, getattr(settings, key)),
-                "default": getattr(settings, key),
+                "label": spec.label or key,
+                "value": changed.get(key, _default(settings, key)),
+                "default": _default(settings, key),
                 "overridden": key in changed,
                 "min": spec.low,
                 "max": spec.high,

@@ -7,6 +7,7 @@ read transaction before generating, so a slow model holds no database transactio
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -328,8 +329,10 @@ def semantic_model(settings: Settings) -> SemanticModel | None:
     if not settings.moderation_semantic:
         return None
     model = get_semantic_model(settings.resolved_models_dir)
-    model.thresholds.update(settings.moderation_thresholds)
-    return model
+    if not settings.moderation_thresholds:
+        return model
+    # A copy with this turn's thresholds (the admin's, per category); the scorers are shared, not copied.
+    return dataclasses.replace(model, thresholds={**model.thresholds, **settings.moderation_thresholds})
 
 
 @lru_cache(maxsize=4)

@@ -51,6 +51,7 @@ def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
     expect(page.locator("#answering")).to_contain_text("Answering now:")  # even with no version trained
     page.click("a[href='#analytics']")
     expect(page.locator("svg.chart")).to_have_count(5)
+    expect(page.locator("#moderation-counts")).to_be_visible()
     page.click("a[href='#settings']")
     page.fill("input[name=reply_threshold]", "0.85")
     page.click("#settings-form button[type=submit]")

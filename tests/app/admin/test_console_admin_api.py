@@ -103,3 +103,26 @@ def test_the_models_list_says_which_model_answers_now(client, settings):
         s.add(ModelVersion(name="run-7", backend="local", base="smollm2", status="active"))
     answering = client.get("/api/v1/models", headers=admin).json()["answering"]
     assert answering == {"name": "run-7", "backend": "local", "source": "active version"}
+
+
+def test_moderation_counts_per_category_and_thresholds_per_category(client, demo_shop):
+    admin = login(client, make_user("admin"))
+    conversation = open_conversation(client, "c1001")
+    threat = "I know where your warehouse is. Tonight I'm coming with a few friends."
+    assert ask(client, conversation, threat).json()["reply"]["status"] == "blocked"
+    ask(client, conversation, "Where is my order A1023?")
+    data = client.get("/api/v1/admin/analytics?days=7", headers=admin).json()
+    assert data["moderation"] == {"threat": 1} and data["days"][-1]["moderation"] == {"threat": 1}
+
+    # An admin raises the threat threshold past any probability: the same message is no longer a threat.
+    items = client.get("/api/v1/admin/settings", headers=admin).json()["settings"]
+    [spec] = [s for s in items if s["key"] == "moderation_thresholds.threat"]
+    assert spec["label"] == "Moderation: threat" and spec["value"] == spec["default"] == 0.7
+    saved = client.put("/api/v1/admin/settings", json={"values": {"moderation_thresholds.threat": 1.0}}, headers=admin)
+    assert saved.status_code == 200
+    again = ask(client, conversation, threat).json()["reply"]
+    assert again["status"] != "blocked" and "threat" not in again["scores"]["inbound"]["categories"]
+    client.put("/api/v1/admin/settings", json={"values": {"moderation_thresholds.threat": None}}, headers=admin)
+    assert ask(client, conversation, threat).json()["reply"]["status"] == "blocked"  # back to the default
+    bad = client.put("/api/v1/admin/settings", json={"values": {"moderation_thresholds.threat": 0}}, headers=admin)
+    assert bad.status_code == 422
