@@ -39,7 +39,15 @@
       unhelpful: "Not helpful", noMic: "The microphone is not available.", tooMany: "At most 4 files per message.",
       remove: "Remove", welcome: "Hi! Ask about an order, a refund or an invoice. You can also send a screenshot or a voice message.",
       handedOver: "A support agent will join this conversation.", voice: "Voice message", dropHere: "Drop files here",
-      error: "Something went wrong. Please try again."
+      error: "Something went wrong. Please try again.",
+      notSent: "{name} was not sent: {why}.",
+      why: {
+        empty: "the file is empty", too_large: "the file is too large", broken: "the file is damaged and can't be opened",
+        unsupported: "only photos (PNG, JPEG, WebP, HEIC) and voice messages can be sent",
+        too_many_pixels: "the picture is too large", no_audio: "there is no sound in it",
+        too_long: "the voice message is longer than 2 minutes", too_short: "the voice message is too short",
+        silent: "the voice message is silent", too_many_files: "at most 4 files per message"
+      }
     },
     zh: {
       title: "在线客服", open: "联系客服", close: "关闭", placeholder: "输入消息…",
@@ -51,7 +59,14 @@
       unhelpful: "没帮助", noMic: "无法使用麦克风。", tooMany: "每条消息最多 4 个文件。",
       remove: "移除", welcome: "您好！可以咨询订单、退款或发票，也可以发送截图或语音。",
       handedOver: "人工客服将加入对话。", voice: "语音消息", dropHere: "拖放文件到这里",
-      error: "出错了，请重试。"
+      error: "出错了，请重试。",
+      notSent: "{name} 未发送：{why}。",
+      why: {
+        empty: "文件是空的", too_large: "文件太大", broken: "文件已损坏，无法打开",
+        unsupported: "只能发送图片（PNG、JPEG、WebP、HEIC）和语音消息",
+        too_many_pixels: "图片尺寸太大", no_audio: "文件里没有声音",
+        too_long: "语音超过 2 分钟", too_short: "语音太短", silent: "语音没有声音", too_many_files: "每条消息最多 4 个文件"
+      }
     }
   };
 
@@ -496,14 +511,16 @@
     drawTray();
     var node = messageNode({ role: "customer", text: text, attachments: [] });
     node.classList.add("sending");
-    files.forEach(function (file) {
-      node.appendChild(/^image\//.test(file.type)
+    var shownFiles = files.map(function (file) {
+      var shownFile = /^image\//.test(file.type)
         ? el("img", { class: "thumb", src: URL.createObjectURL(file), alt: file.name })
-        : fileLabel("audio", file.name));
+        : fileLabel("audio", file.name);
+      node.appendChild(shownFile);
+      return shownFile;
     });
     list.appendChild(node);
     list.scrollTop = list.scrollHeight;
-    var item = { text: text, files: files, node: node, key: uuid() };
+    var item = { text: text, files: files, shownFiles: shownFiles, node: node, key: uuid() };
     outbox.push(item);
     deliver(item);
   }
@@ -522,7 +539,10 @@
         show(turn.message);
         if (turn.reply) show({ id: turn.reply.id, role: "assistant", text: turn.reply.text, status: turn.reply.status });
       }
-      if (!res.ok) {
+      var refused = turn && turn.error && turn.error.files;
+      if (refused) {
+        refusedFiles(item, refused, !(turn && turn.message));
+      } else if (!res.ok) {
         if (!(turn && turn.message)) failed(item);
         showStatus(res.error);
       }
@@ -553,6 +573,30 @@
   function later(item, tries) {
     return new Promise(function (resolve) { setTimeout(resolve, 1000 * Math.pow(2, tries)); })
       .then(function () { return attempt(item, tries + 1); });
+  }
+
+  // Files the server refused: said next to each, in the customer's language; the rest of the message went.
+  function refusedFiles(item, refused, nothingSent) {
+    refused.forEach(function (file, i) {
+      var why = t.why[file.code] || t.error;
+      var note = el("div", { class: "refused", role: "alert" },
+        [t.notSent.replace("{name}", file.filename).replace("{why}", why)]);
+      var index = -1;
+      item.files.forEach(function (f, j) { if (index < 0 && f.name === file.filename && item.shownFiles[j]) index = j; });
+      var shownFile = index >= 0 ? item.shownFiles[index] : null;
+      if (shownFile) {
+        shownFile.replaceWith(note); // no broken picture in the bubble: the reason stands in its place
+        item.shownFiles[index] = null;
+      } else {
+        item.node.appendChild(note);
+      }
+    });
+    if (nothingSent) {
+      item.node.classList.remove("sending");
+      item.node.classList.add("failed"); // nothing to retry: the same files would be refused again
+      if (outbox.indexOf(item) >= 0) outbox.splice(outbox.indexOf(item), 1);
+    }
+    item.node.scrollIntoView({ block: "nearest" });
   }
 
   function failed(item) {

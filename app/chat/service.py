@@ -134,7 +134,7 @@ def post_message(
     decoding = time.perf_counter()
     accepted, refused = perception.check_files(files or [], settings)
     media_ms = round((time.perf_counter() - decoding) * 1000, 2)
-    rejected = [{"filename": r.filename, "reason": r.reason} for r in refused]
+    rejected = [{"filename": r.filename, "reason": r.reason, "code": r.code} for r in refused]
     if not text and not accepted:
         if rejected:
             raise FileRejected(rejected)

@@ -25,7 +25,7 @@ def decode(data: bytes, max_seconds: float) -> np.ndarray:
     try:
         with container:
             if not container.streams.audio:
-                raise MediaError("the file has no audio track")
+                raise MediaError("the file has no audio track", "no_audio")
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             for frame in container.decode(audio=0):
                 for out in resampler.resample(frame):
@@ -33,7 +33,7 @@ def decode(data: bytes, max_seconds: float) -> np.ndarray:
                     chunks.append(samples)
                     total += samples.size
                 if total > max_seconds * SAMPLE_RATE:
-                    raise MediaError(f"the clip is longer than {max_seconds:.0f} seconds")
+                    raise MediaError(f"the clip is longer than {max_seconds:.0f} seconds", "too_long")
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
     except av.error.FFmpegError as exc:
@@ -42,9 +42,9 @@ def decode(data: bytes, max_seconds: float) -> np.ndarray:
         # A truncated clip: keep what decoded.
     audio = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     if audio.size < SAMPLE_RATE // 10:
-        raise MediaError("the clip is empty or shorter than 0.1 seconds")
+        raise MediaError("the clip is empty or shorter than 0.1 seconds", "too_short")
     if float(np.sqrt(np.mean(audio**2))) < SILENCE_RMS:
-        raise MediaError("the clip is silent")
+        raise MediaError("the clip is silent", "silent")
     return audio
 
 

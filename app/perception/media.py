@@ -25,7 +25,13 @@ _3GP_BRANDS = (b"3gp", b"3g2", b"3ge", b"3gg", b"3gs")  # Android recorders and 
 
 
 class MediaError(ValueError):
-    """A file that can't be accepted; the message says why, for the customer."""
+    """A file that can't be accepted; the message says why, and the code says it for programs (the widget
+    words it in the customer's language): empty, too_large, unsupported, broken, too_many_pixels,
+    no_audio, too_long, too_short, silent, too_many_files."""
+
+    def __init__(self, message: str, code: str = "broken") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -83,14 +89,15 @@ def identify(filename: str | None, data: bytes, max_bytes: int) -> Upload:
     """Check size and type; the declared name and content type are never trusted."""
     name = safe_filename(filename)
     if not data:
-        raise MediaError("the file is empty")
+        raise MediaError("the file is empty", "empty")
     if len(data) > max_bytes:
-        raise MediaError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise MediaError(f"the file is larger than {max_bytes // (1024 * 1024)} MB", "too_large")
     found = sniff(data)
     if found is None:
         raise MediaError(
             "not a supported image (PNG, JPEG, WebP, HEIC) or audio clip "
-            "(WebM, Ogg, M4A, MP3, WAV, FLAC, AAC, AMR, 3GP)"
+            "(WebM, Ogg, M4A, MP3, WAV, FLAC, AAC, AMR, 3GP)",
+            "unsupported",
         )
     kind, ext = found
     mime = (IMAGE_TYPES if kind == "image" else AUDIO_TYPES)[ext]

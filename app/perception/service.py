@@ -29,6 +29,7 @@ class Checked:
 class Rejection:
     filename: str
     reason: str
+    code: str = "broken"
 
 
 @dataclass
@@ -50,7 +51,9 @@ def check_image(data: bytes, max_pixels: int) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         width, height = image.size
         if width * height > max_pixels:
-            raise MediaError(f"the image is {width}×{height} pixels; the limit is {max_pixels // 1_000_000} MP")
+            raise MediaError(
+                f"the image is {width}×{height} pixels; the limit is {max_pixels // 1_000_000} MP", "too_many_pixels"
+            )
         image.load()
         return image.convert("RGB")
     except MediaError:
@@ -64,7 +67,9 @@ def check_files(files: list[tuple[str | None, bytes]], settings: Settings) -> tu
     accepted, rejected = [], []
     for index, (name, data) in enumerate(files):
         if index >= settings.max_files:
-            rejected.append(Rejection(name or "upload", f"at most {settings.max_files} files per message"))
+            rejected.append(
+                Rejection(name or "upload", f"at most {settings.max_files} files per message", "too_many_files")
+            )
             continue
         try:
             upload = identify(name, data, settings.max_upload_bytes)
@@ -73,7 +78,7 @@ def check_files(files: list[tuple[str | None, bytes]], settings: Settings) -> tu
             else:
                 accepted.append(Checked(upload, samples=audio.decode(data, settings.max_audio_seconds)))
         except MediaError as exc:
-            rejected.append(Rejection(name or "upload", str(exc)))
+            rejected.append(Rejection(name or "upload", str(exc), exc.code))
     return accepted, rejected
 
 

@@ -179,3 +179,33 @@ def test_a_photo_sent_the_moment_it_is_picked_goes_with_the_message(new_page, de
     expect(page.locator(".msg.customer img.thumb")).to_have_count(1)
     expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(1, timeout=60_000)
     expect(page.locator(".tray")).to_be_hidden()
+
+
+@pytest.mark.parametrize(("locale", "viewport", "said"), [("en-US", None, "was not sent: the file is damaged"),
+                                                          ("zh-CN", PHONE, "未发送：文件已损坏")])  # fmt: skip
+def test_a_refused_file_is_named_with_its_reason_beside_the_message(new_page, demo_shop, locale, viewport, said):
+    page = open_widget(new_page("/?customer=c1001", viewport=viewport, locale=locale))
+    broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a PNG signature and nothing that decodes
+    page.fill(".composer textarea", "Where is my order A1023?")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": broken}]
+    )
+    page.click(".composer .send")
+    note = page.locator(".msg.customer .refused")
+    expect(note).to_contain_text("receipt.png")
+    expect(note).to_contain_text(said)
+    expect(page.locator(".msg.customer img.thumb")).to_have_count(0)  # no broken picture in the bubble
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1023")  # the text was answered
+    expect(note).to_be_visible()  # still there once the reply arrived
+    expect(note).to_be_in_viewport()
+
+    # Sent alone, nothing goes: the bubble says why, in view, with nothing to retry.
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "scan.png", "mimeType": "image/png", "buffer": broken}]
+    )
+    page.click(".composer .send")
+    alone = page.locator(".msg.customer.failed .refused")
+    expect(alone).to_contain_text("scan.png")
+    expect(alone).to_be_in_viewport()
+    expect(page.locator(".msg.customer.failed .retry")).to_have_count(0)
+    assert page.errors == []
