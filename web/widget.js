@@ -280,16 +280,23 @@
     return role === "customer" ? t.you : role === "agent" ? t.agent : t.assistant;
   }
 
+  // A reply an agent is still checking: held, its review not decided. The hand-over confirmation (no
+  // customer message it replies to) says so in its own words and carries no note.
+  function beingChecked(message) {
+    return message.status === "pending_review" && !!message.reply_to_id && (!message.review || message.review === "pending");
+  }
+
   function messageNode(message) {
     var body = el("div", { class: "text" });
     body.appendChild(richText(message.text || ""));
-    var node = el("li", { class: "msg " + message.role + (message.status === "pending_review" ? " held" : "") }, [
+    var node = el("li", { class: "msg " + message.role + (beingChecked(message) ? " held" : "") }, [
       el("span", { class: "who", text: roleLabel(message.role) }), body
     ]);
+    if (message.reply_to_id) node.dataset.replyTo = message.reply_to_id;
     (message.attachments || []).forEach(function (a) {
       node.appendChild(fileLabel(a.kind, a.filename));
     });
-    if (message.status === "pending_review") node.appendChild(el("span", { class: "note", text: t.held }));
+    if (beingChecked(message)) node.appendChild(el("span", { class: "note held-note", text: t.held }));
     if (message.role !== "customer" && message.status === "sent") node.appendChild(feedbackBar(message.id));
     return node;
   }
@@ -333,6 +340,19 @@
     list.appendChild(node);
     lastId = Math.max(lastId, message.id);
     list.scrollTop = list.scrollHeight;
+    if (message.role !== "customer" && message.status === "pending_review" && !message.reply_to_id) {
+      humanButton.hidden = true; // handed over already: a person is coming
+    }
+    if (message.role !== "customer" && message.status === "sent" && message.reply_to_id) {
+      // The answer a held reply was waiting for: nobody is checking that one any more.
+      Array.prototype.forEach.call(list.querySelectorAll(".msg.held"), function (held) {
+        if (held.dataset.replyTo === String(message.reply_to_id)) {
+          held.classList.remove("held");
+          var note = held.querySelector(".held-note");
+          if (note) note.remove();
+        }
+      });
+    }
   }
 
   // ---- live replies over SSE; reconnects with the last id, so nothing is lost or doubled ----------
@@ -537,7 +557,10 @@
       var turn = res.data;
       if (turn && turn.message) {
         show(turn.message);
-        if (turn.reply) show({ id: turn.reply.id, role: "assistant", text: turn.reply.text, status: turn.reply.status });
+        if (turn.reply) {
+          show({ id: turn.reply.id, role: "assistant", text: turn.reply.text, status: turn.reply.status,
+                 reply_to_id: turn.message.id });
+        }
       }
       var refused = turn && turn.error && turn.error.files;
       if (refused) {
@@ -618,6 +641,7 @@
       return authed("/api/v1/conversations/" + conversation.id + "/handover", { method: "POST" });
     }).then(function (res) {
       if (!res.ok) { humanButton.disabled = false; return showStatus(res.error); }
+      humanButton.hidden = true;
       if (res.data.message) show(res.data.message);
       else showStatus(t.handedOver);
     }).catch(function () { humanButton.disabled = false; showStatus(t.error); });

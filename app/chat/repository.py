@@ -88,6 +88,14 @@ def add_review(session: Session, review: Review) -> None:
     session.add(review)
 
 
+def review_statuses(session: Session, message_ids: list[int]) -> dict[int, str]:
+    """The review status (pending, approved, edited, rejected) of each of these held messages that has one."""
+    if not message_ids:
+        return {}
+    rows = session.execute(select(Review.message_id, Review.status).where(Review.message_id.in_(message_ids)))
+    return {message_id: status for message_id, status in rows}
+
+
 def feedback_for(session: Session, message_id: int) -> Feedback | None:
     return session.scalar(select(Feedback).where(Feedback.message_id == message_id))
 

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from app.chat import repository
 from app.chat import service as chat_service
 from app.chat.events import next_tick
 from app.chat.schemas import (
@@ -109,7 +108,7 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
 
 @router.get("/conversations/{conversation_id}/messages", response_model=MessageList)
 def list_messages(conversation: CurrentConversation, session: SessionDep, after: int = 0) -> dict:
-    return {"messages": chat_service.list_messages(session, conversation, after)}
+    return {"messages": chat_service.list_messages(session, conversation.id, after)}
 
 
 @router.get("/conversations/{conversation_id}/events")
@@ -141,7 +140,7 @@ def _authenticate(token: str, conversation_id: str) -> Conversation:
 
 def _load_after(conversation_id: str, cursor: int) -> list[dict]:
     with get_sessionmaker()() as session:
-        return [chat_service.message_read(m) for m in repository.messages_after(session, conversation_id, cursor)]
+        return chat_service.list_messages(session, conversation_id, cursor)
 
 
 async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncIterator[str]:

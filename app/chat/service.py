@@ -390,11 +390,15 @@ def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:
     conversation_id = conversation.id
     after_commit(session, lambda: bus.publish(conversation_id))
     after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
-    return {"status": conversation.status, "message": message_read(note)}
+    return {"status": conversation.status, "message": message_read(note, review="pending")}
 
 
-def message_read(message: Message, status: str | None = None, perception: bool = False) -> dict[str, Any]:
-    """A message as the API shows it; perception=True adds what OCR/ASR read from each file (agents only)."""
+def message_read(
+    message: Message, status: str | None = None, perception: bool = False, review: str | None = None
+) -> dict[str, Any]:
+    """A message as the API shows it; perception=True adds what OCR/ASR read from each file (agents only).
+    `review` is a held reply's review status (pending, approved, edited, rejected): whether a person is still
+    looking at it, so the widget's "an agent is checking" note follows the review."""
     attachments = []
     for a in message.attachments:
         item: dict[str, Any] = {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}
@@ -409,11 +413,15 @@ def message_read(message: Message, status: str | None = None, perception: bool =
         "reply_to_id": message.reply_to_id,
         "created_at": as_utc(message.created_at).isoformat(),
         "attachments": attachments,
+        "review": review,
     }
 
 
-def list_messages(session: Session, conversation: Conversation, after_id: int = 0) -> list[dict[str, Any]]:
-    return [message_read(m) for m in repository.messages_after(session, conversation.id, after_id)]
+def list_messages(session: Session, conversation_id: str, after_id: int = 0) -> list[dict[str, Any]]:
+    """The conversation's messages after an id, each held reply with its review's status."""
+    messages = repository.messages_after(session, conversation_id, after_id)
+    reviews = repository.review_statuses(session, [m.id for m in messages if m.status == "pending_review"])
+    return [message_read(m, review=reviews.get(m.id)) for m in messages]
 
 
 def leave_feedback(

@@ -45,12 +45,16 @@ def test_agent_approves_and_edits_held_replies_that_the_customer_sees_live(new_p
     agent.click("#approve")
     expect(agent.locator("#pending-count")).to_have_text("0")
 
-    approved = customer.locator(".msg.assistant:not(.held):not(.welcome)")
-    expect(approved).to_have_count(1)
-    expect(approved).to_contain_text("A1023")  # arrived over SSE
+    expect(customer.locator(".msg.assistant:not(.welcome)").last).to_contain_text("A1023")  # arrived over SSE
+    expect(customer.locator(".msg.held")).to_have_count(0)  # nobody is checking it any more
+    expect(customer.locator(".held-note")).to_have_count(0)
+    customer.reload()
+    open_widget(customer)
+    expect(customer.locator(".msg.assistant:not(.welcome)")).to_have_count(2)
+    expect(customer.locator(".held-note")).to_have_count(0)  # after a reload too: the review was decided
 
     send_text(customer, "Where is my order A1024?")
-    expect(customer.locator(".msg.held")).to_have_count(2)
+    expect(customer.locator(".msg.held")).to_have_count(1)
     agent.locator("#reviews .item button").first.click()
     expect(agent.locator(".candidate")).to_contain_text("A1024")
     agent.fill("#reply-text", "Your order A1024 is being packed today. — Ana")
@@ -85,7 +89,7 @@ def test_a_second_agent_sees_the_claim_and_cannot_answer(new_page, live_server, 
 def test_a_handed_over_conversation_gets_the_agents_reply(new_page, live_server, demo_shop):
     customer = open_widget(new_page("/?customer=c1002"))
     customer.click("header .human")
-    expect(customer.locator(".msg.held")).to_have_count(1)
+    expect(customer.locator(".msg.assistant:not(.welcome)")).to_contain_text("passing this conversation")
     agent = new_page("/login")
     sign_in(agent, live_server, make_user(), "/agent")
     agent.locator("#handovers .item button").first.click()

@@ -80,8 +80,14 @@ def test_talk_to_a_human_and_the_agents_reply_arrives_live(new_page, demo_shop, 
     send_text(page, "Where is my order B4735?")
     expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("B4735")
     page.click("header .human")
-    expect(page.locator(".msg.held")).to_have_count(1)
-    expect(page.locator("header .human")).to_be_disabled()
+    handed = page.locator(".msg.assistant:not(.welcome)").nth(1)
+    expect(handed).to_contain_text("passing this conversation to a support agent")
+    expect(handed.locator(".held-note")).to_have_count(0)  # the confirmation says it; no "checking" note
+    expect(page.locator("header .human")).to_be_hidden()
+    page.reload()
+    open_widget(page)
+    expect(page.locator(".msg.assistant:not(.welcome)")).to_have_count(2)
+    expect(page.locator("header .human")).to_be_hidden()  # not offered again in a handed-over conversation
 
     agent = login(client, make_user())
     [conversation] = client.get("/api/v1/agent/queue", headers=agent).json()["handed_over"]

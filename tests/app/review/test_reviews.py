@@ -114,3 +114,17 @@ def test_an_ineligible_proposal_cannot_be_approved_as_it_is(client, demo_shop, s
         f"/api/v1/reviews/{item['id']}", json={"action": "edit", "text": "Order A1023 has shipped."}, headers=headers
     )
     assert edited.status_code == 200  # edited, it goes out as the agent's
+
+
+def test_a_held_reply_carries_its_reviews_status_for_the_widget(client, demo_shop):
+    conversation, reply = _held(client)
+    listed = client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)).json()
+    [held] = [m for m in listed["messages"] if m["id"] == reply["id"]]
+    assert held["status"] == "pending_review" and held["review"] == "pending"
+    headers = login(client, make_user())
+    [item] = client.get("/api/v1/reviews", headers=headers).json()["reviews"]
+    client.post(f"/api/v1/reviews/{item['id']}", json={"action": "reject"}, headers=headers)
+    listed = client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation)).json()
+    [held] = [m for m in listed["messages"] if m["id"] == reply["id"]]
+    assert held["review"] == "rejected"  # decided, even with nothing sent: nobody is checking it any more
+    assert all(m["review"] is None for m in listed["messages"] if m["id"] != reply["id"])
