@@ -153,6 +153,14 @@ function drawReview(review) {
         factsView(review.fact_lines),
         actions)),
   );
+  scrollToFocus(detail);
+}
+
+// A long conversation opens at the held message, not at its top.
+function scrollToFocus(root) {
+  const list = root.querySelector(".transcript");
+  const focus = list?.querySelector(".focus");
+  if (focus) list.scrollTop = Math.max(0, focus.offsetTop - list.clientHeight / 3); // the list is positioned
 }
 
 function scoresView(review) {

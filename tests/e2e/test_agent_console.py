@@ -123,3 +123,32 @@ def test_an_ineligible_proposal_shows_why_and_cannot_be_approved(new_page, live_
     width_px = agent.evaluate("document.documentElement.scrollWidth")
     assert width_px <= agent.viewport_size["width"] + 1, width_px  # long reasons wrap on a phone
     assert agent.errors == []
+
+
+def test_a_long_conversation_opens_at_the_held_message_and_long_lines_fit_a_phone(
+    new_page, live_server, demo_shop, client
+):
+    from tests.e2e.conftest import PHONE
+    from tests.helpers import ask, open_conversation
+
+    conversation = open_conversation(client, "c1001")
+    for i in range(10):
+        asked = ask(
+            client, conversation, f"Where is my order A1023? (asking again, time {i + 1}) " + "still waiting " * 8
+        )
+        assert asked.status_code == 201, asked.text
+    long = "Tell me a long story about " + "cats and dogs playing together in a sunny garden all afternoon " * 6
+    held = ask(client, conversation, long).json()["reply"]
+    assert held["status"] == "pending_review"
+    agent = new_page("/login", viewport=PHONE)
+    sign_in(agent, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    expect(agent.locator("#reviews .item")).to_have_count(1)
+    width = agent.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, width  # the long queue line is cut with an ellipsis, not the page widened
+    agent.locator("#reviews .item button").first.click()
+    focus = agent.locator(".transcript .focus")
+    expect(focus).to_be_visible()
+    box, frame = focus.bounding_box(), agent.locator(".transcript").bounding_box()
+    assert box and frame and frame["y"] <= box["y"] < frame["y"] + frame["height"], (box, frame)  # in view
+    assert agent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    assert agent.errors == []
