@@ -177,8 +177,13 @@
     return null;
   }
 
+  var createdHere = false; // at most one new conversation per page load
+  var creating = null; // the creation under way: a message sent meanwhile waits for it instead of starting another
+
   function ensureConversation() {
     if (conversation) return Promise.resolve(conversation);
+    if (creating) return creating;
+    if (createdHere) return Promise.reject(new Error(t.error));
     var saved = loadStored();
     if (saved) {
       conversation = saved;
@@ -186,14 +191,20 @@
     }
     var body = { locale: lang };
     if (REF && SIG) { body.customer_ref = REF; body.customer_sig = SIG; }
-    return fetch(API + "/api/v1/conversations", {
+    creating = fetch(API + "/api/v1/conversations", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(readJson).then(function (res) {
+      creating = null;
       if (!res.ok) throw new Error(res.error);
       conversation = res.data;
+      createdHere = true;
       try { localStorage.setItem(storeKey, JSON.stringify(conversation)); } catch (e) { /* private mode */ }
       return conversation;
+    }, function (error) {
+      creating = null;
+      throw error;
     });
+    return creating;
   }
 
   function forgetConversation() {
@@ -381,6 +392,10 @@
   function catchUp() {
     return authed("/api/v1/conversations/" + conversation.id + "/messages?after=" + lastId).then(function (res) {
       if (res.status === 401 || res.status === 404) {
+        // A stored conversation that expired or is gone: start a new one. One this page created is answered
+        // before the response that created it (writes commit first): a refusal then is an error to show,
+        // never a reason to open a second conversation.
+        if (createdHere) throw new Error(t.error);
         forgetConversation();
         return ensureConversation();
       }

@@ -215,3 +215,30 @@ def test_a_refused_file_is_named_with_its_reason_beside_the_message(new_page, de
     expect(alone).to_be_in_viewport()
     expect(page.locator(".msg.customer.failed .retry")).to_have_count(0)
     assert page.errors == []
+
+
+def test_one_page_load_opens_at_most_one_conversation(new_page, demo_shop):
+    page = open_widget(new_page("/?customer=c1001"))
+    send_text(page, "Where is my order A1023?")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1023")
+    created: list[str] = []
+    page.on(
+        "request", lambda r: created.append(r.url) if r.method == "POST" and r.url.endswith("/conversations") else None
+    )
+
+    page.reload()  # the stored conversation is used again
+    open_widget(page)
+    send_text(page, "Where is my order A1024?")
+    expect(page.locator(".msg.assistant:not(.welcome)").nth(1)).to_contain_text("A1024")
+    assert created == []
+
+    # A stored conversation whose token no longer works: exactly one new conversation replaces it.
+    page.evaluate("""() => { for (const k of Object.keys(localStorage)) {
+        const v = JSON.parse(localStorage.getItem(k)); v.token = "expired";
+        localStorage.setItem(k, JSON.stringify(v)); } }""")
+    page.reload()
+    open_widget(page)
+    send_text(page, "Where is my order A1024?")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1024")
+    assert len(created) == 1, created
+    assert page.errors == []
