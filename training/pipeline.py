@@ -125,6 +125,7 @@ class Progress:
         self.run_id = run_id
         self.timings: dict[str, float] = {}
         self._stage_started = time.perf_counter()
+        self._stage_began = ""
         self.stage = ""
         self.losses: list[float] = []
 
@@ -144,12 +145,17 @@ class Progress:
         if self.stage:
             self.timings[self.stage] = round(time.perf_counter() - self._stage_started, 1)
         self.stage, self._stage_started = stage, time.perf_counter()
+        self._stage_began = utcnow().isoformat()  # the console works out elapsed and remaining time from it
         self.log(f"stage {stage}")
-        self._update(stage=stage, progress={"stage": stage, "timings": self.timings, "losses": self.losses})
+        self._update(stage=stage, progress=self._progress())
 
     def step(self, info: dict[str, Any]) -> None:
         self.losses.append(info["loss"])
-        self._update(progress={"stage": self.stage, "timings": self.timings, **info, "losses": self.losses})
+        self._update(progress={**self._progress(), **info})
+
+    def _progress(self) -> dict[str, Any]:
+        began = self._stage_began
+        return {"stage": self.stage, "stage_started_at": began, "timings": self.timings, "losses": self.losses}
 
     def log(self, line: str) -> None:
         log.info("training run %s: %s", self.run_id, line)

@@ -70,6 +70,7 @@ function runView(run) {
     pct !== null ? h("div", { class: "progress" },
       h("progress", { max: 100, value: pct, id: "run-progress" }),
       h("span", { class: "small", text: ` step ${p.step}/${p.max_steps} · loss ${number(p.loss)}` })) : null,
+    h("p", { class: "small muted", id: "run-time", text: runTime(run) }),
     p.losses?.length ? lineChart({ title: "training loss", labels: p.losses.map((_, i) => String(i + 1)),
                                    series: [{ name: "loss", values: p.losses }] }) : null,
     ["queued", "running"].includes(run.status)
@@ -81,6 +82,26 @@ function runView(run) {
     m.candidate ? evalTable(m) : null,
     h("details", { open: ["running", "failed"].includes(run.status) },
       h("summary", { text: "Log" }), h("pre", { class: "log", text: run.log || "(empty)" })));
+}
+
+function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`
+    : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+// Elapsed time, and for the fine-tune the time left at the pace of its steps so far (about a step a minute
+// on two cores).
+function runTime(run) {
+  if (!run.started_at) return run.status === "queued" ? "waiting for a worker" : "";
+  const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
+  let text = `elapsed ${duration((end - Date.parse(run.started_at)) / 1000)}`;
+  const p = run.progress || {};
+  if (run.status === "running" && p.stage === "finetune" && p.step && p.max_steps && p.stage_started_at) {
+    const perStep = (Date.now() - Date.parse(p.stage_started_at)) / 1000 / p.step;
+    text += ` · fine-tune about ${duration(perStep * (p.max_steps - p.step))} left`;
+  }
+  return text;
 }
 
 function evalTable(m) {

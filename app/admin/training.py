@@ -69,8 +69,9 @@ def run_read(run: TrainingRun) -> dict[str, Any]:
         "error": run.error,
         "log": run.log,
         "model_version_id": run.model_version_id,
-        "created_at": run.created_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "created_at": as_utc(run.created_at).isoformat(),
+        "started_at": as_utc(run.started_at).isoformat() if run.started_at else None,
+        "finished_at": as_utc(run.finished_at).isoformat() if run.finished_at else None,
     }
 
 

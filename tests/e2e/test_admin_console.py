@@ -35,6 +35,8 @@ def test_admin_starts_a_training_run_and_sees_its_progress(
     expect(page.locator(".stages li.now")).to_have_text("finetune", timeout=60_000)
     expect(page.locator("#run-progress")).to_be_visible(timeout=60_000)  # steps and loss, live
     expect(page.locator("svg.chart")).to_be_visible(timeout=60_000)  # the loss curve
+    expect(page.locator("#run-time")).to_contain_text("elapsed")
+    expect(page.locator("#run-time")).to_contain_text("left")  # the fine-tune's remaining time, at its pace
     expect(page.locator("#start-run")).to_be_disabled()  # one run at a time
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator("#run-status")).to_have_text("cancelled", timeout=120_000)
