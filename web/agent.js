@@ -201,9 +201,32 @@ function attachmentView(a) {
     : h("audio", { controls: true, src: url, preload: "none" });
   let read = null;
   if (p.error) read = h("p", { class: "error small", text: "perception failed: " + p.error });
-  else if (a.kind === "audio") read = h("p", { class: "transcript-text" }, h("strong", { text: "Transcript: " }), p.text || "(nothing heard)");
+  else if (a.kind === "audio") read = transcriptView(p);
   else if (a.kind === "image") read = ocrTable(p);
   return h("div", { class: "attachment" }, h("span", { class: "small muted", text: a.filename }), media, read);
+}
+
+// The transcript with what the answer rests on marked: the customer's own order ids, amounts, and ids heard
+// nearly right (the reply asked the customer to confirm those); the recogniser's confidence beside it.
+function transcriptView(p) {
+  const text = p.text || "";
+  const marks = (p.marks || []).filter((m) => m.end > m.start);
+  const parts = [];
+  let at = 0;
+  for (const m of marks) {
+    if (m.start < at) continue;
+    parts.push(text.slice(at, m.start));
+    parts.push(h("mark", { class: `heard ${m.kind}`, title: m.kind === "order" ? `order ${m.value}` : "amount",
+                           text: text.slice(m.start, m.end) }));
+    at = m.end;
+  }
+  parts.push(text.slice(at));
+  const near = (p.marks || []).filter((m) => m.kind === "near").map((m) => m.value);
+  return h("div", { class: "transcript-text" },
+    h("p", {}, h("strong", { text: "Transcript: " }), ...(text ? parts : ["(nothing heard)"])),
+    h("p", { class: "muted small" },
+      typeof p.confidence === "number" ? `recogniser confidence ${number(p.confidence, 2)}` : "",
+      near.length ? h("span", { class: "near", text: ` · heard nearly right: ${near.join(", ")} (the customer was asked to confirm)` }) : null));
 }
 
 function ocrTable(fields) {

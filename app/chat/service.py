@@ -266,6 +266,7 @@ def _perceive(
                 heard = perception_pool.run(
                     settings, perception.transcribe, checked.samples, settings, conversation.locale, hints
                 )
+                heard["marks"] = order_grounding.heard_marks(session, conversation.customer_id, heard["text"])
                 attachment.perception = heard
                 transcripts.append({"attachment_id": attachment.id, "text": heard["text"]})
         except Exception as exc:  # noqa: BLE001 - a perception failure must not lose the message

@@ -106,6 +106,15 @@ def ground_orders(
 SPEECH_HINT_ORDERS = 8
 
 
+def heard_marks(session: Session, customer_id: int | None, transcript: str) -> list[dict[str, Any]]:
+    """The customer's own ids, amounts and near-miss ids in a voice message's transcript (references.heard_marks),
+    for agents to see what the answer rests on; nobody else's orders are looked at."""
+    if customer_id is None or not transcript:
+        return []
+    orders = repository.recent_orders(session, customer_id, CANDIDATE_ORDERS)
+    return references.heard_marks(transcript, orders)
+
+
 def speech_hints(session: Session, customer_id: int | None) -> list[str]:
     """What a voice message from this customer is likely to name: their own recent order ids, products and
     amounts (nobody else's), to bias speech recognition before the audio is decoded."""

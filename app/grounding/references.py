@@ -232,6 +232,25 @@ def _near_heard(folded: str, orders: list[Any], order_keys: dict[str, list[str]]
     return [o for o in orders if best.get(o.id) == closest][:MAX_SUGGESTIONS]
 
 
+def heard_marks(text: str, orders: list[Any]) -> list[dict[str, Any]]:
+    """What a transcript names that matters for the answer, for the agent console to mark: the customer's
+    own order ids as heard (kind "order"), amounts ("amount"), and ids heard nearly right ("near", with the
+    order it may be: the reply asks the customer to confirm). Spans index the transcript as stored."""
+    marks: list[dict[str, Any]] = []
+    for order in orders:
+        for key in keys(order):
+            for match in _written(key).finditer(text):
+                marks.append({"start": match.start(), "end": match.end(), "kind": "order", "value": order.id})
+    for match in _AMOUNT.finditer(text):
+        if not any(m["start"] <= match.start() < m["end"] for m in marks):
+            marks.append({"start": match.start(), "end": match.end(), "kind": "amount", "value": match.group(0)})
+    if not any(m["kind"] == "order" for m in marks):
+        order_keys = {o.id: keys(o) for o in orders}
+        for order in _near_heard(_folded(text), orders, order_keys):
+            marks.append({"start": 0, "end": 0, "kind": "near", "value": order.id})
+    return sorted(marks, key=lambda m: (m["start"], m["end"]))
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import shutil
 import threading
@@ -119,6 +120,7 @@ def transcribe(
         condition_on_previous_text=False,
         without_timestamps=True,  # a chat message needs the words, not their times: faster decoding
     )
+    segments = list(segments)
     text = " ".join(s.text.strip() for s in segments).strip()
     if hotwords and echoes_prompt(text, hotwords):
         # On speech it cannot make out, Whisper can write its prompt back: a list of the customer's ids is
@@ -129,6 +131,9 @@ def transcribe(
         "text": amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern)),
         "language": info.language,
         "duration_s": round(audio.size / SAMPLE_RATE, 2),
+        # How sure the recogniser was of its words: the mean per-token probability (exp of the mean
+        # log-probability, over the segments). Shown to agents beside the transcript.
+        "confidence": round(math.exp(sum(s.avg_logprob for s in segments) / len(segments)), 3) if segments else 0.0,
     }
 
 

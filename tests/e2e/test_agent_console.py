@@ -152,3 +152,24 @@ def test_a_long_conversation_opens_at_the_held_message_and_long_lines_fit_a_phon
     assert box and frame and frame["y"] <= box["y"] < frame["y"] + frame["height"], (box, frame)  # in view
     assert agent.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     assert agent.errors == []
+
+
+def test_the_agent_sees_a_voice_transcript_with_the_order_and_amount_marked(new_page, live_server, demo_shop, client):
+    from bench.speech import encode, speak
+    from tests.helpers import auth, open_conversation
+
+    hold_every_reply(make_user("admin")["id"])
+    conversation = open_conversation(client, "c1002")
+    clip = encode(speak("Hello, where is my order B four seven three five? It cost eighty dollars."), "webm")
+    sent = client.post(
+        f"/api/v1/conversations/{conversation['id']}/messages",
+        files=[("files", ("voice.webm", clip, "audio/webm"))],
+        headers=auth(conversation),
+    )
+    assert sent.status_code == 201, sent.text
+    agent = new_page("/login")
+    sign_in(agent, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    agent.locator("#reviews .item button").first.click()
+    expect(agent.locator("mark.heard.order")).to_have_text("B4735")
+    expect(agent.locator(".transcript-text")).to_contain_text("recogniser confidence")
+    assert agent.errors == []

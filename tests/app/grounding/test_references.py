@@ -295,3 +295,17 @@ def test_a_voice_message_near_an_id_gets_did_you_mean_in_the_reply(dashed_shop):
     assert not any(isinstance(f, OrderFact) for f in facts)
     reply = compose(["order_status"], facts, "en")
     assert reply is not None and reply.text.startswith("Did you mean order HO-20261014-0047")
+
+
+def test_a_transcript_marks_their_ids_amounts_and_near_misses():
+    from app.grounding.references import heard_marks
+
+    said = "Where is order HO-20261102-0113? I paid $89.90"
+    marks = heard_marks(said, ORDERS)
+    assert [(said[m["start"] : m["end"]], m["kind"], m["value"]) for m in marks] == [
+        ("HO-20261102-0113", "order", "HO-20261102-0113"),
+        ("$89.90", "amount", "$89.90"),
+    ]
+    near = heard_marks("my order H0 2026 1102 0131 please", ORDERS)
+    assert [(m["kind"], m["value"]) for m in near] == [("near", "HO-20261102-0113")]
+    assert heard_marks("order HO-20990101-0001 please", ORDERS) == []  # nobody's, or someone else's: nothing
