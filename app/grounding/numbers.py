@@ -1,4 +1,4 @@
-"""Amounts said in words, written as numbers: "eighty-nine dollars fifty" → "$89.50", "两百零五块五" → "205.5元".
+"""Amounts said in words, written as numbers: "eighty-nine dollars fifty" → "$89.50", "两百零五块五" → "205.50元".
 
 Speech recognition writes amounts the way they were said, and customers type them that way too (Chinese
 customers especially: "两百块"). The references resolver and the verifier compare amounts as numbers, so
@@ -171,6 +171,7 @@ def _chinese(match: re.Match[str]) -> str:
 
 
 def amounts_as_numbers(text: str) -> str:
-    """Amounts and counted quantities written in words become digits; everything else is left as it is."""
+    """Amounts written in words become digits (and Chinese numerals with a unit, "三十天" → "30天"); the rest
+    of the text is left as it is."""
     text = _EN_AMOUNT.sub(_english, text)
     return _ZH_AMOUNT.sub(_chinese, text)
