@@ -152,16 +152,16 @@ async function analytics() {
   view.replaceChildren(
     h("h2", { text: "Analytics (last 14 days, UTC)" }),
     h("div", { class: "charts" },
-      barChart({ title: "customer messages per day", labels, series: [{ name: "messages", values: col("customer_messages") }] }),
-      barChart({ title: "replies: sent on their own vs held", labels, series: [
+      barChart({ daily: true, title: "customer messages per day", labels, series: [{ name: "messages", values: col("customer_messages") }] }),
+      barChart({ daily: true, title: "replies: sent on their own vs held", labels, series: [
         { name: "auto-sent", values: col("auto_sent"), color: "#2f9e44" },
         { name: "held", values: col("held"), color: "#f59f00" },
         { name: "blocked", values: col("blocked"), color: "#e03131" }] }),
-      lineChart({ title: "held rate and agent edit rate", labels, max: 1, series: [
+      lineChart({ daily: true, title: "held rate and agent edit rate", labels, max: 1, series: [
         { name: "held rate", values: col("held_rate") }, { name: "edited or rejected by agents", values: col("edit_rate") }] }),
-      barChart({ title: "feedback", labels, series: [
+      barChart({ daily: true, title: "feedback", labels, series: [
         { name: "helpful", values: col("feedback_up"), color: "#2f9e44" }, { name: "not helpful", values: col("feedback_down"), color: "#e03131" }] }),
-      lineChart({ title: "latency by stage, p50 (ms)", labels, series: stages.map((s) => ({
+      lineChart({ daily: true, title: "latency by stage, p50", labels, unit: "ms", series: stages.map((s) => ({
         name: s.replace("_ms", ""), values: days.map((d) => d.latency_p50_ms[s] ?? null) })) })),
     moderationTable(moderation),
     numbersTable(days),

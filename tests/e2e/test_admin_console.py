@@ -70,3 +70,20 @@ def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
     page.click("#new-user button[type=submit]")
     expect(page.locator("#users")).to_contain_text("new.agent@shop.test")
     assert page.errors == []
+
+
+def test_charts_have_round_ticks_and_say_when_there_is_one_day_of_data(new_page, live_server, client, demo_shop):
+    ask(client, open_conversation(client, "c1001"), "Where is my order A1023?")
+    page = new_page("/login")
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    page.click("a[href='#analytics']")
+    expect(page.locator("svg.chart")).to_have_count(5)
+    expect(page.locator("svg.chart .one-day").first).to_have_text("one day of data so far")
+    ticks = page.locator("svg.chart text.axis[text-anchor='end']").all_text_contents()
+    assert ticks and all(len(t.split(".")[-1].split(" ")[0]) <= 2 for t in ticks if "." in t), ticks
+    helpers = page.evaluate(
+        "import('/static/charts.js').then((m) => [m.niceTop(0.28), m.niceTop(13328), m.niceTop(7), "
+        "m.tickLabel(10000, 'ms'), m.tickLabel(250, 'ms'), m.tickLabel(0.075)])"
+    )
+    assert helpers == [0.4, 20000, 8, "10 s", "250 ms", "0.08"], helpers
+    assert page.errors == []
