@@ -126,7 +126,8 @@ async function models() {
     h("h2", { text: "Model versions" }),
     h("p", { id: "answering" }, "Answering now: ", h("strong", { text: answering.name }),
       ` (${answering.backend}, ${answering.source})`),
-    versions.length ? null : h("p", { class: "muted", text: "No trained version yet: the model above answers until a run promotes one." }),
+    // (replaceChildren is the DOM's: a null would be drawn as the text "null")
+    ...(versions.length ? [] : [h("p", { class: "muted", text: "No trained version yet: the model above answers until a run promotes one." })]),
     h("p", { class: "muted small", text: "Activating an older version is a roll-back; every process answers with it from its next turn." }),
     h("table", { id: "models" },
       h("thead", {}, h("tr", {}, ...["name", "status", "grounded", "verifier", "base", "created", "activated", ""].map((c) => h("th", { text: c })))),

@@ -45,12 +45,19 @@ def test_admin_starts_a_training_run_and_sees_its_progress(
 
 
 def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
+    from app.db import session_scope
+    from app.models import ModelVersion
+
     ask(client, open_conversation(client, "c1001"), "Where is my order A1023?")
+    with session_scope() as s:
+        s.add(ModelVersion(name="run-3", backend="local", base="smollm2", status="registered"))
     page = new_page("/login")
     sign_in(page, live_server, make_user("admin"), "/admin")
     page.click("a[href='#models']")
     expect(page.locator("#models")).to_be_visible()
     expect(page.locator("#answering")).to_contain_text("Answering now:")  # even with no version trained
+    expect(page.locator("#models")).to_contain_text("run-3")
+    expect(page.locator("main")).not_to_contain_text("null")  # nothing drawn as the text "null"
     page.click("a[href='#analytics']")
     expect(page.locator("svg.chart")).to_have_count(5)
     expect(page.locator("#moderation-counts")).to_be_visible()
