@@ -38,7 +38,9 @@ function drawQueue() {
       return h("li", { class: "item" + (isSelected("review", r.id) ? " selected" : "") + (taken ? " taken" : ""),
                        "data-review": r.id },
         h("button", { type: "button", onclick: () => openReview(r.id) },
-          h("span", { class: "line", text: r.customer_text || "(no text)" }),
+          // A hand-over has no customer message of its own: say what it is rather than "(no text)".
+          h("span", { class: "line", text: r.customer_text
+            || (r.reasons.includes("the customer asked for a human agent") ? "Asked to talk to a person" : "(no text)") }),
           h("span", { class: "meta" },
             when(r.created_at), " · ", r.reasons[0] || "held",
             taken ? h("span", { class: "tag", text: "claimed by " + (r.claimed_by_name || "another agent") }) : null,

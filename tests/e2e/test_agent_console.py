@@ -92,6 +92,7 @@ def test_a_handed_over_conversation_gets_the_agents_reply(new_page, live_server,
     expect(customer.locator(".msg.assistant:not(.welcome)")).to_contain_text("passing this conversation")
     agent = new_page("/login")
     sign_in(agent, live_server, make_user(), "/agent")
+    expect(agent.locator("#reviews .item")).to_contain_text("Asked to talk to a person")  # not "(no text)"
     agent.locator("#handovers .item button").first.click()
     agent.fill("#agent-text", "Hello, I'm here to help.")
     agent.click("#agent-send")
