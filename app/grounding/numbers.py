@@ -107,7 +107,7 @@ def _english(match: re.Match[str]) -> str:
     return f"{symbol}{major}.{minor:02d}" if minor else f"{symbol}{major}"
 
 
-_ZH_DIGIT = {
+ZH_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
@@ -136,10 +136,10 @@ def _zh_integer(numeral: str) -> int | None:
     """ "两百零五" → 205, "一千二" → 1200, "三万五千" → 35000; None when it is not one number."""
     total, section, digit, last_unit = 0, 0, None, 0
     for char in numeral:
-        if char in _ZH_DIGIT:
+        if char in ZH_DIGITS:
             if digit is not None and char not in "零〇":
                 return None  # "一二" is two digits, not a number with units
-            digit = _ZH_DIGIT[char] if char not in "零〇" else None
+            digit = ZH_DIGITS[char] if char not in "零〇" else None
         elif char in _ZH_UNIT:
             unit = _ZH_UNIT[char]
             section += (1 if digit is None else digit) * unit
@@ -162,8 +162,8 @@ def _chinese(match: re.Match[str]) -> str:
     value = _zh_integer(major)
     if value is None:
         return match.group(0)
-    jiao = _ZH_DIGIT[match.group("jiao")] if match.group("jiao") else 0
-    fen = _ZH_DIGIT[match.group("fen")] if match.group("fen") else 0
+    jiao = ZH_DIGITS[match.group("jiao")] if match.group("jiao") else 0
+    fen = ZH_DIGITS[match.group("fen")] if match.group("fen") else 0
     if not currency:
         return f"{value}"
     cents = jiao * 10 + fen

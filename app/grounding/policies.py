@@ -165,10 +165,9 @@ class PolicyIndex:
         ]
 
     @staticmethod
-    def _named(query: str, words: set[str], topic: set[str]) -> set[str]:
+    def _named(query: str, said: set[str], words: set[str], topic: set[str]) -> set[str]:
         """Which of these words the question says: Chinese ones as written anywhere in it (segmentation can
         cut "秒杀价" as 秒 + 杀价), others as its words; never a word of the question's topic."""
-        said = set(tokenize(query))
         return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
@@ -218,7 +217,7 @@ class PolicyIndex:
             sentence = self.sentences.score(i, terms)
             # The question names something the policy lists as not covered: that item answers it.
             excluded = {
-                t for t in self._named(query, self.excluded[i], topic) if self.sentences.df[t] <= MAX_SPECIFIC_DF
+                t for t in self._named(query, terms, self.excluded[i], topic) if self.sentences.df[t] <= MAX_SPECIFIC_DF
             }
             if excluded:
                 sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST

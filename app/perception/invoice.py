@@ -17,32 +17,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.grounding.numbers import ZH_DIGITS
 from app.perception.ocr import OcrBox
 
 FIELDS = ("number", "code", "date", "seller", "seller_tax_id", "buyer", "buyer_tax_id", "total", "tax", "currency")
 _AMOUNT = re.compile(r"(?<![\d.])[-]?(\d{1,3}(?:[,，]\d{3})+|\d+)[.．](\d{2})(?!\d)")
-_CN_DIGITS = {
-    "零": 0,
-    "壹": 1,
-    "贰": 2,
-    "叁": 3,
-    "肆": 4,
-    "伍": 5,
-    "陆": 6,
-    "柒": 7,
-    "捌": 8,
-    "玖": 9,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "两": 2,
+_CN_DIGITS = {  # 大写 digits on invoices, and the ordinary ones (app/grounding/numbers.py reads amounts said)
+    **ZH_DIGITS,
+    **dict(zip("壹贰叁肆伍陆柒捌玖", range(1, 10), strict=True)),
 }
 _CN_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
 _CN_AMOUNT = re.compile(r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿圆元角分整正]{2,}")
