@@ -43,10 +43,12 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from app.db import migrate, session_scope
+    from app.errors import AppError
+    from app.shop import rules
     from app.shop.service import SeedError, seed_articles, seed_orders
 
-    if not args.orders and not args.kb:
-        return _fail("give --orders FILE.json and/or --kb DIR", args.json)
+    if not args.orders and not args.kb and not args.rules:
+        return _fail("give --orders FILE.json, --kb DIR and/or --rules FILE.json", args.json)
     migrate()
     report: dict[str, Any] = {}
     try:
@@ -55,8 +57,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 report.update(seed_orders(session, Path(args.orders)).as_dict())
             if args.kb:
                 report["articles"] = seed_articles(session, Path(args.kb)).articles
+            if args.rules:
+                loaded = rules.load_file(session, Path(args.rules))
+                report["rules"] = sorted(k for k, v in loaded["rules"].items() if v is not None)
+                report["conflicts"] = [c["message"] for c in loaded["conflicts"]]
     except SeedError as exc:
         return _fail(f"nothing was changed: {exc}", args.json, "invalid_seed")
+    except AppError as exc:
+        return _fail(f"nothing was changed: {exc.message}", args.json, exc.code)
     _print({"seeded": report}, args.json)
     return 0
 
@@ -414,6 +422,33 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    from app.db import migrate, session_scope
+    from app.errors import AppError
+    from app.shop import keys
+
+    migrate()
+    try:
+        with session_scope() as session:
+            if args.key_command == "create":
+                key, secret = keys.create_key(session, args.name, args.scope, actor="cli")
+                data: dict[str, Any] = {"id": key.id, "name": key.name, "key": secret, "scopes": key.scopes}
+            elif args.key_command == "revoke":
+                data = keys.key_read(keys.revoke_key(session, args.id, actor="cli"))
+            else:
+                data = {"keys": [keys.key_read(k) for k in keys.list_keys(session)]}
+    except AppError as exc:
+        return _fail(exc.message, args.json, exc.code)
+    if args.json:
+        _print(data, True)
+    elif args.key_command == "create":
+        print(f"key {data['id']} ({data['name']}, {', '.join(data['scopes'])}):\n{data['key']}")
+        print("shown once: store it now (only its hash is kept)", file=sys.stderr)
+    else:
+        _print(data, False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopdesk", description="AI customer-service desk for online shops")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -437,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load customers/orders and policy articles")
     seed.add_argument("--orders", help="orders file (JSON, schema in DESIGN.md)")
     seed.add_argument("--kb", help="folder of Markdown policy articles")
+    seed.add_argument("--rules", help="structured policy rules (JSON, see the README)")
     seed.add_argument("--json", action="store_true")
     seed.set_defaults(func=cmd_seed)
 
@@ -510,6 +546,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="prefer SHOPDESK_NEW_USER_PASSWORD or the prompt")
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_user_create)
+
+    key = sub.add_parser("key", help="shop API keys for the sync API (orders, policies)")
+    key_sub = key.add_subparsers(dest="key_command", required=True)
+    key_create = key_sub.add_parser("create", help="create a key (shown once)")
+    key_create.add_argument("--name", required=True)
+    key_create.add_argument(
+        "--scope", action="append", required=True, choices=["orders:write", "policies:write", "read"]
+    )
+    key_create.add_argument("--json", action="store_true")
+    key_revoke = key_sub.add_parser("revoke", help="revoke a key: it is refused from the next request")
+    key_revoke.add_argument("id", type=int)
+    key_revoke.add_argument("--json", action="store_true")
+    key_sub.add_parser("list", help="the keys (never their secrets)").add_argument("--json", action="store_true")
+    key.set_defaults(func=cmd_key)
     return parser
 
 

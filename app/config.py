@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Rate limits per minute (0: off): messages per conversation, requests per client IP to the customer API
     rate_limit_conversation: int = Field(default=20, ge=0)
     rate_limit_ip: int = Field(default=120, ge=0)
+    rate_limit_shop_key: int = Field(default=600, ge=0)  # sync API requests a minute per key (a batch is one)
+    # Shopify's webhook signing secret (its admin shows it); empty turns the receiver off.
+    shopify_webhook_secret: str = ""
     conversation_token_ttl_s: int = 7 * 24 * 3600
     user_session_ttl_s: int = 12 * 3600  # agent/admin sign-ins
     max_text_chars: int = 4000

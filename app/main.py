@@ -28,6 +28,9 @@ from app.pages import WEB_DIR
 from app.pages import router as pages_router
 from app.review.router import agent_router
 from app.review.router import router as review_router
+from app.shop.admin import router as shop_admin_router
+from app.shop.router import router as shop_router
+from app.shop.webhooks import router as webhook_router
 from moderation.classifier import get_model as get_semantic_model
 
 # Pages load scripts, styles and data from this origin only; nothing inline, no frames of them elsewhere.
@@ -75,6 +78,9 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(models_router)
     app.include_router(agent_router)
+    app.include_router(shop_router)
+    app.include_router(shop_admin_router)
+    app.include_router(webhook_router)
     app.include_router(pages_router)
     app.include_router(ops_router)
     # The widget's source is served as it is: plain JavaScript and CSS, no build step.

@@ -105,7 +105,7 @@ def extract_claims(text: str) -> list[str]:
     return [m.group(0) for m in _CLAIM.finditer(folded)]
 
 
-def _durations(text: str) -> set[str]:
+def durations(text: str) -> set[str]:
     """Durations as claims: "7 day", or a whole range "3-5 day" (a range is not its two ends)."""
     found = set()
     for m in _DURATION.finditer(unicodedata.normalize("NFKC", text)):
@@ -144,8 +144,8 @@ def verify(reply: str, fact_texts: Iterable[str], policy_texts: Iterable[str] = 
     claims = extract_claims(reply)
     unsupported = [c for c in claims if not _backed(c, known)]
 
-    known_durations: set[str] = set().union(*(_durations(t) for t in facts)) if facts else set()
-    for claim in sorted(_durations(reply)):
+    known_durations: set[str] = set().union(*(durations(t) for t in facts)) if facts else set()
+    for claim in sorted(durations(reply)):
         claims.append(claim)
         if not _duration_backed(claim, known_durations):
             unsupported.append(claim)

@@ -308,8 +308,22 @@ def run_turn(
         text=text,
         timings=timings,
         llm_error=llm_error,
+        citations=citations(facts, candidates[chosen] if chosen is not None else None),
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+
+
+def citations(facts: list[Fact], chosen: Candidate | None) -> list[dict[str, Any]]:
+    """The policy articles (with their versions) the chosen reply was written from: the composer's own
+    sources, or every passage the model was shown."""
+    if chosen is None:
+        return []
+    used = set(chosen.scores.get("sources") or []) if chosen.source == "composer" else None
+    cited: dict[str, int] = {}
+    for fact in facts:
+        if isinstance(fact, PolicyFact) and (used is None or fact.source in used):
+            cited[fact.article_id] = fact.version
+    return [{"article_id": a, "version": v} for a, v in cited.items()]
 
 
 def guard_model(settings: Settings) -> GuardClient | None:

@@ -107,6 +107,7 @@ class PolicyFact:
     passage: int
     score: float
     locale: str
+    version: int = 0  # the article's version the passage was read from: a sent reply records what it cited
     kind: str = "policy"
 
     @property

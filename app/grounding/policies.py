@@ -15,6 +15,7 @@ from app.grounding.intents import ASKS_WINDOW, ASPECTS, INTENT_WORDS, detect_asp
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
+from app.shop.service import ArticleText
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
 _DURATION = re.compile(
@@ -74,7 +75,7 @@ def _plain(line: str) -> str:
     return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
 
-def split_passages(article: PolicyArticle) -> list[Passage]:
+def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     """One passage per sentence; a passage is what a reply can quote and the verifier can check.
 
     Markdown is read as a person reads it: headings (and lines that are bold alone) name the section of the
@@ -155,6 +156,7 @@ class PolicyIndex:
         # What each article is about, read from its title as customers' questions are read.
         self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
         self.locales = {a.id: a.locale for a in articles}
+        self.versions = {a.id: a.version for a in articles}
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
         self.excluded = [
@@ -273,6 +275,7 @@ def retrieve(
             passage=p.index,
             score=round(s, 3),
             locale=p.locale,
+            version=index.versions.get(p.article_id, 0),
         )
         for p, s in hits
     ]

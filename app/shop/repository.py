@@ -15,6 +15,11 @@ def get_customer_by_ref(session: Session, ref: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.ref == ref))
 
 
+def get_order(session: Session, order_id: str) -> Order | None:
+    query = select(Order).where(Order.id == order_id).options(selectinload(Order.items), selectinload(Order.invoice))
+    return session.scalar(query)
+
+
 def order_id_for_invoice(session: Session, number: str) -> str | None:
     return session.scalar(select(Invoice.order_id).where(Invoice.number == number))
 
@@ -82,11 +87,19 @@ def catalogue(session: Session, limit: int = 6) -> list[tuple[str, Decimal, str]
     return list(seen.values())[:limit]
 
 
-def all_articles(session: Session) -> list[PolicyArticle]:
-    return list(session.scalars(select(PolicyArticle).order_by(PolicyArticle.id)))
+def all_articles(session: Session, retired: bool = False) -> list[PolicyArticle]:
+    """The articles in force, and the retired ones too when asked."""
+    query = select(PolicyArticle).order_by(PolicyArticle.id)
+    if not retired:
+        query = query.where(PolicyArticle.retired_at.is_(None))
+    return list(session.scalars(query))
 
 
 def articles_fingerprint(session: Session) -> str:
-    """A value that changes whenever an article is added, removed or edited."""
-    rows = session.execute(select(PolicyArticle.id, PolicyArticle.content_hash).order_by(PolicyArticle.id))
-    return "|".join(f"{a}:{h}" for a, h in rows)
+    """A value that changes whenever an article is added, retired or edited."""
+    rows = session.execute(
+        select(PolicyArticle.id, PolicyArticle.version, PolicyArticle.content_hash)
+        .where(PolicyArticle.retired_at.is_(None))
+        .order_by(PolicyArticle.id)
+    )
+    return "|".join(f"{a}:{v}:{h}" for a, v, h in rows)

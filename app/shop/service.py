@@ -6,13 +6,17 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Customer, Invoice, Order, OrderItem, PolicyArticle
+from app.db import as_utc, utcnow
+from app.errors import AppError
+from app.models import AuditLog, Customer, Invoice, Order, OrderItem, PolicyArticle, PolicyArticleVersion
 from app.shop import repository
 from app.shop.schemas import CustomerSeed, OrderSeed, OrdersFile
 
@@ -35,7 +39,8 @@ class SeedReport:
         return {"customers": self.customers, "orders": self.orders, "articles": self.articles}
 
 
-def _describe(error: ValidationError) -> str:
+def describe_error(error: ValidationError) -> str:
+    """A validation error as one line naming each bad field: `items.0.qty: Input should be ...`."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in error.errors()[:5])
 
 
@@ -45,7 +50,7 @@ def _validate(model: type[BaseModel], raw: Any, where: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise SeedError(f"{where}: {_describe(exc)}") from None
+        raise SeedError(f"{where}: {describe_error(exc)}") from None
 
 
 def parse_orders_file(path: Path) -> tuple[list[CustomerSeed], list[OrderSeed]]:
@@ -61,7 +66,7 @@ def parse_orders_file(path: Path) -> tuple[list[CustomerSeed], list[OrderSeed]]:
     try:
         top = OrdersFile.model_validate(raw)
     except ValidationError as exc:
-        raise SeedError(f"{path}: {_describe(exc)}") from None
+        raise SeedError(f"{path}: {describe_error(exc)}") from None
 
     customers = [_validate(CustomerSeed, c, f"customers[{i}]") for i, c in enumerate(top.customers)]
     orders: list[OrderSeed] = []
@@ -90,37 +95,64 @@ def seed_orders(session: Session, path: Path) -> SeedReport:
     report = SeedReport()
     by_ref: dict[str, Customer] = {}
     for person in customers:
-        customer = repository.get_customer_by_ref(session, person.ref)
-        if customer is None:
-            customer = Customer(ref=person.ref, name=person.name)
-            session.add(customer)
-        else:
-            customer.name = person.name
-        by_ref[person.ref] = customer
+        by_ref[person.ref] = upsert_customer(session, person)[0]
         report.customers += 1
     session.flush()
 
     for i, seed in enumerate(orders):
-        customer = by_ref.get(seed.customer_ref) or repository.get_customer_by_ref(session, seed.customer_ref)
-        if customer is None:
-            raise SeedError(f"orders[{i}] (id {seed.id!r}): unknown customer_ref {seed.customer_ref!r}")
-        if seed.invoice is not None:
-            owner = repository.order_id_for_invoice(session, seed.invoice.number)
-            if owner and owner != seed.id:
-                raise SeedError(
-                    f"orders[{i}] (id {seed.id!r}): invoice {seed.invoice.number!r} already belongs to order {owner!r}"
-                )
-        _upsert_order(session, seed, customer)
+        try:
+            upsert_order(session, seed, by_ref.get(seed.customer_ref))
+        except SeedError as exc:
+            raise SeedError(f"orders[{i}] (id {seed.id!r}): {exc}") from None
         report.orders += 1
     session.flush()
     return report
 
 
-def _upsert_order(session: Session, seed: OrderSeed, customer: Customer) -> None:
+def upsert_customer(session: Session, seed: CustomerSeed) -> tuple[Customer, str]:
+    """Create or update one customer by their ref; the result is "created", "updated" or "unchanged"."""
+    customer = repository.get_customer_by_ref(session, seed.ref)
+    if customer is None:
+        customer = Customer(ref=seed.ref, name=seed.name)
+        session.add(customer)
+        return customer, "created"
+    if customer.name == seed.name:
+        return customer, "unchanged"
+    customer.name = seed.name
+    return customer, "updated"
+
+
+def upsert_order(session: Session, seed: OrderSeed, customer: Customer | None = None) -> str:
+    """Create or update one order: "created", "updated", "unchanged", or "stale" when the stored order is newer.
+
+    An order's own `updated_at` orders its updates: a webhook or sync call delivered late never overwrites a
+    newer state. Without it, the last write wins. A status change with no history given is added to the
+    history with the time of the update.
+    """
+    customer = customer or repository.get_customer_by_ref(session, seed.customer_ref)
+    if customer is None:
+        raise SeedError(f"unknown customer_ref {seed.customer_ref!r}")
+    if seed.invoice is not None:
+        owner = repository.order_id_for_invoice(session, seed.invoice.number)
+        if owner and owner != seed.id:
+            raise SeedError(f"invoice {seed.invoice.number!r} already belongs to order {owner!r}")
     order = session.get(Order, seed.id)
+    incoming = as_utc(seed.updated_at) if seed.updated_at else None
+    if order is not None and incoming and order.source_updated_at:
+        stored = as_utc(order.source_updated_at)
+        if incoming < stored:
+            return "stale"
+        if incoming == stored:
+            return "unchanged"  # the same update delivered twice
+    result = "updated"
     if order is None:
-        order = Order(id=seed.id)
+        order = Order(id=seed.id, status_history=[])
         session.add(order)
+        result = "created"
+    history = [{"status": e.status, "at": as_utc(e.at).isoformat()} for e in seed.status_history]
+    if not history and result == "updated" and order.status != seed.status:
+        history = [*order.status_history, {"status": seed.status, "at": (incoming or utcnow()).isoformat()}]
+    order.status_history = history or list(order.status_history or [])
     order.customer = customer
     order.status = seed.status
     order.carrier = seed.carrier
@@ -128,18 +160,78 @@ def _upsert_order(session: Session, seed: OrderSeed, customer: Customer) -> None
     order.total = seed.total
     order.currency = seed.currency
     order.placed_at = seed.placed_at
-    order.items = [OrderItem(sku=it.sku, name=it.name, qty=it.qty, unit_price=it.unit_price) for it in seed.items]
+    order.source_updated_at = incoming
+    order.refund_amount = seed.refund.amount if seed.refund else None
+    order.refund_destination = seed.refund.destination if seed.refund else None
+    order.items = [
+        OrderItem(sku=it.sku, name=it.name, qty=it.qty, unit_price=it.unit_price, tags=it.tags) for it in seed.items
+    ]
     if seed.invoice is None:
         order.invoice = None
-        return
+        return result
     if order.invoice is None:
         order.invoice = Invoice(number=seed.invoice.number, total=seed.invoice.total, issued_at=seed.invoice.issued_at)
     inv = order.invoice
     inv.number, inv.total, inv.issued_at = seed.invoice.number, seed.invoice.total, seed.invoice.issued_at
     inv.title, inv.tax_id = seed.invoice.title, seed.invoice.tax_id
+    return result
 
 
-def parse_article(path: Path) -> PolicyArticle:
+def delete_order(session: Session, order_id: str) -> bool:
+    """Erase one order with its items and invoice; False when there is none."""
+    order = session.get(Order, order_id)
+    if order is None:
+        return False
+    session.delete(order)
+    return True
+
+
+def delete_customer(session: Session, ref: str) -> bool:
+    """Erase a customer and their orders; their conversations stay, no longer linked to anyone."""
+    customer = repository.get_customer_by_ref(session, ref)
+    if customer is None:
+        return False
+    for order in list(customer.orders):
+        session.delete(order)
+    session.delete(customer)
+    return True
+
+
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+MAX_ARTICLE_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """An article as written: what a file, the console or the sync API gives."""
+
+    id: str
+    title: str
+    body: str
+    locale: str
+
+
+def detect_locale(text: str) -> str:
+    return "zh" if len(_CJK.findall(text)) > len(text) * 0.1 else "en"
+
+
+def article_text(article_id: str, title: str, body: str, locale: str | None = None) -> ArticleText:
+    """Check an article's parts; SeedError names what is wrong."""
+    title, body = " ".join(title.split()), body.strip()
+    if not ARTICLE_ID.match(article_id):
+        raise SeedError(f"article id {article_id!r}: letters, digits, '-', '_' and '.' only, up to 128")
+    if not title or len(title) > 300:
+        raise SeedError(f"{article_id}: the title must have 1 to 300 characters")
+    if not body:
+        raise SeedError(f"{article_id}: the article has no body")
+    if len(body) > MAX_ARTICLE_CHARS:
+        raise SeedError(f"{article_id}: the body is over {MAX_ARTICLE_CHARS} characters")
+    if locale not in (None, "", "en", "zh"):
+        raise SeedError(f"{article_id}: locale must be en or zh")
+    return ArticleText(article_id, title, body, locale or detect_locale(title + body))
+
+
+def parse_article(path: Path) -> ArticleText:
     """Read one Markdown policy article: `# Title` on the first line, the body after."""
     try:
         text = path.read_text(encoding="utf-8").strip()
@@ -148,13 +240,92 @@ def parse_article(path: Path) -> PolicyArticle:
     first, _, body = text.partition("\n")
     if not first.startswith("# ") or not first[2:].strip():
         raise SeedError(f"{path}: the first line must be '# Title'")
-    body = body.strip()
-    if not body:
+    if not body.strip():
         raise SeedError(f"{path}: the article has no body")
-    title = first[2:].strip()
-    locale = "zh" if len(_CJK.findall(title + body)) > len(body) * 0.1 else "en"
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return PolicyArticle(id=path.stem[:128], title=title, body=body, locale=locale, content_hash=digest)
+    return article_text(path.stem[:128], first[2:], body)
+
+
+def _digest(text: ArticleText) -> str:
+    return hashlib.sha256(f"# {text.title}\n\n{text.body}\n{text.locale}".encode()).hexdigest()
+
+
+def save_article(session: Session, text: ArticleText, author: str) -> tuple[PolicyArticle, str]:
+    """Add or edit an article; every change is a new version. "created", "updated" or "unchanged".
+
+    Saving a retired article brings it back. The policy index sees the change at the next turn.
+    """
+    digest = _digest(text)
+    article = session.get(PolicyArticle, text.id)
+    if article is not None and article.content_hash == digest and article.retired_at is None:
+        return article, "unchanged"
+    if article is None:
+        article = PolicyArticle(id=text.id, version=0)
+        session.add(article)
+        result = "created"
+    else:
+        result = "updated"
+    article.title, article.body, article.locale, article.content_hash = text.title, text.body, text.locale, digest
+    article.version = (article.version or 0) + 1
+    article.retired_at = None
+    session.add(
+        PolicyArticleVersion(
+            article_id=text.id,
+            version=article.version,
+            title=text.title,
+            body=text.body,
+            locale=text.locale,
+            author=author,
+        )
+    )
+    session.flush()
+    return article, result
+
+
+def retire_article(session: Session, article_id: str) -> PolicyArticle | None:
+    """Stop retrieving an article; its versions stay, since sent replies cite them."""
+    article = session.get(PolicyArticle, article_id)
+    if article is None:
+        return None
+    if article.retired_at is None:
+        article.retired_at = utcnow()
+        session.flush()
+    return article
+
+
+def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+    kind, _, who = actor.partition(":")
+    session.add(
+        AuditLog(
+            actor_type={"user": "user", "key": "key"}.get(kind, "system"),
+            actor_id=who or kind,
+            action=action,
+            target=target,
+            detail=detail or {},
+        )
+    )
+
+
+def edit_article(
+    session: Session, article_id: str, title: str, body: str, locale: str | None, actor: str
+) -> tuple[PolicyArticle, str]:
+    """An admin's or a key's change of one article, checked (422 naming what is wrong) and audit-logged."""
+    try:
+        text = article_text(article_id, title, body, locale)
+    except SeedError as exc:
+        raise AppError(422, "invalid_article", str(exc)) from None
+    article, result = save_article(session, text, author=actor)
+    if result != "unchanged":
+        action = "policy.create" if result == "created" else "policy.update"
+        audit(session, actor, action, f"policy:{article_id}", {"version": article.version})
+    return article, result
+
+
+def retire(session: Session, article_id: str, actor: str) -> PolicyArticle:
+    article = retire_article(session, article_id)
+    if article is None:
+        raise AppError(404, "not_found", "no such article")
+    audit(session, actor, "policy.retire", f"policy:{article_id}", {"version": article.version})
+    return article
 
 
 def seed_articles(session: Session, kb_dir: Path) -> SeedReport:
@@ -166,15 +337,10 @@ def seed_articles(session: Session, kb_dir: Path) -> SeedReport:
         raise SeedError(f"{kb_dir}: no .md articles in it")
     parsed = [parse_article(f) for f in files]  # all parse before anything is written
     report = SeedReport()
-    for article in parsed:
-        existing = session.get(PolicyArticle, article.id)
-        if existing is None:
-            session.add(article)
-            report.changed.append(article.id)
-        elif existing.content_hash != article.content_hash:
-            existing.title, existing.body = article.title, article.body
-            existing.locale, existing.content_hash = article.locale, article.content_hash
-            report.changed.append(article.id)
+    for text in parsed:
+        _, result = save_article(session, text, author="seed")
+        if result != "unchanged":
+            report.changed.append(text.id)
         report.articles += 1
     session.flush()
     return report
@@ -185,3 +351,67 @@ def seed_demo(session: Session) -> SeedReport:
     report = seed_orders(session, DEMO_DIR / "orders.json")
     report.articles = seed_articles(session, DEMO_DIR / "kb").articles
     return report
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC (SQLite hands times back without their zone)."""
+    return as_utc(value).isoformat() if value else None
+
+
+def order_read(order: Order) -> dict[str, Any]:
+    """An order in the seed schema, as stored (what `GET /api/v1/shop/orders/{id}` returns)."""
+    return {
+        "id": order.id,
+        "customer_ref": order.customer.ref,
+        "status": order.status,
+        "carrier": order.carrier,
+        "tracking_no": order.tracking_no,
+        "total": f"{order.total:.2f}",
+        "currency": order.currency,
+        "placed_at": iso(order.placed_at),
+        "updated_at": iso(order.source_updated_at),
+        "status_history": order.status_history or [],
+        "refund": (
+            {"amount": f"{order.refund_amount:.2f}", "destination": order.refund_destination}
+            if order.refund_amount is not None
+            else None
+        ),
+        "items": [
+            {"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": f"{i.unit_price:.2f}", "tags": i.tags or []}
+            for i in order.items
+        ],
+        "invoice": (
+            {
+                "number": order.invoice.number,
+                "total": f"{order.invoice.total:.2f}",
+                "issued_at": iso(order.invoice.issued_at),
+                "title": order.invoice.title,
+                "tax_id": order.invoice.tax_id,
+            }
+            if order.invoice
+            else None
+        ),
+    }
+
+
+def article_read(article: PolicyArticle, body: bool = False) -> dict[str, Any]:
+    read: dict[str, Any] = {
+        "id": article.id,
+        "title": article.title,
+        "locale": article.locale,
+        "version": article.version,
+        "updated_at": iso(article.updated_at),
+        "retired": article.retired_at is not None,
+    }
+    if body:
+        read["body"] = article.body
+    return read
+
+
+def article_versions(session: Session, article_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(PolicyArticleVersion)
+        .where(PolicyArticleVersion.article_id == article_id)
+        .order_by(PolicyArticleVersion.version.desc())
+    )
+    return [{"version": v.version, "title": v.title, "author": v.author, "created_at": iso(v.created_at)} for v in rows]
