@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import utcnow
 from app.grounding import orders as order_grounding
 from app.grounding import policies
 from app.grounding.facts import (
@@ -26,6 +27,7 @@ from app.grounding.facts import (
     OrderFact,
     OrderNotFoundFact,
     PolicyFact,
+    RuleFact,
     fact_to_dict,
 )
 from app.grounding.intents import (
@@ -34,18 +36,21 @@ from app.grounding.intents import (
     ASKS_WINDOW,
     ORDER_INTENTS,
     STATUS_DEPENDENT,
+    detect_aspects,
     detect_intents,
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
 from app.grounding.policies import status_words
 from app.grounding.references import spoken_digits
+from app.grounding.rules import apply_rules
 from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
+from app.shop import rules as shop_rules
 from moderation.base import SEVERITY, Verdict, combine
 from moderation.classifier import SemanticModel
 from moderation.classifier import get_model as get_semantic_model
@@ -193,6 +198,8 @@ def run_turn(
     )
     statuses = [f.status for f in facts if isinstance(f, OrderFact)]
     facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
+    # The shop's structured rules applied to these orders ("delivered on …, so until …").
+    facts += apply_rules(shop_rules.current(session), intents, detect_aspects(question), facts, utcnow().date())
     for attachment_id, extracted, earlier in invoices or []:
         facts.append(ground_invoice(session, customer_id, extracted, attachment_id, earlier))
     timings["ground_ms"] = _ms(mark)
@@ -230,7 +237,7 @@ def run_turn(
     policy_texts = [
         f.text if isinstance(f, PolicyFact) else f.prompt_line()
         for f in facts
-        if isinstance(f, PolicyFact | InvoiceFact)
+        if isinstance(f, PolicyFact | InvoiceFact | RuleFact)
     ]
     allowed = _visible_values(facts)
     key = answer_key(intents, question, facts)

@@ -30,6 +30,9 @@ class OrderFact:
     invoice_issued_at: str | None = None
     invoice_title: str | None = None
     invoice_tax_id: str | None = None
+    delivered_at: str | None = None  # ISO 8601, from the order's status history
+    refund_amount: str | None = None
+    refund_destination: str | None = None
     kind: str = "order"
 
     @property
@@ -46,6 +49,11 @@ class OrderFact:
             parts.append(f"carrier {self.carrier}")
         if self.tracking_no:
             parts.append(f"tracking number {self.tracking_no}")
+        if self.delivered_at:
+            parts.append(f"delivered {self.delivered_at[:10]}")
+        if self.refund_amount:
+            refund = f"refunded {self.refund_amount} {self.currency}"
+            parts.append(refund + (f" to {self.refund_destination}" if self.refund_destination else ""))
         if self.items:
             parts.append("items " + ", ".join(f"{i['qty']} x {i['name']}" for i in self.items))
         if self.invoice_number:
@@ -165,7 +173,51 @@ class InvoiceFact:
         return f"{line}; not reimbursable: " + "; ".join(INVOICE_PROBLEMS.get(p, p) for p in self.problems)
 
 
-Fact = OrderFact | OrderNotFoundFact | OrderChoiceFact | PolicyFact | InvoiceFact
+@dataclass(frozen=True)
+class RuleFact:
+    """One of the shop's structured rules applied to one of the customer's orders (app/shop/rules.py)."""
+
+    rule: str  # return_window_days | quality_window_days | price_protection_days | address_change_statuses
+    order_id: str
+    days: int | None = None
+    since: str | None = None  # what the window counts from: "delivery" or "order"
+    start: str | None = None  # ISO date it started; None: not yet (the order isn't delivered)
+    until: str | None = None  # ISO date of its last day
+    open: bool | None = None  # still open today; None before it starts
+    excluded: list[dict[str, str]] = field(default_factory=list)  # [{"name", "tag"}] items it doesn't cover
+    status: str | None = None
+    statuses: list[str] = field(default_factory=list)  # the statuses an address may still change in
+    allowed: bool | None = None
+    kind: str = "rule"
+
+    @property
+    def source(self) -> str:
+        return f"rules:{self.rule}#{self.order_id}"
+
+    def prompt_line(self) -> str:
+        if self.rule == "address_change_statuses":
+            verdict = "can" if self.allowed else "can no longer"
+            return (
+                f"order {self.order_id}: status {self.status}; its delivery address {verdict} be changed "
+                f"(changes are possible while an order is {' or '.join(self.statuses)})"
+            )
+        what = {
+            "return_window_days": "returns for any reason",
+            "quality_window_days": "returns for a quality problem",
+            "price_protection_days": "price protection",
+        }[self.rule]
+        line = f"order {self.order_id}: {what} within {self.days} days of {self.since}"
+        if self.start is None:
+            line += f"; not delivered yet, so the {self.days} days have not started"
+        else:
+            line += f"; {self.since} {self.start}, so until {self.until} ({'open' if self.open else 'closed'})"
+        if self.excluded:
+            items = ", ".join(f"{i['name']} ({i['tag']})" for i in self.excluded)
+            line += f"; not covered: {items}"
+        return line
+
+
+Fact = OrderFact | OrderNotFoundFact | OrderChoiceFact | PolicyFact | InvoiceFact | RuleFact
 
 
 def fact_to_dict(fact: Fact) -> dict[str, Any]:
@@ -185,13 +237,23 @@ def order_fact(order: Any) -> OrderFact:
         placed_at=_iso(order.placed_at),
         carrier=order.carrier,
         tracking_no=order.tracking_no,
-        items=[{"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": money(i.unit_price)} for i in order.items],
+        items=[
+            {"sku": i.sku, "name": i.name, "qty": i.qty, "unit_price": money(i.unit_price), "tags": i.tags or []}
+            for i in order.items
+        ],
         invoice_number=invoice.number if invoice else None,
         invoice_total=money(invoice.total) if invoice else None,
         invoice_issued_at=_iso(invoice.issued_at) if invoice else None,
         invoice_title=invoice.title if invoice else None,
         invoice_tax_id=invoice.tax_id if invoice else None,
+        delivered_at=_delivered(order.status_history or []),
+        refund_amount=money(order.refund_amount) if order.refund_amount is not None else None,
+        refund_destination=order.refund_destination,
     )
+
+
+def _delivered(history: list[dict[str, Any]]) -> str | None:
+    return next((e["at"] for e in reversed(history) if e.get("status") == "delivered"), None)
 
 
 def order_fact_from_record(order: dict[str, Any]) -> OrderFact:

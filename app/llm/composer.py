@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.grounding.facts import Fact, InvoiceFact, OrderChoiceFact, OrderFact, OrderNotFoundFact, PolicyFact
+from app.grounding.facts import (
+    Fact,
+    InvoiceFact,
+    OrderChoiceFact,
+    OrderFact,
+    OrderNotFoundFact,
+    PolicyFact,
+    RuleFact,
+)
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
 from app.grounding.policies import status_words
 from app.llm.prompts import phrasebook
@@ -64,6 +72,11 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
         if intent == "order_status" and not orders and not missing and not choices:
             parts.append(str(book.no_orders()))
     if intent in POLICY_INTENTS:
+        # The shop's rules applied to these orders: the dates that answer "can I still …".
+        shown = {o.order_id for o in orders}
+        for rule in (f for f in facts if isinstance(f, RuleFact) and f.order_id in shown):
+            parts.append(str(book.rule(rule)))
+            sources.append(rule.source)
         quoted = policies[:MAX_POLICY_PASSAGES]
         if intent in STATUS_DEPENDENT and orders:
             # Whether it can still be cancelled or changed depends on the order's status: quote what the

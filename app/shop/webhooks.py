@@ -158,7 +158,7 @@ def map_order(payload: Any) -> tuple[CustomerSeed, OrderSeed] | None:
 
 def _history(payload: dict[str, Any], fulfillments: list[dict[str, Any]], refunds: list[dict[str, Any]]) -> list[dict]:
     """What happened to the order and when, from the payload's own timestamps, oldest first."""
-    events: list[tuple[str, str]] = []
+    events: list[tuple[str, Any]] = []
     if payload.get("financial_status") in ("paid", "partially_refunded", "refunded"):
         events.append(("paid", payload.get("processed_at") or payload.get("created_at")))
     for fulfillment in fulfillments:
