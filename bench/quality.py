@@ -250,7 +250,7 @@ class Server:
         return env
 
     def start(self) -> None:
-        env = self.env()
+        env = self.env_used = self.env()  # env() makes a fresh database: kept for commands run beside serve
         seed = subprocess.run(
             [sys.executable, "-m", "app.cli", "seed", "--json",
              "--orders", str(self.shop / "orders.json"), "--kb", str(self.shop / "kb")],
