@@ -1,11 +1,12 @@
 // The admin console: training runs, model versions, analytics, schedule and thresholds, lexicon, users.
 import { barChart, lineChart } from "./charts.js";
 import { api, h, number, toast, when } from "./console.js";
+import { keysTab, policiesTab } from "./admin-shop.js";
 
 const view = document.getElementById("view");
 let poll = null; // the training tab refreshes a running run
 
-const tabs = { training, models, analytics, settings, lexicon, users };
+const tabs = { training, models, analytics, settings, lexicon, users, policies: () => policiesTab(view), keys: () => keysTab(view) };
 
 function route() {
   clearTimeout(poll);
