@@ -15,6 +15,26 @@ def get_customer_by_ref(session: Session, ref: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.ref == ref))
 
 
+def customers_by_ref(session: Session, refs: set[str]) -> list[Customer]:
+    return list(session.scalars(select(Customer).where(Customer.ref.in_(refs)))) if refs else []
+
+
+def orders_by_id(session: Session, ids: set[str]) -> list[Order]:
+    """The orders with these ids, items and invoice loaded (what an upsert compares and replaces)."""
+    if not ids:
+        return []
+    query = select(Order).where(Order.id.in_(ids)).options(selectinload(Order.items), selectinload(Order.invoice))
+    return list(session.scalars(query))
+
+
+def invoice_owners(session: Session, numbers: set[str]) -> dict[str, str]:
+    """Invoice number -> the id of the order it belongs to, for those numbers."""
+    if not numbers:
+        return {}
+    rows = session.execute(select(Invoice.number, Invoice.order_id).where(Invoice.number.in_(numbers)))
+    return {number: order_id for number, order_id in rows}
+
+
 def get_order(session: Session, order_id: str) -> Order | None:
     query = select(Order).where(Order.id == order_id).options(selectinload(Order.items), selectinload(Order.invoice))
     return session.scalar(query)

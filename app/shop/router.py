@@ -86,7 +86,25 @@ def put_order(
 @router.post("/orders:batch")
 def batch_orders(key: OrdersKey, session: SessionDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     """Up to 1,000 orders; each is stored whole or not at all, with a result per order."""
-    return _each(_batch(body, "orders"), "id", lambda raw: _upsert(session, _order_seed(raw)))
+    records = _batch(body, "orders")
+    seeds: dict[int, OrderSeed] = {}
+    refused: dict[int, AppError] = {}
+    for i, raw in enumerate(records):
+        try:
+            seeds[i] = _order_seed(raw)
+        except AppError as exc:
+            refused[i] = exc
+    stored = dict(zip(seeds, service.upsert_orders(session, list(seeds.values())), strict=True))
+
+    def outcome(i: int) -> str:
+        result = stored.get(i, refused.get(i))
+        if isinstance(result, SeedError):
+            raise AppError(422, "invalid_order", str(result))
+        if isinstance(result, AppError):
+            raise result
+        return str(result)
+
+    return _each(list(range(len(records))), records, "id", outcome)
 
 
 @router.get("/orders/{order_id}")
@@ -124,7 +142,8 @@ def batch_customers(key: OrdersKey, session: SessionDep, body: Annotated[Any, Bo
         session.flush()  # a later record of the batch may name the same ref
         return result
 
-    return _each(_batch(body, "customers"), "ref", store)
+    records = _batch(body, "customers")
+    return _each(records, records, "ref", store)
 
 
 @router.delete("/customers/{ref}", status_code=204)
@@ -187,15 +206,15 @@ def _batch(body: Any, field: str) -> list[Any]:
     return records
 
 
-def _each(records: list[Any], label: str, store: Callable[[Any], str]) -> dict[str, Any]:
-    """Store each record on its own: every check runs before a record is written, so a refused one leaves
-    nothing behind and the others stand. A result, or an error, per record; and their counts."""
+def _each(items: list[Any], records: list[Any], label: str, store: Callable[[Any], str]) -> dict[str, Any]:
+    """A result, or an error, per record (store(item) gives it or raises), and their counts. Every check runs
+    before a record is written, so a refused one leaves nothing behind and the others stand."""
     results: list[dict[str, Any]] = []
     counts: dict[str, int] = {}
-    for i, raw in enumerate(records):
+    for i, (item, raw) in enumerate(zip(items, records, strict=True)):
         entry = {"index": i, label: raw.get(label) if isinstance(raw, dict) else None}
         try:
-            entry["result"] = outcome = store(raw)
+            entry["result"] = outcome = store(item)
         except AppError as exc:
             entry["error"], outcome = {"code": exc.code, "message": exc.message}, "error"
         results.append(entry)

@@ -93,19 +93,14 @@ def seed_orders(session: Session, path: Path) -> SeedReport:
     """Upsert customers and orders from the file; all or nothing (the caller's transaction)."""
     customers, orders = parse_orders_file(path)
     report = SeedReport()
-    by_ref: dict[str, Customer] = {}
     for person in customers:
-        by_ref[person.ref] = upsert_customer(session, person)[0]
+        upsert_customer(session, person)
         report.customers += 1
     session.flush()
-
-    for i, seed in enumerate(orders):
-        try:
-            upsert_order(session, seed, by_ref.get(seed.customer_ref))
-        except SeedError as exc:
-            raise SeedError(f"orders[{i}] (id {seed.id!r}): {exc}") from None
+    for i, result in enumerate(upsert_orders(session, orders)):
+        if isinstance(result, SeedError):
+            raise SeedError(f"orders[{i}] (id {orders[i].id!r}): {result}")
         report.orders += 1
-    session.flush()
     return report
 
 
@@ -122,21 +117,62 @@ def upsert_customer(session: Session, seed: CustomerSeed) -> tuple[Customer, str
     return customer, "updated"
 
 
-def upsert_order(session: Session, seed: OrderSeed, customer: Customer | None = None) -> str:
-    """Create or update one order: "created", "updated", "unchanged", or "stale" when the stored order is newer.
+@dataclass
+class _Known:
+    """What a batch of order upserts looks up, read once for the whole batch (three queries, not three an order)."""
+
+    customers: dict[str, Customer]
+    orders: dict[str, Order]
+    invoice_owners: dict[str, str]  # invoice number -> order id, including claims made earlier in the batch
+
+
+def _known(session: Session, seeds: list[OrderSeed]) -> _Known:
+    refs = {s.customer_ref for s in seeds}
+    numbers = {s.invoice.number for s in seeds if s.invoice}
+    return _Known(
+        customers={c.ref: c for c in repository.customers_by_ref(session, refs)},
+        orders={o.id: o for o in repository.orders_by_id(session, {s.id for s in seeds})},
+        invoice_owners=repository.invoice_owners(session, numbers),
+    )
+
+
+def upsert_order(session: Session, seed: OrderSeed) -> str:
+    """Create or update one order (see upsert_orders); SeedError says why it was refused."""
+    (result,) = upsert_orders(session, [seed])
+    if isinstance(result, SeedError):
+        raise result
+    return result
+
+
+def upsert_orders(session: Session, seeds: list[OrderSeed]) -> list[str | SeedError]:
+    """Create or update each order: "created", "updated", "unchanged", or "stale" when the stored order is
+    newer; a SeedError for a refused one, which leaves nothing of it behind (every check runs first).
 
     An order's own `updated_at` orders its updates: a webhook or sync call delivered late never overwrites a
     newer state. Without it, the last write wins. A status change with no history given is added to the
     history with the time of the update.
     """
-    customer = customer or repository.get_customer_by_ref(session, seed.customer_ref)
+    known = _known(session, seeds)
+    results: list[str | SeedError] = []
+    with session.no_autoflush:  # one flush for the batch, not one before each lookup
+        for seed in seeds:
+            try:
+                results.append(_upsert(session, seed, known))
+            except SeedError as exc:
+                results.append(exc)
+    session.flush()
+    return results
+
+
+def _upsert(session: Session, seed: OrderSeed, known: _Known) -> str:
+    customer = known.customers.get(seed.customer_ref)
     if customer is None:
         raise SeedError(f"unknown customer_ref {seed.customer_ref!r}")
     if seed.invoice is not None:
-        owner = repository.order_id_for_invoice(session, seed.invoice.number)
+        owner = known.invoice_owners.get(seed.invoice.number)
         if owner and owner != seed.id:
             raise SeedError(f"invoice {seed.invoice.number!r} already belongs to order {owner!r}")
-    order = session.get(Order, seed.id)
+    order = known.orders.get(seed.id)
     incoming = as_utc(seed.updated_at) if seed.updated_at else None
     if order is not None and incoming and order.source_updated_at:
         stored = as_utc(order.source_updated_at)
@@ -144,9 +180,12 @@ def upsert_order(session: Session, seed: OrderSeed, customer: Customer | None = 
             return "stale"
         if incoming == stored:
             return "unchanged"  # the same update delivered twice
+    # Checked: from here on the order is written.
+    if seed.invoice is not None:
+        known.invoice_owners[seed.invoice.number] = seed.id
     result = "updated"
     if order is None:
-        order = Order(id=seed.id, status_history=[])
+        order = known.orders[seed.id] = Order(id=seed.id, status_history=[], items=[])
         session.add(order)
         result = "created"
     history = [{"status": e.status, "at": as_utc(e.at).isoformat()} for e in seed.status_history]
@@ -163,9 +202,9 @@ def upsert_order(session: Session, seed: OrderSeed, customer: Customer | None = 
     order.source_updated_at = incoming
     order.refund_amount = seed.refund.amount if seed.refund else None
     order.refund_destination = seed.refund.destination if seed.refund else None
-    order.items = [
-        OrderItem(sku=it.sku, name=it.name, qty=it.qty, unit_price=it.unit_price, tags=it.tags) for it in seed.items
-    ]
+    items = [(it.sku, it.name, it.qty, it.unit_price, it.tags) for it in seed.items]
+    if items != [(i.sku, i.name, i.qty, i.unit_price, i.tags or []) for i in order.items]:
+        order.items = [OrderItem(sku=sku, name=n, qty=q, unit_price=p, tags=t) for sku, n, q, p, t in items]
     if seed.invoice is None:
         order.invoice = None
         return result
