@@ -387,8 +387,11 @@ def seed_articles(session: Session, kb_dir: Path) -> SeedReport:
 
 def seed_demo(session: Session) -> SeedReport:
     """Seed the demo shop that `shopdesk run` starts with."""
+    from app.shop import rules  # rules reads articles through this module
+
     report = seed_orders(session, DEMO_DIR / "orders.json")
     report.articles = seed_articles(session, DEMO_DIR / "kb").articles
+    rules.load_file(session, DEMO_DIR / "rules.json")
     return report
 
 

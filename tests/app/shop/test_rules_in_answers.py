@@ -65,6 +65,9 @@ def test_whether_this_orders_address_can_change_in_chinese(client, demo_shop):
 
 
 def test_no_rule_set_no_rule_in_the_answer(client, demo_shop):
+    _set_rules(
+        return_window_days=None, quality_window_days=None, excluded_categories=None, address_change_statuses=None
+    )
     _deliver(client, 3)
     conversation = open_conversation(client, "c1002")
     reply = ask(client, conversation, "Can I still return order B4712? I changed my mind.").json()["reply"]
