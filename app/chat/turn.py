@@ -207,7 +207,7 @@ def run_turn(
 
     mark = time.perf_counter()
     candidates: list[Candidate] = []
-    composition = compose(intents, facts, lang)
+    composition = compose(intents, facts, lang, question)
     if composition:
         candidates.append(
             Candidate("composer", composition.text, {"intent": composition.intent, "sources": composition.sources})

@@ -116,6 +116,7 @@ class PolicyFact:
     score: float
     locale: str
     version: int = 0  # the article's version the passage was read from: a sent reply records what it cited
+    condition: str = ""  # the section heading it sits under: the case it applies to ("Fresh food (…)")
     kind: str = "policy"
 
     @property

@@ -315,6 +315,26 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("退到哪", "退回哪", "退到了哪", "原路", "退到什么", "哪个账户", "哪张卡"),
         "original payment method card account paid with 原路 原支付方式 账户",
     ),
+    # Which company delivers ("do you use DHL", "发顺丰吗"): the passage or table that names the carriers.
+    "carrier": (
+        (
+            r"\bwhich (courier|carrier|delivery company|shipping company)\b",
+            r"\b(courier|carrier)s?\b",
+            r"\b(ship|send|deliver)\w* (it |them )?(with|by|via|through) [a-z]",
+        ),
+        ("快递", "物流公司", "承运", "发什么", "用什么物流", "哪家物流"),
+        "carrier courier shipping company 承运商 快递 物流公司",
+    ),
+    # Where the shop delivers ("do you ship to Hawaii", "能寄到新疆吗"): the passage that says where it ships.
+    "destination": (
+        (
+            r"\b(ship|deliver|send)\w* (to|outside|abroad|overseas|internationally)\b",
+            r"\b(international|overseas) (shipping|delivery)\b",
+            r"\bwhere do you (ship|deliver)\b",
+        ),
+        ("配送范围", "能寄到", "能送到", "可以寄到", "可以送到", "发到", "寄到", "送到", "偏远", "海外", "港澳台"),
+        "ship to deliver to states regions areas countries destinations 配送范围 地区 本土 偏远",
+    ),
 }
 _GENERAL = re.compile(r"\b(usually|normally|typically|generally|in general)\b|一般|通常|平时|正常")
 RETURN_ASPECTS = frozenset({"change_of_mind", "quality"})  # a message with these is a return request

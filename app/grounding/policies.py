@@ -38,6 +38,9 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 LIMIT_BOOST = 1.2
 EXCLUSION_BOOST = 3.0
+CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("eggs" in "Fresh food (…, eggs)")
+# "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
+_LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
 # A list introduced by one of these is a list of exclusions ("Not eligible:", "以下情况不支持价保：").
@@ -103,8 +106,13 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                 columns = cells
                 continue
             named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
-            line = "; ".join(f"{h}: {v}" if h else v for h, v in named if v) + "."
-        if line.startswith("#") or (line.startswith("**") and line.rstrip(":：").endswith("**")):
+            colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")
+            line = semicolon.join(f"{h}{colon}{v}" if h else v for h, v in named if v) + stop
+        if (
+            line.startswith("#")
+            or (line.startswith("**") and line.rstrip(":：").endswith("**"))
+            or _LABEL_HEADING.match(line)
+        ):
             heading = _plain(line.lstrip("#")).rstrip(":：")
             continue
         sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
@@ -157,6 +165,8 @@ class PolicyIndex:
         self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
         self.locales = {a.id: a.locale for a in articles}
         self.versions = {a.id: a.version for a in articles}
+        # What each passage's section heading says beyond its article's title: the case it applies to.
+        self.conditions = [set(tokenize(p.heading)) - set(tokenize(p.title)) for p in self.passages]
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
         self.excluded = [
@@ -224,6 +234,8 @@ class PolicyIndex:
             if excluded:
                 sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST
             if sentence > 0:
+                if self._named(query, terms, self.conditions[i], topic):
+                    sentence *= CONDITION_BOOST
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.
                     sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
@@ -257,12 +269,18 @@ def get_index(session: Session) -> PolicyIndex:
 def retrieve(
     session: Session, query: str, locale: str, top_k: int = 3, statuses: list[str] | None = None
 ) -> list[PolicyFact]:
+    """The passages of the shop's current articles that best answer the query (see passages())."""
+    return passages(get_index(session), query, locale, top_k, statuses)
+
+
+def passages(
+    index: PolicyIndex, query: str, locale: str, top_k: int = 3, statuses: list[str] | None = None
+) -> list[PolicyFact]:
     """The passages that best answer the query, in the customer's language when the shop has them.
 
     The query is widened with the words policies use for what it asks about (a change of mind, a fault,
     an exclusion), and a question about a time limit favours passages that state one.
     """
-    index = get_index(session)
     expanded, window, intents = expand_query(query), bool(ASKS_WINDOW.search(query)), detect_intents(query)
     aspects = detect_aspects(query)
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects)
@@ -276,6 +294,29 @@ def retrieve(
             score=round(s, 3),
             locale=p.locale,
             version=index.versions.get(p.article_id, 0),
+            condition=p.heading,
         )
         for p, s in hits
     ]
+
+
+def states_limit(text: str) -> bool:
+    """The text states a time limit ("within 15 days", "48 小时内")."""
+    return bool(_DURATION.search(text))
+
+
+def named_conditions(question: str, policies: list[PolicyFact]) -> tuple[list[str], list[str]]:
+    """The sections (headings) of one article whose passages state different time limits, and which of
+    them the question names: "Fresh food (fruit, …, eggs)" and "Non-food items" for "the eggs arrived
+    cracked" names the first. With several sections and none named, which limit applies is not known."""
+    limits: dict[str, set[str]] = {}
+    for fact in policies:
+        if fact.condition and fact.article_id == policies[0].article_id:
+            limits.setdefault(fact.condition, set()).update(_DURATION.findall(fact.text))
+    sections = [c for c, found in limits.items() if found]
+    if len(sections) < 2 or len({frozenset(limits[c]) for c in sections}) < 2:
+        return [], []
+    said = set(tokenize(question))
+    title = set(tokenize(policies[0].title))
+    named = [c for c in sections if PolicyIndex._named(question, said, set(tokenize(c)) - title, set())]
+    return sections, named

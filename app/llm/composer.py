@@ -14,7 +14,7 @@ from app.grounding.facts import (
     RuleFact,
 )
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
-from app.grounding.policies import status_words
+from app.grounding.policies import named_conditions, states_limit, status_words
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
@@ -31,7 +31,7 @@ class Composition:
     handoff: bool = False
 
 
-def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | None:
+def compose(intents: list[str], facts: list[Fact], lang: str, question: str = "") -> Composition | None:
     """A reply built only from the facts, or None where the composer has nothing grounded to say."""
     book = phrasebook(lang)
     if "human" in intents:
@@ -83,8 +83,20 @@ def compose(intents: list[str], facts: list[Fact], lang: str) -> Composition | N
             # policy says for that status, not the rules for the others.
             words = status_words([o.status for o in orders])
             quoted = [p for p in policies if any(w in p.text.lower() for w in words)][:MAX_POLICY_PASSAGES] or quoted
+        texts = [p.text for p in quoted]
+        sections, named = named_conditions(question, policies)
+        if len(named) == 1:
+            # The question names the case: that section's passages (and those under no heading), not the others'.
+            quoted = [p for p in policies if p.condition in (named[0], "")][:MAX_POLICY_PASSAGES]
+            texts = [p.text for p in quoted]
+        elif sections:
+            # Different limits for different cases and the question doesn't say which is its own: each
+            # case with its limit, named, so the customer reads the one that applies.
+            quoted = [next(p for p in policies if p.condition == c and states_limit(p.text)) for c in sections]
+            quoted = quoted[:MAX_POLICY_PASSAGES]
+            texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
         if quoted:
-            parts.append(str(book.policy(quoted[0].title, [p.text for p in quoted])))
+            parts.append(str(book.policy(quoted[0].title, texts)))
             sources += [p.source for p in quoted]
     if not parts or (intent in POLICY_INTENTS and not (orders or missing or choices or policies or uploaded)):
         return None

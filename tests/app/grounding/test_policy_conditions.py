@@ -1,0 +1,93 @@
+"""Policies that give different limits for different cases, and questions about carriers and destinations.
+
+The articles are written here for the test (a grocery and a furniture shop), not taken from any shop the
+rules were tuned on.
+"""
+
+from __future__ import annotations
+
+from app.grounding.facts import PolicyFact
+from app.grounding.intents import detect_aspects, detect_intents
+from app.grounding.policies import PolicyIndex, named_conditions, passages, split_passages
+from app.llm.composer import compose
+from app.models import PolicyArticle
+
+DAMAGE = PolicyArticle(
+    id="damage-en",
+    title="Damaged or faulty goods",
+    locale="en",
+    version=3,
+    body=(
+        "**Chilled and frozen goods** (milk, cheese, yoghurt, ice cream, frozen meals)\n"
+        "Tell us within 24 hours of delivery if anything arrives warm, leaking or past its date.\n"
+        "We refund the item or send a new one.\n\n"
+        "**Household goods** (cookware, cleaning products, small appliances)\n"
+        "Report a fault within 30 days of delivery and we replace or refund it.\n"
+    ),
+)
+DAMAGE_ZH = PolicyArticle(
+    id="damage-zh",
+    title="商品损坏或质量问题",
+    locale="zh",
+    version=1,
+    body=(
+        "**冷藏冷冻商品**（牛奶、奶酪、酸奶、冰淇淋、速冻食品）\n"
+        "签收后 24 小时内反馈化冻、漏液或过期问题，我们为您退款或补发。\n\n"
+        "**家居用品**（锅具、清洁用品、小家电）\n"
+        "签收后 30 天内出现质量问题可退换。\n"
+    ),
+)
+DELIVERY = PolicyArticle(
+    id="delivery-en",
+    title="Delivery",
+    locale="en",
+    version=1,
+    body=(
+        "We deliver to mainland Britain (England, Scotland and Wales); not to Northern Ireland or the islands.\n"
+        "Orders placed before noon leave the same day.\n\n"
+        "| Parcel | Carrier | Time |\n|---|---|---|\n"
+        "| Furniture | Two-man crew (XDP) | 5–10 working days |\n"
+        "| Everything else | Royal Mail Tracked | 2–3 working days |\n"
+    ),
+)
+
+
+def _facts(question: str, lang: str = "en") -> list[PolicyFact]:
+    return passages(PolicyIndex([DAMAGE, DAMAGE_ZH, DELIVERY]), question, lang)
+
+
+def test_a_bold_label_with_examples_names_the_section_under_it():
+    headings = [p.heading for p in split_passages(DAMAGE)]
+    assert headings[0].startswith("Chilled and frozen goods (milk") and headings[-1].startswith("Household goods")
+
+
+def test_the_question_that_names_a_case_gets_that_cases_limit():
+    question = "The yoghurt was leaking when it came, how long do I have to report it?"
+    reply = compose(detect_intents(question), _facts(question), "en", question)
+    assert reply is not None and "24 hours" in reply.text and "30 days" not in reply.text, reply
+
+
+def test_a_question_that_names_no_case_reads_each_case_with_its_limit():
+    question = "Something in my delivery arrived damaged, how long do I have to report it?"
+    sections, named = named_conditions(question, [f for f in _facts(question) if f.article_id == "damage-en"])
+    assert len(sections) == 2 and named == []
+    reply = compose(detect_intents(question), _facts(question), "en", question)
+    assert reply is not None
+    assert "Chilled and frozen goods" in reply.text and "24 hours" in reply.text
+    assert "Household goods" in reply.text and "30 days" in reply.text
+
+
+def test_chinese_sections_are_named_the_same_way():
+    question = "收到的牛奶漏了，多久内要反馈？"
+    reply = compose(["return"], _facts(question, "zh"), "zh", question)
+    assert reply is not None and "24 小时" in reply.text and "30 天" not in reply.text, reply
+
+
+def test_carrier_and_destination_questions_get_the_passage_that_answers_them():
+    carrier = "Which courier do you use for a sofa?"
+    assert "carrier" in detect_aspects(carrier)
+    assert any("Carrier: Two-man crew" in f.text for f in _facts(carrier)[:2])
+    where = "Do you ship to Belfast?"
+    assert "destination" in detect_aspects(where)
+    assert _facts(where)[0].text.startswith("We deliver to mainland Britain")
+    assert detect_aspects("你们发什么快递？") == ["carrier"] and "destination" in detect_aspects("能寄到海南吗")
