@@ -176,6 +176,9 @@ def shoot(base: str, out: Path) -> list[Path]:
                 page.goto(f"{base}/admin#{tab}")
                 page.wait_for_timeout(800)
                 save(f"admin-{tab}")
+            page.goto(f"{base}/admin?lang=zh#settings")  # the settings' labels and help in Chinese
+            page.wait_for_timeout(800)
+            save("admin-settings-zh")
             context.close()
         browser.close()
     return written

@@ -8,13 +8,18 @@ let poll = null; // the training tab refreshes a running run
 
 const tabs = { training, models, analytics, settings, lexicon, users, policies: () => policiesTab(view), keys: () => keysTab(view) };
 
+// Tabs draw one after another: a slow tab still loading when another is chosen must not draw over it.
+let drawing = Promise.resolve();
+
 function route() {
   clearTimeout(poll);
   const name = (location.hash || "#training").slice(1);
   const draw = tabs[name] || training;
   document.querySelectorAll("#tabs a").forEach((a) => a.toggleAttribute("aria-current", a.getAttribute("href") === "#" + name));
-  draw().catch((error) => view.replaceChildren(h("p", { class: "error", text: error.message })));
+  drawing = drawing.then(() => draw().catch((error) => view.replaceChildren(h("p", { class: "error", text: error.message }))));
 }
+
+const onTab = (name) => (location.hash || "#training") === "#" + name;
 window.addEventListener("hashchange", route);
 
 // ---- training runs -----------------------------------------------------------------------------
@@ -41,7 +46,7 @@ async function training(selectedId) {
       current ? runView(current) : h("p", { class: "muted", text: "No run yet." })),
   );
   if (current && ["queued", "running", "cancelling"].includes(current.status)) {
-    poll = setTimeout(() => training(current.id).catch(() => {}), 2000);
+    poll = setTimeout(() => { if (onTab("training")) drawing = drawing.then(() => training(current.id).catch(() => {})); }, 2000);
   }
 }
 
@@ -194,36 +199,50 @@ function numbersTable(days) {
 
 // ---- schedule and thresholds -------------------------------------------------------------------------
 
+// The settings in the admin's language: ?lang=zh|en, else the browser's (as the widget picks its own).
+const SETTINGS_ZH = (new URLSearchParams(location.search).get("lang") || navigator.language || "en").startsWith("zh");
+const T = SETTINGS_ZH ? {
+  title: "再训练计划与阈值", save: "保存", reset: "恢复默认", saved: "已保存。对话和计划任务立即使用新值。", reverted: "已恢复默认值。",
+  note: (s) => `（默认 ${s.default}${s.overridden ? "，已修改" : ""}）`,
+  schedule: (s) => `计划：每 ${s.every_hours} 小时，新的最终回复至少 ${s.min_new_turns} 条时开始训练（现有 ${s.new_turns} 条；` +
+    (s.due ? "下次检查时开始训练" : s.new_turns < s.min_new_turns ? `还需 ${s.min_new_turns - s.new_turns} 条` : "等待间隔到期") + "）。",
+} : {
+  title: "Retraining schedule and thresholds", save: "Save", reset: "Reset to defaults", reverted: "Back to the defaults.",
+  saved: "Saved. Turns and the schedule use the new values now.",
+  note: (s) => ` (default ${s.default}${s.overridden ? ", changed" : ""})`,
+  schedule: (s) => `Schedule: every ${s.every_hours} h, when at least ${s.min_new_turns} new final replies ` +
+    `exist (now ${s.new_turns}; ${s.due ? "a run starts at the next check"
+      : s.new_turns < s.min_new_turns ? `${s.min_new_turns - s.new_turns} more needed`
+      : "waiting for the interval"}).`,
+};
+
 async function settings() {
   const [{ settings: items }, schedule] = await Promise.all([api("/api/v1/admin/settings"), api("/api/v1/admin/schedule")]);
-  const form = h("form", { class: "card", id: "settings-form" },
+  const form = h("form", { class: "card", id: "settings-form", lang: SETTINGS_ZH ? "zh-CN" : "en" },
     ...items.map((s) => h("label", {},
-      h("span", { class: "name", text: s.label || s.key, title: s.key }),
+      h("span", { class: "name", text: (SETTINGS_ZH ? s.label_zh : s.label) || s.key, title: s.key }),
       h("input", { type: "number", name: s.key, value: s.value, min: s.min, max: s.max, step: s.type === "int" ? 1 : "any", required: true }),
-      h("span", { class: "muted small", text: `${s.help} (default ${s.default}${s.overridden ? ", changed" : ""})` }))),
+      h("span", { class: "muted small help", text: (SETTINGS_ZH ? s.help_zh : s.help) + T.note(s) }))),
     h("div", { class: "row buttons" },
-      h("button", { type: "submit", class: "primary" }, "Save"),
+      h("button", { type: "submit", class: "primary" }, T.save),
       h("button", { type: "button", onclick: async () => {
         try {
           await api("/api/v1/admin/settings", { method: "PUT", body: { values: Object.fromEntries(items.map((s) => [s.key, null])) } });
-          toast("Back to the defaults.", "ok"); settings();
+          toast(T.reverted, "ok"); settings();
         } catch (error) { toast(error.message, "error"); }
-      } }, "Reset to defaults")));
+      } }, T.reset)));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = Object.fromEntries(items.map((s) => [s.key, Number(form.elements[s.key].value)]));
     try {
       await api("/api/v1/admin/settings", { method: "PUT", body: { values } });
-      toast("Saved. Turns and the schedule use the new values now.", "ok");
+      toast(T.saved, "ok");
       settings();
     } catch (error) { toast(error.message, "error"); }
   });
   view.replaceChildren(
-    h("h2", { text: "Retraining schedule and thresholds" }),
-    h("p", { class: "muted", text: `Schedule: every ${schedule.every_hours} h, when at least ${schedule.min_new_turns} new final replies ` +
-      `exist (now ${schedule.new_turns}; ${schedule.due ? "a run starts at the next check"
-        : schedule.new_turns < schedule.min_new_turns ? `${schedule.min_new_turns - schedule.new_turns} more needed`
-        : "waiting for the interval"}).` }),
+    h("h2", { text: T.title, lang: SETTINGS_ZH ? "zh-CN" : "en" }),
+    h("p", { class: "muted", id: "schedule-note", text: T.schedule(schedule), lang: SETTINGS_ZH ? "zh-CN" : "en" }),
     form);
 }
 

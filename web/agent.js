@@ -28,6 +28,7 @@ function listen() {
   stream.onerror = () => { live.textContent = "reconnecting…"; };
 }
 
+// One entry per conversation: who it is, what they wrote last, what held it, how many items wait in it.
 function drawQueue() {
   document.getElementById("pending-count").textContent = queue.reviews.length;
   document.getElementById("handover-count").textContent = queue.handed_over.length;
@@ -35,14 +36,14 @@ function drawQueue() {
     ...queue.reviews.map((r) => {
       const mine = r.claimed_by === queue.me;
       const taken = r.claimed_by && !mine;
-      return h("li", { class: "item" + (isSelected("review", r.id) ? " selected" : "") + (taken ? " taken" : ""),
-                       "data-review": r.id },
+      const open = selected?.kind === "review" && r.review_ids.includes(selected.id);
+      return h("li", { class: "item" + (open ? " selected" : "") + (taken ? " taken" : ""),
+                       "data-review": r.id, "data-conversation": r.conversation_id },
         h("button", { type: "button", onclick: () => openReview(r.id) },
-          // A hand-over has no customer message of its own: say what it is rather than "(no text)".
-          h("span", { class: "line", text: r.customer_text
-            || (r.reasons.includes("the customer asked for a human agent") ? "Asked to talk to a person" : "(no text)") }),
+          whoLine(r, r.items > 1 ? `${r.items} held` : ""),
+          h("span", { class: "line", text: r.customer_text || askedForAPerson(r) || "(no text)" }),
           h("span", { class: "meta" },
-            when(r.created_at), " · ", r.reasons[0] || "held",
+            when(r.created_at), " · ", r.checks.join(", ") || "held",
             taken ? h("span", { class: "tag", text: "claimed by " + (r.claimed_by_name || "another agent") }) : null,
             mine ? h("span", { class: "tag mine", text: "yours" }) : null)));
     }),
@@ -52,15 +53,25 @@ function drawQueue() {
     ...queue.handed_over.map((c) =>
       h("li", { class: "item" + (isSelected("conversation", c.id) ? " selected" : ""), "data-conversation": c.id },
         h("button", { type: "button", onclick: () => openConversation(c.id) },
-          h("span", { class: "line", text: c.last_text || "(no message yet)" }),
-          h("span", { class: "meta", text: `${c.locale} · conversation ${c.id.slice(0, 8)}` })))),
+          whoLine(c, c.items ? `${c.items} waiting` : ""),
+          h("span", { class: "line", text: c.last_text || askedForAPerson(c) || "(no message yet)" }),
+          h("span", { class: "meta", text: `${c.locale} · ${c.items ? c.checks.join(", ") : "answered, nothing waiting"}` })))),
   );
   if (!queue.handed_over.length) handoversList.append(h("li", { class: "muted small", text: "No conversation is waiting for a person." }));
-  // The open review was decided (here or by someone else): say so.
-  if (selected?.kind === "review" && !queue.reviews.some((r) => r.id === selected.id)) {
+  // The open review was decided or settled (here or by someone else): say so.
+  if (selected?.kind === "review" && !queue.reviews.some((r) => r.review_ids.includes(selected.id))) {
     detail.querySelector(".actions")?.replaceChildren(h("p", { class: "muted", text: "This review is closed." }));
   }
 }
+
+function whoLine(entry, count) {
+  const name = entry.customer_name || `Visitor ${(entry.conversation_id || entry.id).slice(0, 6)}`;
+  return h("span", { class: "who" }, h("strong", { class: "name", text: name }),
+    count ? h("span", { class: "count", text: count }) : null);
+}
+
+// A hand-over has no customer message of its own: say what it is rather than "(no text)".
+const askedForAPerson = (entry) => (entry.checks.includes("asked for a person") ? "Asked to talk to a person" : "");
 
 const isSelected = (kind, id) => selected && selected.kind === kind && selected.id === id;
 
@@ -149,6 +160,7 @@ function drawReview(review) {
       h("div", {},
         h("h3", { text: "Why it was held" }),
         h("ul", { class: "reasons" }, ...review.reasons.map((r) => h("li", { text: r }))),
+        settlesView(review),
         h("h3", { text: "Proposed reply" }),
         h("blockquote", { class: "candidate", text: review.candidate_text || "(none: write a reply)" }),
         scoresView(review),
@@ -156,6 +168,16 @@ function drawReview(review) {
         actions)),
   );
   scrollToFocus(detail);
+}
+
+// The conversation's earlier held replies are settled by the answer to this one (the server closes them).
+function settlesView(review) {
+  const entry = queue.reviews.find((r) => r.review_ids.includes(review.id));
+  const earlier = entry ? entry.review_ids.filter((id) => id < review.id).length : 0;
+  if (!earlier || review.status !== "pending") return null;
+  return h("p", { class: "muted small", id: "settles", text: earlier === 1
+    ? "An earlier held reply in this conversation is settled by your answer too."
+    : `${earlier} earlier held replies in this conversation are settled by your answer too.` });
 }
 
 // A long conversation opens at the held message, not at its top.
@@ -264,9 +286,18 @@ async function openConversation(id) {
       openConversation(id);
     } catch (error) { toast(error.message, "error"); }
   };
+  // The assistant's latest proposal still waiting here: a start for the agent's own words, never sent as is.
+  const suggestion = conversation.suggestion;
   detail.replaceChildren(
     h("h2", {}, "Conversation ", h("span", { class: "muted small", text: `${id.slice(0, 8)} · ${conversation.status}` })),
     conversationView(conversation, null),
+    suggestion ? h("div", { class: "suggestion", id: "suggestion" },
+      h("h3", { text: "The assistant suggests" }),
+      h("blockquote", { class: "candidate", text: suggestion.text }),
+      suggestion.refused.length ? h("div", { class: "refused", role: "note" },
+        h("strong", { text: "It failed its checks: " }), suggestion.refused.join("; ")) : null,
+      h("button", { type: "button", id: "use-suggestion", onclick: () => { box.value = suggestion.text; box.focus(); } },
+        "Use it as a start")) : null,
     h("div", { class: "actions" },
       h("select", { "aria-label": "Canned responses", onchange: (event) => {
         const pick = (canned[lang] || [])[event.target.value];

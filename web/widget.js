@@ -354,10 +354,13 @@
     if (message.role !== "customer" && message.status === "pending_review" && !message.reply_to_id) {
       humanButton.hidden = true; // handed over already: a person is coming
     }
-    if (message.role !== "customer" && message.status === "sent" && message.reply_to_id) {
-      // The answer a held reply was waiting for: nobody is checking that one any more.
+    if (message.role !== "customer" && message.status === "sent" && (message.reply_to_id || message.role === "agent")) {
+      // The answer a held reply was waiting for: nobody is checking that one any more. A person's answer
+      // settles the held replies before it too (the server closes their reviews).
       Array.prototype.forEach.call(list.querySelectorAll(".msg.held"), function (held) {
-        if (held.dataset.replyTo === String(message.reply_to_id)) {
+        var replyTo = Number(held.dataset.replyTo);
+        if (replyTo === message.reply_to_id ||
+            (message.role === "agent" && (!message.reply_to_id || replyTo < message.reply_to_id))) {
           held.classList.remove("held");
           var note = held.querySelector(".held-note");
           if (note) note.remove();

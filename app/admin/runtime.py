@@ -25,22 +25,49 @@ class Editable:
     high: float
     help: str
     label: str = ""
+    label_zh: str = ""  # the admin console in Chinese
+    help_zh: str = ""
 
 
 # "moderation_thresholds.<category>" keys change one entry of the moderation_thresholds setting.
 THRESHOLDS = "moderation_thresholds."
+CATEGORIES_ZH = {"abuse": "辱骂", "threat": "威胁", "sexual": "色情", "fraud": "欺诈", "social_engineering": "社会工程"}
 EDITABLE = {
     "reply_threshold": Editable(
-        float, 0.0, 1.0, "a reply goes out on its own only when it scores at least this", "Reply threshold"
+        float,
+        0.0,
+        1.0,
+        "a reply goes out on its own only when it scores at least this",
+        "Reply threshold",
+        "自动回复阈值",
+        "回复得分达到此值才会自动发出，否则交给客服审核",
     ),
     "training_schedule_hours": Editable(
-        float, 0.25, 24 * 90, "how often the schedule looks for enough new turns", "Retraining: every (hours)"
+        float,
+        0.25,
+        24 * 90,
+        "how often the schedule looks for enough new turns",
+        "Retraining: every (hours)",
+        "再训练：间隔（小时）",
+        "定时任务每隔多久检查一次新对话是否足够",
     ),
     "training_min_new_turns": Editable(
-        int, 1, 1_000_000, "new final replies since the last successful run to start one", "Retraining: new replies"
+        int,
+        1,
+        1_000_000,
+        "new final replies since the last successful run to start one",
+        "Retraining: new replies",
+        "再训练：新回复数",
+        "上次成功训练以来需要多少条新的最终回复才开始训练",
     ),
     "training_min_examples": Editable(
-        int, 1, 1_000_000, "approved or sent turns a run needs to train at all", "Retraining: examples needed"
+        int,
+        1,
+        1_000_000,
+        "approved or sent turns a run needs to train at all",
+        "Retraining: examples needed",
+        "再训练：所需样本数",
+        "一次训练至少需要多少条已批准或已发出的回复",
     ),
     **{
         f"{THRESHOLDS}{category}": Editable(
@@ -50,6 +77,9 @@ EDITABLE = {
             f"the semantic layer counts a message as {category.replace('_', ' ')} from this probability "
             "(lower: more caught, more clean messages held)",
             f"Moderation: {category.replace('_', ' ')}",
+            f"内容审核：{CATEGORIES_ZH.get(category, category)}",
+            f"语义层判定消息为“{CATEGORIES_ZH.get(category, category)}”的概率阈值；"
+            "越低拦下越多，被扣留的正常消息也越多",
         )
         for category in CATEGORIES
     },
@@ -93,6 +123,8 @@ def read(session: Session, settings: Settings) -> dict[str, Any]:
                 "max": spec.high,
                 "type": spec.kind.__name__,
                 "help": spec.help,
+                "label_zh": spec.label_zh or spec.label or key,
+                "help_zh": spec.help_zh or spec.help,
             }
             for key, spec in EDITABLE.items()
         ]

@@ -89,7 +89,7 @@ def add_review(session: Session, review: Review) -> None:
 
 
 def review_statuses(session: Session, message_ids: list[int]) -> dict[int, str]:
-    """The review status (pending, approved, edited, rejected) of each of these held messages that has one."""
+    """The review status (pending, approved, edited, rejected, resolved) of each of these held messages that has one."""
     if not message_ids:
         return {}
     rows = session.execute(select(Review.message_id, Review.status).where(Review.message_id.in_(message_ids)))

@@ -40,7 +40,7 @@ class MessageRead(BaseModel):
     reply_to_id: int | None
     created_at: datetime
     attachments: list[AttachmentRead] = []
-    review: str | None = None  # a held reply's review: pending | approved | edited | rejected
+    review: str | None = None  # a held reply's review: pending | approved | edited | rejected | resolved
 
 
 class ReplyRead(BaseModel):

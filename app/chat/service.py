@@ -18,7 +18,7 @@ from app.admin import runtime as runtime_settings
 from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.leases import leases
-from app.chat.turn import HISTORY_MESSAGES, run_turn
+from app.chat.turn import HANDOVER_REASON, HISTORY_MESSAGES, WITH_AGENT_REASON, run_turn
 from app.config import Settings
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
@@ -308,7 +308,7 @@ def _complete_turn(
     if conversation.status == "handed_over" and outcome.status == "sent":
         # A human has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.
         outcome.status, outcome.text = "pending_review", holding_reply(conversation.locale)
-        outcome.reasons = [*outcome.reasons, "an agent is handling this conversation"]
+        outcome.reasons = [*outcome.reasons, WITH_AGENT_REASON]
         outcome.scores["reasons"] = outcome.reasons
     reply = Message(
         conversation_id=conversation.id,
@@ -384,7 +384,7 @@ def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:
     session.flush()
     repository.add_review(
         session,
-        Review(message_id=note.id, conversation_id=conversation.id, reasons=["the customer asked for a human agent"]),
+        Review(message_id=note.id, conversation_id=conversation.id, reasons=[HANDOVER_REASON]),
     )
     conversation.status = "handed_over"
     session.add(AuditLog(actor_type="customer", actor_id=conversation.id, action="conversation.hand_over"))
@@ -398,8 +398,8 @@ def message_read(
     message: Message, status: str | None = None, perception: bool = False, review: str | None = None
 ) -> dict[str, Any]:
     """A message as the API shows it; perception=True adds what OCR/ASR read from each file (agents only).
-    `review` is a held reply's review status (pending, approved, edited, rejected): whether a person is still
-    looking at it, so the widget's "an agent is checking" note follows the review."""
+    `review` is a held reply's review status (pending, approved, edited, rejected, resolved): whether a person
+    is still looking at it, so the widget's "an agent is checking" note follows the review."""
     attachments = []
     for a in message.attachments:
         item: dict[str, Any] = {"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "filename": a.filename}

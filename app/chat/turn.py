@@ -68,6 +68,10 @@ SHOP_NAME = "the shop"
 UNTRUSTED_CATEGORIES = frozenset({"fraud", "social_engineering"})
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
 WINDOW_INTENTS = frozenset({"return", "refund", "price_protection", "shipping"})  # "can I still…" asks a limit
+# Why a reply is held when the customer asked for a person (the agent console finds hand-over requests by it).
+HANDOVER_REASON = "the customer asked for a human agent"
+# Why the assistant's answer is only a suggestion while a person has the conversation.
+WITH_AGENT_REASON = "an agent is handling this conversation"
 SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
 # Words that point at an order rather than say what is asked about it (as tokenize() stems them).
 REFERENCE_WORDS = frozenset(
@@ -263,7 +267,7 @@ def run_turn(
     for candidate, result in zip(candidates, scored, strict=True):
         candidate.scores.update(result.as_dict())
     if handoff:
-        status, chosen, reasons = "pending_review", None, ["the customer asked for a human agent"]
+        status, chosen, reasons = "pending_review", None, [HANDOVER_REASON]
     else:
         status, chosen, reasons = choose(scored, settings.reply_threshold)
         if llm_error:

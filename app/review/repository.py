@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Conversation, Message, Review, User
+from app.models import Conversation, Customer, Message, Review, User
 
 
 def list_reviews(session: Session, status: str | None, limit: int) -> list[tuple[Review, Message, str | None]]:
@@ -49,8 +49,50 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     }
 
 
-def handed_over(session: Session, limit: int = 100) -> list[tuple[Conversation, str | None]]:
-    """Conversations with a human agent, with the customer's last message, most recent first."""
+def pending_items(session: Session, limit: int) -> list[tuple[Review, Message, str | None, Conversation, str | None]]:
+    """Pending reviews with their held reply, the customer message it answers, the conversation and the
+    customer's name, oldest first."""
+    customer_message = Message.__table__.alias("customer_message")
+    query = (
+        select(Review, Message, customer_message.c.text, Conversation, Customer.name)
+        .join(Message, Message.id == Review.message_id)
+        .outerjoin(customer_message, customer_message.c.id == Message.reply_to_id)
+        .join(Conversation, Conversation.id == Review.conversation_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .where(Review.status == "pending")
+        .order_by(Review.created_at, Review.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in session.execute(query)]
+
+
+def pending_in_conversation(session: Session, conversation_id: str) -> list[tuple[Review, Message]]:
+    """The conversation's pending reviews with their held replies, locked until the transaction ends."""
+    query = (
+        select(Review, Message)
+        .join(Message, Message.id == Review.message_id)
+        .where(Review.conversation_id == conversation_id, Review.status == "pending")
+        .order_by(Review.message_id)
+        .with_for_update(of=Review)
+    )
+    return [(review, held) for review, held in session.execute(query)]
+
+
+def latest_proposal(session: Session, conversation_id: str) -> tuple[Review, Message] | None:
+    """The conversation's latest pending review that has a proposed reply, with its held reply."""
+    query = (
+        select(Review, Message)
+        .join(Message, Message.id == Review.message_id)
+        .where(Review.conversation_id == conversation_id, Review.status == "pending", Review.candidate_text != "")
+        .order_by(Review.message_id.desc())
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def handed_over(session: Session, limit: int = 100) -> list[tuple[Conversation, str | None, str | None]]:
+    """Conversations with a human agent, with the customer's last message and name, most recent first."""
     last = (
         select(Message.text)
         .where(Message.conversation_id == Conversation.id, Message.role == "customer")
@@ -59,9 +101,10 @@ def handed_over(session: Session, limit: int = 100) -> list[tuple[Conversation, 
         .scalar_subquery()
     )
     query = (
-        select(Conversation, last)
+        select(Conversation, last, Customer.name)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .where(Conversation.status == "handed_over")
         .order_by(Conversation.created_at.desc())
         .limit(limit)
     )
-    return [(c, text) for c, text in session.execute(query)]
+    return [(c, text, name) for c, text, name in session.execute(query)]

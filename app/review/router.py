@@ -104,7 +104,8 @@ async def _queue_stream(request: Request, token: str) -> AsyncIterator[str]:
 
 @agent_router.get("/conversations/{conversation_id}")
 def get_conversation(conversation_id: str, user: CurrentUser, session: SessionDep) -> dict:
-    return review_service.conversation_read(session, review_service.get_conversation(session, conversation_id))
+    conversation = review_service.get_conversation(session, conversation_id)
+    return review_service.conversation_read(session, conversation, suggestion=True)
 
 
 @agent_router.post("/conversations/{conversation_id}/messages", status_code=201)

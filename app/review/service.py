@@ -13,16 +13,35 @@ from sqlalchemy.orm import Session
 from app.chat import repository as chat_repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.service import message_read
+from app.chat.turn import HANDOVER_REASON, WITH_AGENT_REASON
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Conversation, Message, Review, User
 from app.review import repository
 
-STATUSES = ("pending", "approved", "edited", "rejected")
+# resolved: settled without a decision of its own, by an agent's answer later in the conversation (or, for a
+# request for a person, by handing the conversation back).
+STATUSES = ("pending", "approved", "edited", "rejected", "resolved")
 DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 # A claim the agent forgot (closed tab, went home) lapses, so the item doesn't stay stuck.
 CLAIM_TTL = timedelta(minutes=10)
 CANNED_PATH = Path(__file__).resolve().parent / "canned.json"
+# What check held a reply, in a word or two for the queue (the review itself has the full reasons).
+CHECKS = (
+    (HANDOVER_REASON, "asked for a person"),
+    (WITH_AGENT_REASON, "new message"),
+    ("under the threshold", "score under the threshold"),
+    ("no fact backs", "a claim no fact backs"),
+    ("blocked content", "moderation"),
+    ("terms to review", "moderation"),
+    ("reads as harmful", "moderation"),
+    ("tried to instruct the model", "prompt injection"),
+    ("guard model", "guard model"),
+    ("model was unavailable", "model unavailable"),
+    ("no candidate reply", "no reply to propose"),
+    ("reply repeats", "not an answer"),
+    ("reply doesn't say", "not an answer"),
+)
 
 
 def _claim_holder(review: Review) -> int | None:
@@ -140,6 +159,8 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
         )
     )
     session.flush()
+    if sent is not None:
+        _resolve_settled(session, user, review.conversation_id, before_message_id=held.id)
     # The wake-ups follow the commit, so the streams they wake find the new message.
     conversation_id = review.conversation_id
     after_commit(session, lambda: bus.publish(conversation_id))
@@ -147,10 +168,12 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
     return {"review": review_read(review, held, None), "message": message_read(sent) if sent else None}
 
 
-def conversation_read(session: Session, conversation: Conversation) -> dict[str, Any]:
-    """The whole conversation as an agent sees it: messages, what perception read from each file."""
+def conversation_read(session: Session, conversation: Conversation, suggestion: bool = False) -> dict[str, Any]:
+    """The whole conversation as an agent sees it: messages, what perception read from each file; with
+    suggestion=True also the assistant's latest proposal still waiting in it (a handed-over conversation's
+    held replies are merged into its queue entry, so the agent answering it finds the proposal here)."""
     messages = chat_repository.messages_after(session, conversation.id, 0)
-    return {
+    read: dict[str, Any] = {
         "id": conversation.id,
         "status": conversation.status,
         "locale": conversation.locale,
@@ -158,6 +181,14 @@ def conversation_read(session: Session, conversation: Conversation) -> dict[str,
         "created_at": as_utc(conversation.created_at).isoformat(),
         "messages": [message_read(m, perception=True) for m in messages],
     }
+    if suggestion:
+        latest = repository.latest_proposal(session, conversation.id)
+        read["suggestion"] = (
+            {"review_id": latest[0].id, "text": latest[0].candidate_text, "refused": proposal_refusals(latest[1])}
+            if latest
+            else None
+        )
+    return read
 
 
 def proposal_refusals(held: Message) -> list[str]:
@@ -188,14 +219,71 @@ def detail(session: Session, review_id: int) -> dict[str, Any]:
     }
 
 
-def queue(session: Session, user: User) -> dict[str, Any]:
-    """What the agent console shows: pending reviews and conversations handed to a human."""
+def _resolve_settled(session: Session, user: User, conversation_id: str, before_message_id: int | None) -> None:
+    """Close the conversation's pending items an agent's answer settles: the held replies before it, and the
+    customer's request for a person (before_message_id None: that request alone)."""
+    settled = []
+    for review, held in repository.pending_in_conversation(session, conversation_id):
+        if HANDOVER_REASON in review.reasons or (before_message_id is not None and held.id < before_message_id):
+            review.status, review.decided_by, review.decided_at = "resolved", user.id, utcnow()
+            settled.append(review.id)
+    if settled:
+        session.add(
+            AuditLog(
+                actor_type="user",
+                actor_id=str(user.id),
+                action="review.resolve",
+                target=f"conversation:{conversation_id}",
+                detail={"reviews": settled},
+            )
+        )
+
+
+def checks(reasons: list[str]) -> list[str]:
+    """The checks that held these replies, each named once, in a word or two."""
+    named = [next((name for part, name in CHECKS if part in reason), reason) for reason in reasons]
+    return list(dict.fromkeys(named))
+
+
+def _merged(rows: list[tuple[Review, Message, str | None, Conversation, str | None]]) -> dict[str, Any]:
+    """What a conversation's pending items add up to in its one queue entry."""
     return {
-        "reviews": list_reviews(session, "pending", 200),
-        "handed_over": [
-            {"id": c.id, "locale": c.locale, "customer_id": c.customer_id, "last_text": text}
-            for c, text in repository.handed_over(session)
+        "customer_name": rows[0][4],
+        "items": len(rows),
+        "review_ids": [review.id for review, *_ in rows],
+        "checks": checks([reason for review, *_ in rows for reason in review.reasons]),
+        "waiting_since": as_utc(rows[0][0].created_at).isoformat(),
+    }
+
+
+def queue(session: Session, user: User) -> dict[str, Any]:
+    """What the agent console shows, one entry per conversation: conversations with held replies (the latest
+    is the one to open; answering it settles the earlier ones), and conversations handed to a person with
+    their pending items. A conversation is in one list only."""
+    pending: dict[str, list[tuple[Review, Message, str | None, Conversation, str | None]]] = {}
+    for row in repository.pending_items(session, 500):
+        pending.setdefault(row[0].conversation_id, []).append(row)
+    held = {cid: rows for cid, rows in pending.items() if rows[0][3].status != "handed_over"}
+    latest = [rows[-1] for rows in held.values()]
+    names = repository.user_names(session, {r.claimed_by for r, *_ in latest if r.claimed_by})
+    handed_over = [
+        {
+            "id": c.id,
+            "locale": c.locale,
+            "customer_id": c.customer_id,
+            "customer_name": name,
+            "last_text": text,
+            **(_merged(pending[c.id]) if c.id in pending else {"items": 0, "review_ids": [], "checks": []}),
+        }
+        for c, text, name in repository.handed_over(session)
+    ]
+    return {
+        "reviews": [
+            {**review_read(review, message, text, names), **_merged(held[review.conversation_id])}
+            for review, message, text, _, _ in latest
         ],
+        # The ones waiting for an answer first, longest waiting first.
+        "handed_over": sorted(handed_over, key=lambda c: (not c["items"], c.get("waiting_since") or "")),
         "me": user.id,
     }
 
@@ -214,7 +302,9 @@ def send_agent_message(session: Session, user: User, conversation_id: str, text:
     session.add(message)
     session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.reply", target=conversation.id))
     session.flush()
+    _resolve_settled(session, user, conversation.id, before_message_id=message.id)
     after_commit(session, lambda: bus.publish(conversation_id))
+    after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
     return message_read(message)
 
 
@@ -224,6 +314,7 @@ def hand_back(session: Session, user: User, conversation_id: str) -> dict[str, A
     if conversation.status != "handed_over":
         raise AppError(409, "not_handed_over", "the conversation is not with an agent")
     conversation.status = "open"
+    _resolve_settled(session, user, conversation.id, before_message_id=None)  # the request for a person
     session.add(
         AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.hand_back", target=conversation.id)
     )

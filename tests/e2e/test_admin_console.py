@@ -94,3 +94,44 @@ def test_charts_have_round_ticks_and_say_when_there_is_one_day_of_data(new_page,
     )
     assert helpers == [0.4, 20000, 8, "10 s", "250 ms", "0.08"], helpers
     assert page.errors == []
+
+
+@pytest.mark.parametrize(
+    ("width", "locale", "query"),
+    [
+        ("desktop", "en-US", ""),
+        ("phone", "zh-CN", ""),  # a browser set to Chinese
+        ("desktop", "en-US", "?lang=zh"),
+        ("phone", "zh-CN", "?lang=en"),
+    ],
+)
+def test_settings_have_human_labels_and_help_in_the_admins_language(
+    new_page, live_server, demo_shop, width, locale, query
+):
+    from tests.e2e.conftest import DESKTOP, PHONE
+
+    page = new_page("/login", viewport=DESKTOP if width == "desktop" else PHONE, locale=locale)
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    if query:
+        page.goto(f"{live_server}/admin{query}#settings")
+    else:
+        expect(page.locator("#start-run")).to_be_visible()  # the first tab drawn, then ours
+        page.click("a[href='#settings']")
+    reply = page.locator("#settings-form label").filter(has=page.locator("input[name=reply_threshold]"))
+    names = page.locator("#settings-form .name")
+    expect(names.first).to_be_visible()
+    shown = names.all_text_contents()
+    assert not any("_" in name for name in shown), shown  # no raw keys (reply_threshold) as labels
+    if "zh" in (query or locale) and query != "?lang=en":
+        expect(reply.locator(".name")).to_have_text("自动回复阈值")
+        expect(reply.locator(".help")).to_contain_text("自动发出")
+        expect(reply.locator(".help")).to_contain_text("默认")
+        expect(page.locator("#settings-form")).to_contain_text("内容审核：欺诈")
+        expect(page.locator("#settings-form button[type=submit]")).to_have_text("保存")
+    else:
+        expect(reply.locator(".name")).to_have_text("Reply threshold")
+        expect(reply.locator(".help")).to_contain_text("goes out on its own")
+        expect(page.locator("#settings-form")).to_contain_text("Moderation: fraud")
+    width_px = page.evaluate("document.documentElement.scrollWidth")
+    assert width_px <= page.viewport_size["width"] + 1, width_px
+    assert page.errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -92,11 +94,74 @@ def test_a_handed_over_conversation_gets_the_agents_reply(new_page, live_server,
     expect(customer.locator(".msg.assistant:not(.welcome)")).to_contain_text("passing this conversation")
     agent = new_page("/login")
     sign_in(agent, live_server, make_user(), "/agent")
-    expect(agent.locator("#reviews .item")).to_contain_text("Asked to talk to a person")  # not "(no text)"
+    expect(agent.locator("#handovers .item")).to_contain_text("Asked to talk to a person")  # not "(no text)"
+    expect(agent.locator("#handovers .item")).to_contain_text("Emma Brown")
+    expect(agent.locator("#reviews .item")).to_have_count(0)  # the request is not a held reply as well
     agent.locator("#handovers .item button").first.click()
     agent.fill("#agent-text", "Hello, I'm here to help.")
     agent.click("#agent-send")
     expect(customer.locator(".msg.agent")).to_contain_text("Hello, I'm here to help.")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_queue_has_one_entry_per_conversation_and_an_answer_settles_its_items_live(
+    new_page, live_server, demo_shop, client, width
+):
+    from tests.e2e.conftest import DESKTOP, PHONE
+    from tests.helpers import ask, open_conversation
+
+    hold_every_reply(make_user("admin")["id"])
+    agent = new_page("/login", viewport=DESKTOP if width == "desktop" else PHONE)
+    sign_in(agent, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    expect(agent.locator("#live")).to_contain_text("live")
+
+    # Li Wei asks twice, in the long words a worried customer uses: one entry, two items.
+    long = "Where is my order A1023? I have been waiting for it for a very long time " + "and nobody answers " * 6
+    li_wei = open_conversation(client, "c1001")
+    for _ in range(2):
+        assert ask(client, li_wei, long).json()["reply"]["status"] == "pending_review"
+    # Emma Brown asks, is held, then asks for a person: her conversation is in "With an agent" only.
+    customer = open_widget(new_page("/?customer=c1002"))
+    send_text(customer, long.replace("A1023", "B4735"))
+    expect(customer.locator(".held-note")).to_have_count(1)
+    customer.click("header .human")
+    expect(customer.locator(".msg.assistant:not(.welcome)").last).to_contain_text("passing this conversation")
+
+    held = agent.locator("#reviews .item")
+    expect(held).to_have_count(1)
+    expect(held).to_contain_text("Li Wei")
+    expect(held.locator(".count")).to_have_text("2 held")
+    expect(held.locator(".meta")).to_contain_text("score under the threshold")
+    handed = agent.locator("#handovers .item")
+    expect(handed).to_have_count(1)
+    expect(handed).to_contain_text("Emma Brown")
+    expect(handed.locator(".meta")).to_contain_text("asked for a person")
+    expect(handed.locator(".count")).to_have_text("2 waiting")
+    assert held.get_attribute("data-conversation") != handed.get_attribute("data-conversation")
+    width_px = agent.evaluate("document.documentElement.scrollWidth")
+    assert width_px <= agent.viewport_size["width"] + 1, width_px
+
+    # The agent answers Emma in her conversation: her items are settled, in the queue and in her widget, live.
+    handed.locator("button").click()
+    expect(agent.locator("#suggestion")).to_contain_text("B4735")  # the assistant's proposal, to start from
+    agent.click("#use-suggestion")
+    expect(agent.locator("#agent-text")).to_have_value(re.compile("B4735"))
+    agent.fill("#agent-text", "Hello Emma, Ana here: your order B4735 is on its way.")
+    agent.click("#agent-send")
+    expect(customer.locator(".msg.agent")).to_contain_text("Ana here")
+    expect(customer.locator(".held-note")).to_have_count(0)
+    expect(handed.locator(".meta")).to_contain_text("answered, nothing waiting")
+    expect(handed.locator(".count")).to_have_count(0)
+    expect(agent.locator("#reviews .item")).to_have_count(1)  # Li Wei's, still waiting
+
+    # Answering Li Wei's latest settles the earlier one as well.
+    held.locator("button").click()
+    expect(agent.locator("#settles")).to_contain_text("An earlier held reply")
+    agent.click("#approve")
+    expect(agent.locator("#pending-count")).to_have_text("0")
+    expect(agent.locator("#reviews")).to_contain_text("Nothing held.")
+    assert agent.evaluate("document.documentElement.scrollWidth") <= agent.viewport_size["width"] + 1
+    assert agent.errors == [] and customer.errors == []
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])

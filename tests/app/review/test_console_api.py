@@ -60,7 +60,8 @@ def test_talk_to_a_human_queues_the_conversation_and_holds_the_assistant(client,
     agent = login(client, make_user())
     queue = client.get("/api/v1/agent/queue", headers=agent).json()
     assert [c["id"] for c in queue["handed_over"]] == [conversation["id"]]
-    assert queue["reviews"][0]["reasons"] == ["the customer asked for a human agent"]
+    assert queue["handed_over"][0]["checks"] == ["asked for a person"]
+    assert queue["reviews"] == []  # the request is the hand-over's entry, not a held reply as well
 
     # While a person has it, the assistant's answer is only a suggestion for the agent.
     reply = ask(client, conversation, "Where is my order A1023?").json()["reply"]
@@ -82,6 +83,98 @@ def test_talk_to_a_human_queues_the_conversation_and_holds_the_assistant(client,
     back = client.post(f"/api/v1/agent/conversations/{conversation['id']}/hand-back", headers=agent)
     assert back.json()["status"] == "open"
     assert ask(client, conversation, "Where is my order A1023?").json()["reply"]["status"] == "sent"
+
+
+def _queue(client, headers: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    queue = client.get("/api/v1/agent/queue", headers=headers)
+    assert queue.status_code == 200, queue.text
+    return queue.json()
+
+
+def _review_statuses(client, conversation: dict) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """The review status of each held reply of the conversation, as the customer's widget reads them."""
+    listed = client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=auth(conversation))
+    return [m["review"] for m in listed.json()["messages"] if m["status"] == "pending_review"]
+
+
+def test_the_queue_has_one_entry_per_conversation_with_the_customer_and_what_held_it(client, demo_shop):
+    admin = make_user("admin")
+    _hold_everything(admin["id"])
+    li_wei = open_conversation(client, "c1001")
+    for question in ("Where is my order A1023?", "Where is my order A1024?"):
+        assert ask(client, li_wei, question).json()["reply"]["status"] == "pending_review"
+    emma = open_conversation(client, "c1002")
+    ask(client, emma, "Where is my order A1023?")  # the same words, another customer
+    headers = login(client, admin)
+
+    first, second = _queue(client, headers)["reviews"]
+    assert (first["customer_name"], first["items"], first["customer_text"]) == (
+        "Li Wei",
+        2,
+        "Where is my order A1024?",  # the latest: answering it settles the earlier one
+    )
+    assert first["checks"] == ["score under the threshold"]
+    assert (second["customer_name"], second["items"]) == ("Emma Brown", 1)
+
+    # Approving the latest answers the conversation: its earlier held reply is settled with it.
+    decided = client.post(f"/api/v1/reviews/{first['id']}", json={"action": "approve"}, headers=headers)
+    assert decided.status_code == 200, decided.text
+    assert [r["customer_name"] for r in _queue(client, headers)["reviews"]] == ["Emma Brown"]
+    earlier = min(first["review_ids"])
+    assert client.get(f"/api/v1/reviews/{earlier}", headers=headers).json()["status"] == "resolved"
+    assert _review_statuses(client, li_wei) == ["resolved", "approved"]  # the widget's "checking" note goes
+
+    # A reject that sends nothing answers nothing: only that item closes.
+    ask(client, emma, "Where is my order B4712?")
+    [entry] = _queue(client, headers)["reviews"]
+    assert entry["items"] == 2
+    client.post(f"/api/v1/reviews/{entry['id']}", json={"action": "reject"}, headers=headers)
+    [entry] = _queue(client, headers)["reviews"]
+    assert entry["items"] == 1 and entry["customer_text"] == "Where is my order A1023?"
+
+
+def test_an_agents_message_settles_a_handed_over_conversations_items(client, demo_shop):
+    _hold_everything(make_user("admin")["id"])
+    conversation = open_conversation(client, "c1002")
+    ask(client, conversation, "Where is my order B4735?")
+    client.post(f"/api/v1/conversations/{conversation['id']}/handover", headers=auth(conversation))
+    ask(client, conversation, "Hello? Is anyone there?")
+    agent = login(client, make_user())
+
+    queue = _queue(client, agent)
+    assert queue["reviews"] == []  # not in both lists
+    [entry] = queue["handed_over"]
+    assert (entry["customer_name"], entry["items"], entry["last_text"]) == (
+        "Emma Brown",
+        3,
+        "Hello? Is anyone there?",
+    )
+    assert entry["checks"][:2] == ["score under the threshold", "asked for a person"]
+    read = client.get(f"/api/v1/agent/conversations/{conversation['id']}", headers=agent).json()
+    assert read["suggestion"]["review_id"] in entry["review_ids"]  # the held proposals, found where she answers
+
+    sent = client.post(
+        f"/api/v1/agent/conversations/{conversation['id']}/messages", json={"text": "Hi, Ana here."}, headers=agent
+    )
+    assert sent.status_code == 201, sent.text
+    [entry] = _queue(client, agent)["handed_over"]
+    assert (entry["items"], entry["checks"]) == (0, [])  # still with a person, nothing waiting
+    assert _review_statuses(client, conversation) == ["resolved", "resolved", "resolved"]
+    assert client.get(f"/api/v1/agent/conversations/{conversation['id']}", headers=agent).json()["suggestion"] is None
+
+    # Handed back with nothing else pending: the conversation leaves the queue altogether.
+    client.post(f"/api/v1/agent/conversations/{conversation['id']}/hand-back", headers=agent)
+    assert _queue(client, agent) == {**_queue(client, agent), "reviews": [], "handed_over": []}
+
+
+def test_handing_back_settles_the_request_for_a_person(client, demo_shop):
+    conversation = open_conversation(client, "c1003")
+    client.post(f"/api/v1/conversations/{conversation['id']}/handover", headers=auth(conversation))
+    agent = login(client, make_user())
+    client.post(f"/api/v1/agent/conversations/{conversation['id']}/hand-back", headers=agent)
+    queue = _queue(client, agent)
+    assert queue["reviews"] == [] and queue["handed_over"] == []  # no stale "asked for a person" left behind
+    assert _review_statuses(client, conversation) == ["resolved"]
 
 
 def test_agent_message_errors_are_clear(client, demo_shop):
