@@ -103,6 +103,11 @@ def _money(value: Any) -> Decimal:
         raise AppError(422, "invalid_order", f"not an amount: {value!r}") from None
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list in the payload; anything else (a missing key, a number, a string) is none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def map_order(payload: Any) -> tuple[CustomerSeed, OrderSeed] | None:
     """A Shopify order (REST webhook JSON) as a customer and an order in the seed schema; None for a guest."""
     if not isinstance(payload, dict):
@@ -112,20 +117,20 @@ def map_order(payload: Any) -> tuple[CustomerSeed, OrderSeed] | None:
         return None
     name = " ".join(str(person.get(k) or "") for k in ("first_name", "last_name")).strip()
     name = name or str(person.get("email") or "").split("@")[0] or f"Customer {person['id']}"
-    fulfillments = [f for f in payload.get("fulfillments") or [] if isinstance(f, dict)]
-    refunds = [r for r in payload.get("refunds") or [] if isinstance(r, dict)]
+    fulfillments = _objects(payload.get("fulfillments"))
+    refunds = _objects(payload.get("refunds"))
     history = _history(payload, fulfillments, refunds)
     last = fulfillments[-1] if fulfillments else {}
     refunded = sum(
         (
             _money(t.get("amount"))
             for r in refunds
-            for t in r.get("transactions") or []
-            if isinstance(t, dict) and t.get("kind") == "refund" and t.get("status", "success") == "success"
+            for t in _objects(r.get("transactions"))
+            if t.get("kind") == "refund" and t.get("status", "success") == "success"
         ),
         Decimal("0"),
     )
-    gateways = [t.get("gateway") for r in refunds for t in r.get("transactions") or [] if isinstance(t, dict)]
+    gateways = [t.get("gateway") for r in refunds for t in _objects(r.get("transactions"))]
     order_id = _ID_CHARS.sub("", str(payload.get("name") or payload.get("order_number") or payload.get("id") or ""))
     record = {
         "id": order_id,
@@ -146,8 +151,7 @@ def map_order(payload: Any) -> tuple[CustomerSeed, OrderSeed] | None:
                 "qty": item.get("quantity") or 1,
                 "unit_price": _money(item.get("price")),
             }
-            for item in payload.get("line_items") or []
-            if isinstance(item, dict)
+            for item in _objects(payload.get("line_items"))
         ],
     }
     try:
