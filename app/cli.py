@@ -264,6 +264,15 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
     )
     if not args.skip_llm and settings.llm_backend == "local" and not settings.llm_model:
         print(f"language model: {ensure_default_weights(settings.resolved_models_dir)}")
+        if settings.llm_local_engine != "transformers":
+            from app.llm.local import ensure_default_onnx
+
+            try:  # ≈ 35-70 s here, once: the int4 engine's model, in onnx-int4/ beside the safetensors
+                print(f"language model, int4 ONNX: {ensure_default_onnx(settings.resolved_models_dir)}")
+            except Exception as exc:  # noqa: BLE001 - auto: transformers serves the model instead
+                if settings.llm_local_engine == "onnx":
+                    raise
+                log.warning("no int4 ONNX model (transformers will serve): %s", exc)
     return 0
 
 
@@ -365,7 +374,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with session_scope() as session:
         version = registry.ensure_base(session, settings)
         name, path = version.name, version.path
-    result = evaluate.run(path, evaluate.fixed_suite(), settings.training_eval_tokens)
+    result = evaluate.run(path, evaluate.fixed_suite(), settings.training_eval_tokens, engine=settings.llm_local_engine)
     _print({"model": name, **result}, args.json)
     return 0
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.7
     llm_threads: int = 0  # torch threads for the local backend; 0: torch's default
     llm_concurrency: int = Field(default=1, ge=1)  # local generations at once
+    # local backend's engine: auto (int4 ONNX Runtime GenAI where the model has a conversion, else
+    # transformers), onnx (convert on load if needed), transformers (fp32)
+    llm_local_engine: Literal["auto", "onnx", "transformers"] = "auto"
     models_dir: Path | None = None  # converted/cached weights; default data_dir/models
 
     # Safety: a reply goes out on its own only if eligible and scoring at least this (bench/calibrate.py)

@@ -123,6 +123,17 @@ def _quoted(text: str, start: int, end: int, own_words: str) -> bool:
     return False
 
 
+def best_possible(source: str) -> float:
+    """The highest score a candidate from this source can get (every claim backed, fully relevant)."""
+    return round(WEIGHTS["verifier"] + WEIGHTS["relevance"] + WEIGHTS["source"] * SOURCE_PRIOR.get(source, 0.5), 4)
+
+
+def settled(first: CandidateScore, threshold: float, others: str = "llm") -> bool:
+    """`first` goes out whatever candidates from `others` say: it is eligible, clears the threshold, and none
+    of them can outrank it (choose() keeps the earlier of equal scores), so there is no need to wait for them."""
+    return first.eligible and first.score >= threshold and first.score >= best_possible(others)
+
+
 def choose(scored: list[CandidateScore], threshold: float) -> tuple[str, int | None, list[str]]:
     """(status, index of the reply to send or to propose to the agent, reasons when held)."""
     ranked = sorted(range(len(scored)), key=lambda i: (scored[i].eligible, scored[i].score), reverse=True)

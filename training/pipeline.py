@@ -27,7 +27,7 @@ from app.models import ModelVersion, TrainingRun
 from training import dataset, evaluate, registry
 from training.finetune import Cancelled, FinetuneConfig, read_jsonl
 from training.finetune import main as finetune
-from training.quantize import QuantizeConfig
+from training.quantize import QuantizeConfig, onnx_int4
 from training.quantize import main as quantize
 
 log = logging.getLogger(__name__)
@@ -249,11 +249,26 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
             f"AWQ W4A16 (group {quantized['group_size']}, {quantized['calibration_samples']} calibration "
             f"conversations): {quantized['bytes'] / 1e6:.0f} MB in {quantized['seconds']} s"
         )
+    # The local backend's int4 engine serves served/onnx-int4, made from the merged weights (its builder
+    # reads compressed-tensors checkpoints for CUDA only); vLLM (openai backend) serves the AWQ folder.
+    engine = settings.llm_local_engine if settings.llm_backend == "local" else "transformers"
+    converted: dict[str, Any] = {}
+    if engine != "transformers":
+        if not settings.training_quantize:
+            progress.enter("quantize")
+        try:
+            converted = onnx_int4(served, config.output_dir)
+            progress.log(f"int4 ONNX: {converted['bytes'] / 1e6:.0f} MB in {converted['seconds']} s")
+        except Exception as exc:  # noqa: BLE001 - auto: transformers serves it (and is what the gate judges)
+            if engine == "onnx":
+                raise
+            progress.log(f"no int4 ONNX model ({exc}); transformers will serve this version")
 
     progress.enter("evaluate")
     cases = evaluate.held_out(read_jsonl(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
-    candidate = evaluate.run(served, cases, settings.training_eval_tokens)
-    current = evaluate.run(base_path, cases, settings.training_eval_tokens)
+    # Judged as it will be served: through the engine the local backend will load it with.
+    candidate = evaluate.run(served, cases, settings.training_eval_tokens, engine=engine)
+    current = evaluate.run(base_path, cases, settings.training_eval_tokens, engine=engine)
     promote, reasons = evaluate.gate(candidate, current)
     progress.log(
         f"eval: candidate {json.dumps({k: v for k, v in candidate.items() if k != 'samples'})}, "
@@ -277,6 +292,7 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
             )
         },
         "quantize": quantized,
+        "onnx": converted,
         "promoted": promote,
         "not_promoted_because": reasons,
     }
@@ -294,6 +310,7 @@ def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, An
                 "dataset_sha256": info.sha256,
                 "merged": config.output_dir,
                 "quantization": "awq-w4a16" if quantized else None,
+                "onnx": converted.get("path"),
             },
         )
         run = session.get(TrainingRun, run_id)

@@ -212,6 +212,20 @@ def main(config: QuantizeConfig, progress: Any = None) -> dict[str, Any]:
     return figures
 
 
+def onnx_int4(model_dir: str | Path, source_dir: str | Path | None = None) -> dict[str, Any]:
+    """The local backend's int4 engine model: source_dir's weights (default model_dir's) converted by ONNX
+    Runtime GenAI's model builder into model_dir/onnx-int4, where LocalChatModel finds it."""
+    from app.llm import onnx_engine
+
+    started = time.perf_counter()
+    folder = onnx_engine.convert(Path(model_dir), Path(source_dir) if source_dir else None)
+    return {
+        "path": str(folder),
+        "seconds": round(time.perf_counter() - started, 1),
+        "bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
+    }
+
+
 if __name__ == "__main__":
     import argparse
 

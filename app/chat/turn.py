@@ -59,7 +59,7 @@ from moderation.guard import UNAVAILABLE as GUARD_UNAVAILABLE
 from moderation.guard import GuardClient
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
-from moderation.reranker import choose, score_candidate
+from moderation.reranker import CandidateScore, choose, score_candidate, settled
 
 log = logging.getLogger(__name__)
 
@@ -216,9 +216,41 @@ def run_turn(
         candidates.append(
             Candidate("composer", composition.text, {"intent": composition.intent, "sources": composition.sources})
         )
+    fact_texts = [f.prompt_line() for f in facts]
+    # Policy passages, and the invoice policy as applied to an uploaded invoice, back policy verdicts.
+    policy_texts = [
+        f.text if isinstance(f, PolicyFact) else f.prompt_line()
+        for f in facts
+        if isinstance(f, PolicyFact | InvoiceFact | RuleFact)
+    ]
+    allowed = _visible_values(facts)
+    key = answer_key(intents, question, facts)
+    rules = prompt_rules(lang)
+
+    def score(c: Candidate) -> CandidateScore:
+        return score_candidate(
+            c.source,
+            c.text,
+            question=question or text,
+            fact_texts=fact_texts,
+            policy_texts=policy_texts,
+            lexicon=lexicon,
+            allowed_values=allowed,
+            input_injection=bool(injection or invoice_injection or untrusted),
+            semantic=semantic,
+            answer_key=key,
+            prompt_rules=rules,
+            abuse_terms=abuse_terms,
+            from_facts=bool(c.scores.get("sources")),
+        )
+
     llm_error = None
     handoff = bool(composition and composition.handoff)
-    if model is not None and settings.llm_samples > 0 and not handoff:
+    # The composer's reply, when no model answer could outrank it, goes out without waiting for the model.
+    first = score(candidates[0]) if composition and not handoff else None
+    wanted = model is not None and settings.llm_samples > 0 and not handoff
+    skip_llm = wanted and first is not None and settled(first, settings.reply_threshold)
+    if model is not None and wanted and not skip_llm:
         try:
             messages = build_messages(facts, text, lang, history or [])
             if getattr(model, "multimodal", False) and media:
@@ -236,34 +268,7 @@ def run_turn(
     timings["generate_ms"] = _ms(mark)
 
     mark = time.perf_counter()
-    fact_texts = [f.prompt_line() for f in facts]
-    # Policy passages, and the invoice policy as applied to an uploaded invoice, back policy verdicts.
-    policy_texts = [
-        f.text if isinstance(f, PolicyFact) else f.prompt_line()
-        for f in facts
-        if isinstance(f, PolicyFact | InvoiceFact | RuleFact)
-    ]
-    allowed = _visible_values(facts)
-    key = answer_key(intents, question, facts)
-    rules = prompt_rules(lang)
-    scored = [
-        score_candidate(
-            c.source,
-            c.text,
-            question=question or text,
-            fact_texts=fact_texts,
-            policy_texts=policy_texts,
-            lexicon=lexicon,
-            allowed_values=allowed,
-            input_injection=bool(injection or invoice_injection or untrusted),
-            semantic=semantic,
-            answer_key=key,
-            prompt_rules=rules,
-            abuse_terms=abuse_terms,
-            from_facts=bool(c.scores.get("sources")),
-        )
-        for c in candidates
-    ]
+    scored = [first if first is not None and c is candidates[0] else score(c) for c in candidates]
     for candidate, result in zip(candidates, scored, strict=True):
         candidate.scores.update(result.as_dict())
     if handoff:
@@ -319,6 +324,7 @@ def run_turn(
         text=text,
         timings=timings,
         llm_error=llm_error,
+        llm_skipped=skip_llm,  # the composer's reply went out as it could not be outranked: no model ran
         citations=citations(facts, candidates[chosen] if chosen is not None else None),
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)

@@ -14,11 +14,11 @@ from app.llm.base import ChatModel
 from app.models import ModelVersion
 
 _lock = threading.Lock()
-_models: dict[tuple[str, str, str], ChatModel] = {}
+_models: dict[tuple[str, str, str, str], ChatModel] = {}
 
 
 def get_chat_model(settings: Settings) -> ChatModel:
-    key = (settings.llm_backend, settings.llm_model, settings.llm_base_url)
+    key = (settings.llm_backend, settings.llm_model, settings.llm_base_url, settings.llm_local_engine)
     model = _models.get(key)
     if model is not None:
         return model
@@ -48,6 +48,7 @@ def _build(settings: Settings) -> ChatModel:
         settings.resolved_models_dir,
         threads=settings.llm_threads,
         concurrency=settings.llm_concurrency,
+        engine=settings.llm_local_engine,
     )
 
 

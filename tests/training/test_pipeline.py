@@ -55,6 +55,10 @@ def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_traini
         assert config["quantization_config"]["format"] == "pack-quantized"
         assert config["quantization_config"]["config_groups"]["group_0"]["weights"]["num_bits"] == 4
         assert candidate.lineage["quantization"] == "awq-w4a16" and metrics["quantize"]["group_size"] == 64
+        # The local backend serves it through the int4 engine (converted from the merged weights into the
+        # version's onnx-int4/), and that is what the gate judged, against the base on the same engine.
+        assert (Path(candidate.path) / "onnx-int4" / "model.onnx").exists() and candidate.lineage["onnx"]
+        assert metrics["candidate"]["engine"] == metrics["active_before"]["engine"] == "onnx-int4"
         # Either it was promoted and is active, or the gate said why not and the base still answers.
         active = [v for v in versions.values() if v.status == "active"]
         assert len(active) == 1

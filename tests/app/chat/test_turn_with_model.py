@@ -31,6 +31,21 @@ def test_local_model_candidate_is_generated_and_logged(client, demo_shop, settin
     assert body["reply"]["scores"]["candidates"][1]["source"] == "llm"
 
 
+def test_a_composer_reply_no_model_answer_can_outrank_goes_out_without_the_model(
+    client, demo_shop, settings, local_model
+):
+    from app.models import Message
+
+    settings.llm_samples = 1
+    conversation = open_conversation(client, "c1001")
+    reply = ask(client, conversation, "我的订单A1024发货了吗？").json()["reply"]
+    [candidate] = _candidates(reply["id"])
+    # Eligible, over the threshold and scoring above the best an llm candidate can score: no need to wait.
+    assert candidate.source == "composer" and candidate.scores["score"] > 0.94 and reply["status"] == "sent"
+    with session_scope() as s:
+        assert s.get(Message, reply["id"]).turn["llm_skipped"] is True
+
+
 def test_small_talk_is_answered_by_the_model_or_held(client, demo_shop, settings, local_model):
     settings.llm_samples = 1
     conversation = open_conversation(client, "c1001")
