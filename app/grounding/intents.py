@@ -54,6 +54,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\b(cheaper|lower price|price went down|on sale now)\b",
             r"\bprice difference\b",
             r"\bmatch (it|the price|that price|their price)\b",
+            r"\b(refund|pay|give|return)\w* (me )?the difference\b",
+            r"\b(dropped|fell|went down|reduced|marked down) (by|to)\b",
+            r"\bnow \d{1,3} ?% off\b|\b\d{1,3} ?% off now\b|\bis now \d{1,3} ?% off\b",
         ),
         ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
@@ -77,6 +80,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bwhere\b.{0,40}\b(ordered|bought|purchased)\b",
             r"\b(ship(ped)?|arrived?|come|dispatched|sent)\s+(out\s+)?yet\b",
             r"\bdid\b.{0,30}\b(ship|arrive|go out)\b",
+            r"\b(taking|takes|took) (so|too|this) long\b|\btaking forever\b",
         ),
         (
             "物流",
@@ -162,6 +166,9 @@ _ORDER_WORDS = re.compile(
 _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INTENTS.items()}
 
 
+_DIFFERENCE = re.compile(r"\bthe difference\b|\bprice (drop|difference)|差价|保价|价保", re.IGNORECASE)
+
+
 def detect_intents(text: str) -> list[str]:
     """All intents the text matches, in priority order."""
     folded = normalize(text)
@@ -172,6 +179,9 @@ def detect_intents(text: str) -> list[str]:
     if "order_status" in found and "shipping" in found and _GENERAL.search(folded):
         found.remove("shipping")
         found.insert(0, "shipping")  # "how long does a desk usually take to arrive": the delivery times
+    if "price_protection" in found and _DIFFERENCE.search(folded):
+        found.remove("price_protection")
+        found.insert(0, "price_protection")  # "refund the difference": the price drop, not a refund's timing
     if not set(found) - {"order_status"} and set(detect_aspects(folded)) & RETURN_ASPECTS:
         found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
     return found
@@ -181,7 +191,7 @@ def detect_intents(text: str) -> list[str]:
 _OWN_ORDER = re.compile(
     r"\bmy (?:\w+ )?(?:orders?|parcels?|packages?|purchases?|delivery|items?|stuff)\b|\bi (?:bought|ordered|paid)\b"
     r"|\b(?:send|give|tell) me (?:the|my) (?:invoice|tracking|order) (?:number|no)"
-    r"|我的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我|[那这]一?[单笔]",
+    r"|我.{0,4}的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我|[那这]一?[单笔]",
     re.IGNORECASE,
 )
 

@@ -38,6 +38,19 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 LIMIT_BOOST = 1.2
 EXCLUSION_BOOST = 3.0
+# A limit counted from an event ("within 7 days of payment", "签收后 15 天内") is a deadline: it answers "can I
+# (still)…", where "refunded within 1–3 business days" (how long something takes) does not.
+DEADLINE_BOOST = 1.5
+_DEADLINE = re.compile(
+    r"\d+\s*(?:business |working |calendar )?(?:days?|hours?|weeks?|months?)\s+(?:of|after|from)\s+"
+    r"(?:the\s+|your\s+)?(?:delivery|payment|purchase|receipt|receiving|order|paying|buying|arrival|dispatch)"
+    r"|(?:付款|支付|签收|收货|下单|购买|到货|发货)(?:之日)?(?:后|起)\s*\d+\s*(?:个)?(?:天|日|小时|周|个月)",
+    re.IGNORECASE,
+)
+# "How long does the refund take", "多久到账": a question about timing, not about a deadline.
+_ASKS_TIMING = re.compile(
+    r"how long (?:does|do|will|until|till)|when will|多久(?:能|才|会)?到|几天(?:能|才)?到|到账", re.I
+)
 CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("eggs" in "Fresh food (…, eggs)")
 # "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
 _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
@@ -118,6 +131,10 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
         sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
         if not item and sentences and sentences[-1].endswith((":", "：")):
             lead = sentences[-1]  # a list follows: "以下情况不支持价保：" is what each item is an instance of
+        if item and not lead and heading and _EXCLUDES.search(heading):
+            # A list straight under a heading that excludes ("## Not covered", "## 不参与保价") is an instance
+            # of it: the heading is its lead-in, or "- Gift sets" alone would read as the opposite.
+            lead = heading if heading.endswith((":", "：")) else heading + ("：" if article.locale == "zh" else ":")
         for sentence in sentences:
             if item and lead:
                 sentence = f"{lead}{'' if lead.endswith('：') else ' '}{sentence}"
@@ -200,6 +217,7 @@ class PolicyIndex:
         intents: list[str] | None = None,
         statuses: list[str] | None = None,
         aspects: list[str] | None = None,
+        deadline: bool = False,
     ) -> list[tuple[Passage, float]]:
         """The passages that answer the query: in an article whose title is about the question's leading
         intent, favouring those that state a time limit (wants_window) or that name the status the
@@ -238,7 +256,10 @@ class PolicyIndex:
                     sentence *= CONDITION_BOOST
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.
-                    sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
+                    if deadline:  # "can I (still)": the deadline, not how long something takes
+                        sentence *= WINDOW_BOOST * DEADLINE_BOOST if _DEADLINE.search(passage.text) else LIMIT_BOOST
+                    else:
+                        sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
                 folded = passage.text.lower()
                 if named and any(w in folded for w in named):
                     sentence *= STATUS_BOOST
@@ -281,10 +302,13 @@ def passages(
     The query is widened with the words policies use for what it asks about (a change of mind, a fault,
     an exclusion), and a question about a time limit favours passages that state one.
     """
-    expanded, window, intents = expand_query(query), bool(ASKS_WINDOW.search(query)), detect_intents(query)
+    expanded, intents = expand_query(query), detect_intents(query)
+    # "Can I get the difference back?" is answered by the condition with its time limit, asked or not.
+    window = bool(ASKS_WINDOW.search(query)) or intents[:1] == ["price_protection"]
     aspects = detect_aspects(query)
-    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects)
-    hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects)  # none in this language
+    deadline = window and not _ASKS_TIMING.search(query)
+    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline)
+    hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline)
     return [
         PolicyFact(
             article_id=p.article_id,

@@ -91,3 +91,47 @@ def test_carrier_and_destination_questions_get_the_passage_that_answers_them():
     assert "destination" in detect_aspects(where)
     assert _facts(where)[0].text.startswith("We deliver to mainland Britain")
     assert detect_aspects("你们发什么快递？") == ["carrier"] and "destination" in detect_aspects("能寄到海南吗")
+
+
+PRICE = PolicyArticle(
+    id="price-en",
+    title="Price protection",
+    locale="en",
+    version=1,
+    body=(
+        "If the price drops after you buy, we refund the difference.\n\n"
+        "- Claim a price difference within 7 days of payment.\n"
+        "- The price difference is refunded within 1–3 business days of approval.\n\n"
+        "## Not covered\n\n- Flash sales\n- Gift sets and bundles\n"
+    ),
+)
+
+
+def _rank(question: str) -> list[str]:
+    return [f.text for f in passages(PolicyIndex([PRICE]), question, "en", 5)]
+
+
+def test_a_list_under_a_heading_that_excludes_reads_with_the_heading():
+    texts = [p.text for p in split_passages(PRICE)]
+    assert "Not covered: Gift sets and bundles" in texts and "Not covered: Flash sales" in texts
+    assert _rank("the gift set dropped by $20, can I get the difference?")[0] == "Not covered: Gift sets and bundles"
+
+
+def test_can_i_questions_get_the_deadline_and_timing_questions_the_processing_time():
+    deadline, processing = "Claim a price difference within 7 days", "The price difference is refunded within"
+    can_i = _rank("the serum is 20% off now, can you refund the difference?")
+    first = next(t for t in can_i if t.startswith((deadline, processing)))
+    assert first.startswith(deadline), can_i
+    timing = _rank("How long does the price difference refund take?")
+    first = next(t for t in timing if t.startswith((deadline, processing)))
+    assert first.startswith(processing), timing
+
+
+def test_how_customers_ask_is_read_as_what_they_ask():
+    assert detect_intents("the serum is 20% off now, can you refund the difference?")[0] == "price_protection"
+    assert detect_intents("flash sale has it at 59, refund the difference?")[0] == "price_protection"
+    assert detect_intents("when will my refund arrive?")[0] == "refund"
+    assert detect_intents("wtf is taking so long with BH2P7X5816")[0] == "order_status"
+    from app.grounding.intents import mentions_own_order
+
+    assert mentions_own_order("帮我查下我最近的订单")
