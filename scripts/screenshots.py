@@ -172,7 +172,7 @@ def shoot(base: str, out: Path) -> list[Path]:
             page.fill("input[name=password]", STAFF["admin"][1])
             page.click("button[type=submit]")
             page.wait_for_url(signed_in)
-            for tab in ("training", "models", "analytics", "settings", "lexicon", "users"):
+            for tab in ("training", "models", "analytics", "settings", "lexicon", "policies", "users", "keys"):
                 page.goto(f"{base}/admin#{tab}")
                 page.wait_for_timeout(800)
                 save(f"admin-{tab}")

@@ -60,7 +60,7 @@ export async function policiesTab(view, selected) {
   const [{ articles, conflicts }, { rules }] = await Promise.all([api("/api/v1/admin/policies"), api("/api/v1/admin/rules")]);
   const current = selected === undefined ? articles.find((a) => !a.retired)?.id : selected;
   const editor = h("div", { id: "policy-editor", class: "policy-editor" });
-  view.replaceChildren(
+  view.replaceChildren(...[
     h("h2", { text: "Policies" }),
     conflicts.length ? h("div", { class: "card notice", id: "rule-conflicts" },
       h("p", { text: "A rule and an article disagree: one of them is out of date." }),
@@ -74,7 +74,8 @@ export async function policiesTab(view, selected) {
               h("span", { class: "meta", text: `${a.id} · ${a.locale} · v${a.version}${a.retired ? " · retired" : ""}` }))))),
         h("button", { type: "button", id: "new-article", onclick: () => policiesTab(view, null) }, "New article")),
       editor),
-    rulesForm(view, rules));
+    rulesForm(view, rules),
+  ].filter(Boolean)); // replaceChildren writes a null as the text "null"
   editor.replaceChildren(await articleEditor(view, current));
 }
 

@@ -73,3 +73,13 @@ def _a1023() -> dict:
     from app.shop.service import DEMO_DIR
 
     return next(o for o in json.loads((DEMO_DIR / "orders.json").read_text())["orders"] if o["id"] == "A1023")
+
+
+def test_the_policies_tab_draws_nothing_stray_without_conflicts(new_page, live_server, demo_shop):
+    page = new_page("/login")
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    page.goto(f"{live_server}/admin#policies")
+    expect(page.locator("#passages li").first).to_be_visible()
+    assert page.locator("#rule-conflicts").count() == 0  # the demo's rules agree with its articles
+    assert "null" not in page.locator("#view").inner_text()
+    assert page.errors == []
