@@ -46,6 +46,11 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC, or None."""
+    return as_utc(value).isoformat() if value else None
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # WAL lets the SSE readers run beside a writing turn; foreign keys are off by default in SQLite.

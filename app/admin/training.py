@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import as_utc, utcnow
+from app.db import as_utc, iso, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Message, ModelVersion, Review, TrainingRun, User
 
@@ -69,9 +69,9 @@ def run_read(run: TrainingRun) -> dict[str, Any]:
         "error": run.error,
         "log": run.log,
         "model_version_id": run.model_version_id,
-        "created_at": as_utc(run.created_at).isoformat(),
-        "started_at": as_utc(run.started_at).isoformat() if run.started_at else None,
-        "finished_at": as_utc(run.finished_at).isoformat() if run.finished_at else None,
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
     }
 
 

@@ -36,21 +36,19 @@ from app.grounding.intents import (
     ASKS_WINDOW,
     ORDER_INTENTS,
     STATUS_DEPENDENT,
-    detect_aspects,
     detect_intents,
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
 from app.grounding.policies import status_words
 from app.grounding.references import spoken_digits
-from app.grounding.rules import apply_rules
+from app.grounding.rules import ground_rules
 from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
 from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
-from app.shop import rules as shop_rules
 from moderation.base import SEVERITY, Verdict, combine
 from moderation.classifier import SemanticModel
 from moderation.classifier import get_model as get_semantic_model
@@ -203,7 +201,7 @@ def run_turn(
     statuses = [f.status for f in facts if isinstance(f, OrderFact)]
     facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
     # The shop's structured rules applied to these orders ("delivered on …, so until …").
-    facts += apply_rules(shop_rules.current(session), intents, detect_aspects(question), facts, utcnow().date())
+    facts += ground_rules(session, intents, question, facts, utcnow().date())
     for attachment_id, extracted, earlier in invoices or []:
         facts.append(ground_invoice(session, customer_id, extracted, attachment_id, earlier))
     timings["ground_ms"] = _ms(mark)

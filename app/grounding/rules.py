@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from app.grounding.facts import Fact, OrderFact, RuleFact
+from app.grounding.intents import detect_aspects
+from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
 # Which window a question about each intent asks about; "quality" (an aspect) picks the fault window.
@@ -44,6 +48,13 @@ def _window(rule: str, days: int, order: OrderFact, excluded: set[str], today: d
         open=today <= until,
         excluded=items,
     )
+
+
+def ground_rules(session: Session, intents: list[str], question: str, facts: list[Fact], today: date) -> list[Fact]:
+    """The shop's rules applied to the turn's orders; read from the database only when one could apply."""
+    if not intents or not any(isinstance(f, OrderFact) for f in facts):
+        return []
+    return apply_rules(shop_rules.current(session), intents, detect_aspects(question), facts, today)
 
 
 def apply_rules(rules: ShopRules, intents: list[str], aspects: list[str], facts: list[Fact], today: date) -> list[Fact]:

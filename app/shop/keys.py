@@ -13,10 +13,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import as_utc, utcnow
+from app.db import as_utc, iso, utcnow
 from app.errors import AppError
 from app.models import ApiKey
-from app.shop.service import audit, iso
+from app.shop.service import audit
 
 SCOPES = ("orders:write", "policies:write", "read")
 KEY_PREFIX = "sdk_"

@@ -64,7 +64,8 @@ def update(session: Session, body: Any, author: str) -> dict[str, Any]:
     """Set the rules given (`null` clears one); the rest stay. 422 names a bad rule and changes nothing."""
     if not isinstance(body, dict):
         raise AppError(422, "invalid_rules", "expected an object of rules")
-    body = body.get("rules", body) if isinstance(body.get("rules"), dict) else body
+    if isinstance(body.get("rules"), dict):
+        body = body["rules"]  # what GET answers, sent back
     try:
         ShopRules.model_validate(body)
     except ValidationError as exc:

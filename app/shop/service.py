@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import as_utc, utcnow
+from app.db import as_utc, iso, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Customer, Invoice, Order, OrderItem, PolicyArticle, PolicyArticleVersion
 from app.shop import repository
@@ -393,11 +392,6 @@ def seed_demo(session: Session) -> SeedReport:
     report.articles = seed_articles(session, DEMO_DIR / "kb").articles
     rules.load_file(session, DEMO_DIR / "rules.json")
     return report
-
-
-def iso(value: datetime | None) -> str | None:
-    """A stored time as ISO 8601 in UTC (SQLite hands times back without their zone)."""
-    return as_utc(value).isoformat() if value else None
 
 
 def order_read(order: Order) -> dict[str, Any]:
