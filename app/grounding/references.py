@@ -343,20 +343,22 @@ def resolve(
     period = _period(folded, now or datetime.now(UTC))
     amounts = _amounts(folded)
     words = set(tokenize(folded))
-    fits = list(orders)
-    described = False
+    # The item named is the surest clue; a time ("last week") or an amount narrows among those orders, but a
+    # customer's sense of when is loose: when it excludes every order with the item, the item decides.
+    overlap = {o.id: len(words & _item_words(o)) for o in orders}
+    most = max(overlap.values(), default=0)
+    named = [o for o in orders if most and overlap[o.id] == most]  # "standing desk" over "desk lamp"
+    fits = named or list(orders)
+    described = bool(named)
     if months:
-        fits = [o for o in fits if _placed_month(o) in months]
+        fits = [o for o in fits if _placed_month(o) in months] or (named if named else [])
         described = True
     if period:
-        fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]]
+        fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]] or (named if named else [])
         described = True
     if amounts:
-        fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts]
+        fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts] or (named if named else [])
         described = True
-    named = [o for o in fits if words & _item_words(o)]
-    if named:
-        fits, described = named, True
     if described and fits:
         if len(fits) == 1 or recent:
             result.orders, result.how = fits[:1], "described"

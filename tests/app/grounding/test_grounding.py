@@ -60,6 +60,8 @@ def test_detect_language():
         ("how long does shipping take", "shipping"),
         ("let me talk to a human", "human"),
         ("转人工", "human"),
+        ("口红拆开就是断的！！！", "return"),  # a broken item, no question mark, no listed word for "return"
+        ("杯子收到就碎了", "return"),
     ],
 )
 def test_intents(text, intent):

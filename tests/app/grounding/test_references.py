@@ -208,6 +208,19 @@ def test_a_relative_time_narrows_to_the_order_placed_then(text, order_id):
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "where is the standing desk I ordered last week",  # placed 23 days before: the time is loose
+        "上周买的升降桌 standing desk 到哪了",
+        "the standing desk from september",  # placed in October
+    ],
+)
+def test_the_item_named_decides_when_the_time_given_fits_none_of_its_orders(text):
+    now = datetime(2026, 11, 10, 12, tzinfo=UTC)  # the desk lamp was placed last week
+    assert [o.id for o in resolve(text, ORDERS, now=now).orders] == ["2026101800474471"]
+
+
+@pytest.mark.parametrize(
+    "text",
     ["where is HO-20261102-0131?", "order 2026101800474417 status", "订单HO-20261102-013 到哪了"],
 )  # a swap, a swap at the end, a dropped digit
 def test_an_id_one_character_off_one_of_theirs_is_asked_about(text):
