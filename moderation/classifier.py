@@ -25,8 +25,9 @@ import pickle
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "corpus"
 COLD = DATA / "cold"
 MODEL_FILE = "moderation-classifier.pkl"
-MODEL_VERSION = 4  # bump when the features or settings change; a change to the corpora is seen by itself
+MODEL_VERSION = 5  # bump when the features or settings change; a change to the corpora is seen by itself
 CATEGORIES = ("abuse", "threat", "sexual", "fraud", "social_engineering")
 # What each category does when the model is sure enough (an admin can change both per category).
 DEFAULT_ACTIONS: dict[str, Action] = {
@@ -48,12 +49,14 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     "fraud": "flag",  # never obeyed: model answers held, the grounded composer may still answer
     "social_engineering": "flag",
 }
-DEFAULT_THRESHOLD = (
-    0.7  # of "not clean": the highest recall with ≤ 5% false stops (each language) in 4-fold CV on train
-)
+# Of "not clean": the lowest with ≤ 5% false stops in each language in 4-fold cross-validation on the train
+# files (bench/moderation_cv.py; 0.7 on the first two files, 0.8 with the hard negatives of the later ones).
+DEFAULT_THRESHOLD = 0.8
 OFFENSIVE_THRESHOLD = 0.6  # the lowest with ≤ 2% false stops on the service train split's clean Chinese
 SURE = 0.85  # a blocking category blocks only this sure; below it the message is flagged
 DEFAULT_THRESHOLDS = {name: DEFAULT_THRESHOLD for name in CATEGORIES}
+# The service scorer's features and regression (bench/moderation_cv.py cross-validates them on the train files).
+SERVICE_SETTINGS: dict[str, Any] = {"ngrams": (1, 4), "c": 20.0, "min_df": 1, "with_words": True, "balanced": True}
 
 
 @dataclass
@@ -191,22 +194,25 @@ class _FastScorer:
         if callable(analyzer):
             return list(analyzer(text))
         folded = _WHITESPACE.sub(" ", text.lower())
-        return [folded[i : i + n] for n in sizes for i in range(len(folded) - n + 1)]
+        grams: list[str] = []
+        for n in sizes:  # the n-grams of each size, sliced in C (zip of shifted copies) rather than one by one
+            grams.extend(folded if n == 1 else map("".join, zip(*(folded[k:] for k in range(n)), strict=False)))
+        return grams
 
     def __call__(self, text: str) -> list[float]:
         np = self.np
         logits = self.intercept.copy()
         for vocabulary, idf, offset, analyzer, sizes in self.blocks:
-            counted = Counter(self._grams(text, analyzer, sizes))  # each distinct gram looked up once
-            known = [
-                (i, n) for i, n in zip(map(vocabulary.get, counted), counted.values(), strict=True) if i is not None
-            ]
+            known = list(filter(_KNOWN, map(vocabulary.get, self._grams(text, analyzer, sizes))))
             if known:
-                indices = np.fromiter((i for i, _ in known), dtype=np.int64, count=len(known))
-                counts = np.fromiter((n for _, n in known), dtype=np.float64, count=len(known))
-                values = (1.0 + np.log(counts)) * idf[indices]
+                # Each distinct feature and how often it occurs: sorted, then the starts of its runs.
+                ids = np.sort(np.array(known, dtype=np.int64))
+                starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+                counts = np.diff(np.append(starts, ids.size))
+                ids = ids[starts]
+                values = (1.0 + np.log(counts)) * idf[ids]
                 values /= np.sqrt(values @ values)
-                logits = logits + values @ self.coef[indices + offset]
+                logits = logits + values @ self.coef[ids + offset]
         if logits.shape[0] == 1:  # two labels: scikit-learn fits one logistic, for the second
             positive = float(1.0 / (1.0 + np.exp(-logits[0])))
             return [1.0 - positive, positive]
@@ -215,6 +221,7 @@ class _FastScorer:
         return [float(p) for p in exp / exp.sum()]
 
 
+_KNOWN = partial(is_not, None)  # a gram in the vocabulary (index 0 included)
 _WHITESPACE = re.compile(r"\s\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CHUNKS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+|[^\sa-z0-9\u3400-\u9fff]")
@@ -268,7 +275,7 @@ def fingerprint() -> str:
 def train() -> SemanticModel:
     """Both scorers from the repository's training splits (settings chosen by cross-validation on the
     service corpus's train files, and on COLD's dev split: bench/moderation_eval.py says how)."""
-    service = fit(service_corpus("train"), (1, 4), 20.0, 1, with_words=True, balanced=True)
+    service = fit(service_corpus("train"), **SERVICE_SETTINGS)
     offensive = fit(load_cold("train") + load_cold("dev"), (1, 3), 4.0, 2)
     return SemanticModel(service, offensive, version=fingerprint())
 
