@@ -1,7 +1,9 @@
 """Training data from logged turns: ms-swift JSONL (`messages`, `images`, `audios`) and preference pairs.
 
 A turn counts when its final reply reached the customer: auto-sent and not thumbed down, approved, or
-edited by an agent (chosen = the edit, rejected = the model's candidate). Text is PII-scrubbed, examples
+edited by an agent (chosen = the edit, rejected = the model's candidate). Its prompt is the one the turn
+sent: rebuilt from the turn's record (facts' lines, history, text, language, media) by the turn's own
+builder (app/llm/prompts), the media as markers after the customer's text. Text is PII-scrubbed, examples
 are deduplicated, and the split is by conversation, so no conversation is in both train and eval.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.chat import repository as chat_repository
 from app.llm import prompts
 from app.models import Attachment, Feedback, Message, Review
 from app.perception.media import stored_path
@@ -58,6 +61,17 @@ def scrub(text: str, keep: list[str]) -> str:
     return combine(text, find_pii(text, keep)).masked_text
 
 
+def kept_values(fact_lines: list[str]) -> list[str]:
+    """The values scrub() leaves alone: the words with digits in the facts the customer was shown."""
+    return [v for line in fact_lines for v in line.split() if any(c.isdigit() for c in v)]
+
+
+def scrub_prompt(messages: list[dict[str, str]], keep: list[str]) -> list[dict[str, str]]:
+    """The prompt with scrub() applied to the conversation's messages (the system prompt holds only the rules
+    and the customer's own facts)."""
+    return [m if m["role"] == "system" else {**m, "content": scrub(m["content"], keep)} for m in messages]
+
+
 def _final_replies(session: Session) -> list[tuple[Message, str, str | None]]:
     """(the held or sent reply, the text the customer got, the model text an agent replaced)."""
     thumbs_down = select(Feedback.message_id).where(Feedback.rating == "down")
@@ -79,33 +93,57 @@ def _final_replies(session: Session) -> list[tuple[Message, str, str | None]]:
 
 
 def collect(session: Session, data_dir: Path) -> list[Example]:
+    """One example per final reply: the prompt the turn sent (rebuilt from its record by the turn's own
+    builder, its media as ms-swift markers and files), scrubbed, and the reply the customer got."""
     examples: dict[str, Example] = {}
     for reply, final, replaced in _final_replies(session):
         record = reply.turn or {}
         question = session.get(Message, reply.reply_to_id) if reply.reply_to_id else None
         if question is None or not final.strip():
             continue
-        keep = [v for line in record.get("fact_lines", []) for v in line.split() if any(c.isdigit() for c in v)]
-        attachments = session.scalars(select(Attachment).where(Attachment.message_id == question.id)).all()
-        images = [str(stored_path(data_dir, a.sha256, a.mime)) for a in attachments if a.kind == "image"]
-        audios = [str(stored_path(data_dir, a.sha256, a.mime)) for a in attachments if a.kind == "audio"]
-        user = "<image>" * len(images) + "<audio>" * len(audios) + scrub(record.get("text") or question.text, keep)
-        system = prompts.render(
-            "system.j2", facts=record.get("fact_lines", []), lang=record.get("lang", "en"), shop_name="the shop"
+        keep = kept_values(record.get("fact_lines", []))
+        parts = [_media_part(data_dir, m) for m in _media(session, record, question)]
+        prompt = prompts.build_messages(
+            record.get("fact_lines", []),
+            _history(session, record, question),
+            record.get("text") or question.text,
+            record.get("lang", "en"),
+            parts,
         )
+        answer = {"role": "assistant", "content": scrub(final, keep)}
         example = Example(
             conversation_id=reply.conversation_id,
-            messages=[
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-                {"role": "assistant", "content": scrub(final, keep)},
-            ],
-            images=images,
-            audios=audios,
+            messages=[*scrub_prompt(prompts.marked(prompt), keep), answer],
+            images=[p["image"] for p in parts if p["type"] == "image"],
+            audios=[p["audio"] for p in parts if p["type"] == "audio"],
             rejected=scrub(replaced, keep) if replaced else None,
         )
         examples.setdefault(example.key(), example)  # the same turn twice teaches nothing new
     return list(examples.values())
+
+
+def _history(session: Session, record: dict[str, Any], question: Message) -> list[list[str]]:
+    """The conversation the turn was sent; for turns logged before it was recorded, as the database has it now."""
+    if "history" in record:
+        return record["history"]
+    earlier = chat_repository.history(session, question.conversation_id, question.id, prompts.HISTORY_MESSAGES)
+    return [list(pair) for pair in earlier]
+
+
+def _media(session: Session, record: dict[str, Any], question: Message) -> list[dict[str, str]]:
+    """The customer's images and clips in the turn's prompt, in upload order (for older turns: the message's)."""
+    if "media" in record:
+        return record["media"]
+    attachments = session.scalars(
+        select(Attachment).where(Attachment.message_id == question.id).order_by(Attachment.id)
+    ).all()
+    return [{"kind": a.kind, "mime": a.mime, "sha256": a.sha256} for a in attachments]
+
+
+def _media_part(data_dir: Path, media: dict[str, str]) -> dict[str, str]:
+    """A stored file as a content part that names it (`{"type": "image", "image": path}`)."""
+    path = str(stored_path(data_dir, media["sha256"], media["mime"]))
+    return {"type": media["kind"], media["kind"]: path}
 
 
 FEW_CONVERSATIONS = 20

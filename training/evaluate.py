@@ -1,4 +1,5 @@
-"""The eval gate: a candidate model against the active one, on held-out turns and a fixed suite.
+"""The eval gate: a candidate model against the active one, on held-out turns and a fixed suite, each asked
+with the prompt the turn sends (app/llm/prompts).
 
 Grounded accuracy: the reply states every id, number and amount of the reference reply, and nothing the
 facts don't back. Verifier pass rate: the reply makes checkable claims and the verifier backs every one
@@ -24,7 +25,7 @@ from moderation.verifier import extract_claims, verify
 
 @dataclass
 class EvalCase:
-    messages: list[dict[str, str]]  # system (with the facts) and user
+    messages: list[dict[str, str]]  # the prompt as the turn builds it: system (with the facts), history, customer
     facts: list[str]
     expected: list[str]  # claims the answer must state
 
@@ -38,22 +39,18 @@ def fixed_suite() -> list[EvalCase]:
         lines = [fact.prompt_line()]
         expected = [order["id"]] + ([order["tracking_no"]] if order.get("tracking_no") else [])
         for lang, question in (("en", f"Where is my order {order['id']}?"), ("zh", f"我的订单{order['id']}到哪了？")):
-            system = prompts.render("system.j2", facts=lines, lang=lang, shop_name="the shop")
-            cases.append(
-                EvalCase(
-                    [{"role": "system", "content": system}, {"role": "user", "content": question}], lines, expected
-                )
-            )
+            cases.append(EvalCase(prompts.build_messages(lines, [], question, lang), lines, expected))
     return cases
 
 
 def held_out(rows: list[dict[str, Any]]) -> list[EvalCase]:
-    """Cases from the eval split: the reference is what the customer was finally sent."""
+    """Cases from the eval split, asked as the turn asked them (the dataset's prompt is the turn's, rebuilt),
+    as the local model is sent them (text alone); the reference is what the customer was finally sent."""
     cases = []
     for row in rows:
-        system, user, reference = row["messages"][0], row["messages"][1], row["messages"][-1]["content"]
-        facts = [line[2:] for line in system["content"].splitlines() if line.startswith("- ")]
-        cases.append(EvalCase([system, user], facts, extract_claims(reference)))
+        prompt, reference = prompts.without_markers(row["messages"][:-1]), row["messages"][-1]["content"]
+        facts = [line[2:] for line in prompt[0]["content"].splitlines() if line.startswith("- ")]
+        cases.append(EvalCase(prompt, facts, extract_claims(reference)))
     return cases
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from app.llm import prompts
+
 
 @dataclass
 class FinetuneConfig:
@@ -55,7 +57,12 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> tuple[list[int], list[int]]:
-    """Token ids and labels: -100 everywhere but the assistant's answer (and its end-of-turn token)."""
+    """Token ids and labels: -100 everywhere but the assistant's answer (and its end-of-turn token).
+
+    The model reads text alone, so the row's media markers are dropped, as the turn sends such a model its
+    prompt: the prompt's ids are the ones the local backend generates from.
+    """
+    messages = prompts.without_markers(messages)
     prompt_ids = list(
         tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=True, return_dict=True)[
             "input_ids"

@@ -18,7 +18,7 @@ from app.admin import runtime as runtime_settings
 from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.leases import leases
-from app.chat.turn import HANDOVER_REASON, HISTORY_MESSAGES, WITH_AGENT_REASON, run_turn
+from app.chat.turn import HANDOVER_REASON, WITH_AGENT_REASON, run_turn
 from app.config import Settings
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
@@ -26,6 +26,7 @@ from app.grounding import orders as order_grounding
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
 from app.llm.composer import hand_over_reply, holding_reply
+from app.llm.prompts import HISTORY_MESSAGES
 from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
 from app.ops import logs, metrics
 from app.perception import media

@@ -45,7 +45,7 @@ from app.grounding.references import spoken_digits
 from app.grounding.rules import ground_rules
 from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
-from app.llm.base import ChatMessage, ChatModel, LLMUnavailable
+from app.llm.base import ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
@@ -61,8 +61,6 @@ from moderation.reranker import CandidateScore, choose, score_candidate, settled
 
 log = logging.getLogger(__name__)
 
-HISTORY_MESSAGES = 6
-SHOP_NAME = "the shop"
 UNTRUSTED_CATEGORIES = frozenset({"fraud", "social_engineering"})
 ANSWERED_THROUGH = frozenset({"abuse"})  # inbound categories masked rather than blocked when a question remains
 WINDOW_INTENTS = frozenset({"return", "refund", "price_protection", "shipping"})  # "can I still…" asks a limit
@@ -94,22 +92,6 @@ class TurnOutcome:
     reasons: list[str]  # why the reply was held, for the agent
     handoff: bool
     record: dict[str, Any]  # facts, intents, timings: stored with the reply for replay and training
-
-
-def build_messages(facts: list[Fact], text: str, lang: str, history: list[tuple[str, str]]) -> list[ChatMessage]:
-    """The LLM prompt: rules and facts in the system message; untrusted text kept delimited."""
-    messages: list[ChatMessage] = [
-        {
-            "role": "system",
-            "content": prompts.render(
-                "system.j2", facts=[f.prompt_line() for f in facts], lang=lang, shop_name=SHOP_NAME
-            ),
-        }
-    ]
-    for role, content in history[-HISTORY_MESSAGES:]:
-        messages.append({"role": "assistant" if role != "customer" else "user", "content": content})
-    messages.append({"role": "user", "content": prompts.render("customer.j2", text=text)})
-    return messages
 
 
 def run_turn(
@@ -250,9 +232,9 @@ def run_turn(
     skip_llm = wanted and first is not None and settled(first, settings.reply_threshold)
     if model is not None and wanted and not skip_llm:
         try:
-            messages = build_messages(facts, text, lang, history or [])
-            if getattr(model, "multimodal", False) and media:
-                messages[-1]["content"] = [{"type": "text", "text": messages[-1]["content"]}, *media_parts(media)]
+            # A text-only model is sent the text alone; the images and clips go to one that reads them.
+            parts = media_parts(media or []) if getattr(model, "multimodal", False) else []
+            messages = prompts.build_messages(fact_texts, history or [], text, lang, parts)
             texts = model.generate(
                 messages,
                 n=settings.llm_samples,
@@ -318,8 +300,11 @@ def run_turn(
     record.update(
         intents=intents,
         facts=[fact_to_dict(f) for f in facts],
+        # What the prompt is built from (with lang): training/dataset.py rebuilds the model's prompt from it.
         fact_lines=fact_texts,
         text=text,
+        history=[list(pair) for pair in history or []],
+        media=[{"kind": upload.kind, "mime": upload.mime, "sha256": upload.sha256} for upload, _ in media or []],
         timings=timings,
         llm_error=llm_error,
         llm_skipped=skip_llm,  # the composer's reply went out as it could not be outranked: no model ran
@@ -367,7 +352,7 @@ def semantic_model(settings: Settings) -> SemanticModel | None:
 @lru_cache(maxsize=4)
 def prompt_rules(lang: str) -> str:
     """The system prompt without facts: what a reply must not repeat (moderation/eligibility.py)."""
-    return prompts.render("system.j2", facts=[], lang=lang, shop_name=SHOP_NAME)
+    return prompts.system_prompt([], lang)
 
 
 def asks_something(text: str) -> bool:

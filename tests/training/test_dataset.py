@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from app.config import get_settings
 from app.db import session_scope
-from training.dataset import DatasetConfig, build
+from app.llm import prompts
+from app.models import Message
+from training.dataset import DatasetConfig, build, collect
 
 
 def test_rows_split_and_scrubbed(logged_turns, tmp_path):
@@ -18,14 +22,32 @@ def test_rows_split_and_scrubbed(logged_turns, tmp_path):
     assert info.train + info.eval == sent + 1  # every sent reply and the agent's edit
     assert info.eval >= 1 and info.train >= 1
     rows = train + evaluation
-    assert all([m["role"] for m in r["messages"]] == ["system", "user", "assistant"] for r in rows)
+    # The turn's prompt: the system prompt, the conversation so far, the customer's message; then the answer.
+    roles = [[m["role"] for m in r["messages"]] for r in rows]
+    assert all(r[0] == "system" and r[-2:] == ["user", "assistant"] for r in roles)
+    assert any(len(r) > 3 for r in roles)  # later turns carry the conversation's earlier messages
     assert all(set(r) == {"messages", "images", "audios"} for r in rows)
     systems = " ".join(r["messages"][0]["content"] for r in rows)
     assert "SF1234567890" in systems  # the facts the reply was grounded in are in the prompt
-    users = " ".join(r["messages"][1]["content"] for r in rows)
-    assert "13812345678" not in users and "138****5678" in users
-    answers = [r["messages"][2]["content"] for r in rows]
+    users = [r["messages"][-2]["content"] for r in rows]
+    assert all(u.startswith("<customer_message>\n") and u.endswith("\n</customer_message>") for u in users)
+    said = json.dumps([r["messages"][1:] for r in rows], ensure_ascii=False)  # questions, history and answers
+    assert "13812345678" not in said and "138****5678" in said
+    answers = [r["messages"][-1]["content"] for r in rows]
     assert "Why did the parcel cross the road?" in answers
+
+
+def test_turns_logged_before_their_history_was_recorded_take_it_from_the_conversation(logged_turns):
+    def prompts_of(examples) -> list[str]:  # type: ignore[no-untyped-def]
+        return sorted(json.dumps(e.messages, ensure_ascii=False) for e in examples)
+
+    data_dir = get_settings().data_dir
+    with session_scope() as s:
+        logged = prompts_of(collect(s, data_dir))
+        for message in s.scalars(select(Message).where(Message.turn.is_not(None))):
+            message.turn = {k: v for k, v in message.turn.items() if k not in ("history", "media")}
+        s.commit()
+        assert prompts_of(collect(s, data_dir)) == logged
 
 
 def test_the_edit_gives_a_preference_pair(logged_turns, tmp_path):
@@ -41,10 +63,10 @@ def test_split_keeps_each_conversation_on_one_side(logged_turns, tmp_path):
         info = build(s, DatasetConfig(out_dir=tmp_path, data_dir=get_settings().data_dir))
 
     def users(path):  # type: ignore[no-untyped-def]
-        return {json.loads(line)["messages"][1]["content"] for line in path.read_text().splitlines()}
+        return {json.loads(line)["messages"][-2]["content"] for line in path.read_text().splitlines()}
 
     # c1001's questions are all on one side, whichever it is.
-    c1001 = {"Where is my order A1023?", "Is shipping free?"}
+    c1001 = {prompts.render("customer.j2", text=q) for q in ("Where is my order A1023?", "Is shipping free?")}
     assert c1001 <= users(info.train_path) or c1001 <= users(info.eval_path)
 
 

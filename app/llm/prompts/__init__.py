@@ -1,14 +1,25 @@
-"""Jinja2 templates: the LLM's prompt and the composer's phrasing."""
+"""Jinja2 templates, and the LLM's prompt built from them: one builder for the turn, the training set and the
+eval gate, so the model is trained and judged on the prompt it is sent in service."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.llm.base import ChatMessage
+
 PROMPTS_DIR = Path(__file__).resolve().parent
+HISTORY_MESSAGES = 6
+SHOP_NAME = "the shop"
+# ms-swift's placeholders for media, by content-part type: the OpenAI parts the turn sends a server, and the
+# transformers-style parts (`{"type": "image", "image": path}`) the training set is built with.
+MARKERS = {"image_url": "<image>", "image": "<image>", "input_audio": "<audio>", "audio": "<audio>"}
+_TRAILING_MARKERS = re.compile("(?:<image>|<audio>)+\\Z")
 
 
 @lru_cache
@@ -29,3 +40,48 @@ def render(name: str, **context: Any) -> str:
 def phrasebook(lang: str) -> Any:
     """The composer's macros for a language (zh or en)."""
     return environment().get_template(f"composer/{'zh' if lang == 'zh' else 'en'}.j2").module
+
+
+def system_prompt(fact_lines: Sequence[str], lang: str) -> str:
+    """The rules, in the customer's language, and the facts the reply may use."""
+    return render("system.j2", facts=list(fact_lines), lang=lang, shop_name=SHOP_NAME)
+
+
+def build_messages(
+    fact_lines: Sequence[str],
+    history: Sequence[Sequence[str]],
+    customer_text: str,
+    lang: str,
+    attachments: Sequence[dict[str, Any]] = (),
+) -> list[ChatMessage]:
+    """The LLM prompt: rules and facts in the system message, the last HISTORY_MESSAGES messages of the
+    conversation as (role, text), then the customer's text delimited as data, with their images and clips
+    (content parts, in upload order) after it."""
+    messages: list[ChatMessage] = [{"role": "system", "content": system_prompt(fact_lines, lang)}]
+    for role, said in list(history)[-HISTORY_MESSAGES:]:
+        messages.append({"role": "user" if role == "customer" else "assistant", "content": said})
+    text = render("customer.j2", text=customer_text)
+    content: str | list[dict[str, Any]] = [{"type": "text", "text": text}, *attachments] if attachments else text
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+def marked(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    """The prompt as ms-swift reads it: each media part replaced by its marker where the part stood (its file
+    is listed beside the messages), so the model's template puts the media where the server's did."""
+    out = []
+    for message in messages:
+        content = message["content"]
+        if isinstance(content, list):
+            content = "".join(p["text"] if p["type"] == "text" else MARKERS[p["type"]] for p in content)
+        out.append({"role": message["role"], "content": content})
+    return out
+
+
+def without_markers(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A marked prompt as a text-only model is sent it: without the media markers that follow the customer's
+    last message (the turn sends such a model the text alone; text the customer typed is left as it is)."""
+    last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    return [
+        {**m, "content": _TRAILING_MARKERS.sub("", m["content"])} if i == last else m for i, m in enumerate(messages)
+    ]
