@@ -57,7 +57,7 @@ _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
 # A list introduced by one of these is a list of exclusions ("Not eligible:", "以下情况不支持价保：").
-_EXCLUDES = re.compile(
+EXCLUDES = re.compile(
     r"not (?:eligible|covered|included|accepted|returnable|refundable)|excluded|exception|except|"
     r"(?:doesn't|does not|don't|do not|won't|will not|can't|cannot) (?:apply|qualify|be|accept)|non-returnable|"
     r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予",
@@ -131,7 +131,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
         sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
         if not item and sentences and sentences[-1].endswith((":", "：")):
             lead = sentences[-1]  # a list follows: "以下情况不支持价保：" is what each item is an instance of
-        if item and not lead and heading and _EXCLUDES.search(heading):
+        if item and not lead and heading and EXCLUDES.search(heading):
             # A list straight under a heading that excludes ("## Not covered", "## 不参与保价") is an instance
             # of it: the heading is its lead-in, or "- Gift sets" alone would read as the opposite.
             lead = heading if heading.endswith((":", "：")) else heading + ("：" if article.locale == "zh" else ":")
@@ -188,7 +188,7 @@ class PolicyIndex:
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
         self.excluded = [
             set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title))
-            if _EXCLUDES.search(p.lead)
+            if EXCLUDES.search(p.lead)
             else set()
             for p in self.passages
         ]
@@ -309,6 +309,13 @@ def passages(
     deadline = window and not _ASKS_TIMING.search(query)
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline)
+    if deadline and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
+        # "Can I…" is answered by the deadline; when the words matched other passages of the article that
+        # answers (how the refund is paid), its deadline joins them, ranked last.
+        article = hits[0][0].article_id
+        stated = next((p for p in index.passages if p.article_id == article and _DEADLINE.search(p.text)), None)
+        if stated is not None:
+            hits = [*hits, (stated, hits[-1][1])]
     return [
         PolicyFact(
             article_id=p.article_id,
@@ -342,5 +349,7 @@ def named_conditions(question: str, policies: list[PolicyFact]) -> tuple[list[st
         return [], []
     said = set(tokenize(question))
     title = set(tokenize(policies[0].title))
-    named = [c for c in sections if PolicyIndex._named(question, said, set(tokenize(c)) - title, set())]
+    # The question's own topic words ("difference" in a price-protection question) name no section.
+    topic = set(tokenize(" ".join(INTENT_WORDS.get(name, "") for name in detect_intents(question))))
+    named = [c for c in sections if PolicyIndex._named(question, said, set(tokenize(c)) - title, topic)]
     return sections, named

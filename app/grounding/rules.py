@@ -1,33 +1,93 @@
 """The shop's structured rules applied to the customer's own orders: is the return window still open for
 this order, which of its items the rule doesn't cover, can its address still change.
 
-Only what the shop set is applied (an unset rule gives no fact), and only to orders the turn already
-resolved as the customer's own. Day counts run from the delivery date in the order's status history
-(returns) or from the order date (price protection); a window's last day is start + days.
+Only to orders the turn already resolved as the customer's own. A window the shop set is applied; one it
+did not set is read from the policy article that answers the question, when that article states exactly one
+limit counted from an event ("within 7 days of payment", "签收后 15 天内"): a shop's articles are its rules
+too, and a customer asking "can I still…" is owed the date, not only the rule. Day counts run from the
+delivery date in the order's status history or from the order date; a window's last day is start + days. An
+order delivered on a date nobody recorded gets no verdict (never "not delivered yet").
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.grounding.facts import Fact, OrderFact, RuleFact
+from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
+from app.grounding.policies import EXCLUDES, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
 # Which window a question about each intent asks about; "quality" (an aspect) picks the fault window.
 _WINDOWS = {"return": "return_window_days", "price_protection": "price_protection_days"}
+# Statuses before delivery: a window counted from delivery has not started.
+_BEFORE_DELIVERY = frozenset({"pending", "paid", "processing", "shipped"})
+# A limit counted from an event, as articles state it (calendar days only: business days can't be counted
+# without the shop's calendar).
+_STATED = re.compile(
+    r"(\d+)\s*(?:calendar\s+)?(days?|weeks?)\s+(?:of|after|from)\s+(?:the\s+|your\s+)?"
+    r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying)\b"
+    r"|(付款|支付|签收|收货|下单|购买|到货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(天|日|周)",
+    re.IGNORECASE,
+)
+_FROM_DELIVERY = frozenset({"delivery", "receipt", "receiving", "arrival", "签收", "收货", "到货"})
+MIN_STATED_SCORE = 1.0  # the composer's bar for quoting a passage (app/llm/composer.py MIN_POLICY_SCORE)
 
 
 def _day(value: str) -> date:
     return datetime.fromisoformat(value).date()
 
 
-def _window(rule: str, days: int, order: OrderFact, excluded: set[str], today: date) -> RuleFact:
-    since = "order" if rule == "price_protection_days" else "delivery"
+def _limits(text: str) -> set[tuple[int, str]]:
+    found: set[tuple[int, str]] = set()
+    for match in _STATED.finditer(text):
+        if match.group(1):
+            count, unit, event = int(match.group(1)), match.group(2).lower(), match.group(3).lower()
+        else:
+            event, count, unit = match.group(4), int(match.group(5)), match.group(6)
+        days = count * 7 if unit.startswith(("week", "周")) else count
+        found.add((days, "delivery" if event in _FROM_DELIVERY else "order"))
+    return found
+
+
+def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | None:
+    """(days, "delivery" | "order"): the limit that the best-matching article's retrieved passages state for
+    this question. The best passage's own limit when it states one ("within 7 days of delivery for any
+    reason", ranked over the 30 days for defects); else the one limit the others state. None when they state
+    several and the best states none, when the article's sections give different limits and the question
+    names none of them (the composer lists each), or when the best passage is an exclusion (a window would
+    contradict "can't be returned")."""
+    policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_STATED_SCORE]
+    if not policies or EXCLUDES.search(f"{policies[0].condition} {policies[0].text}"):
+        return None
+    article = [p for p in policies if p.article_id == policies[0].article_id]
+    by_section: dict[str, set[tuple[int, str]]] = {}
+    for passage in article:
+        if passage.condition and (limits := _limits(passage.text)):
+            by_section.setdefault(passage.condition, set()).update(limits)
+    if len({frozenset(limits) for limits in by_section.values()}) > 1:
+        named = [c for c in named_conditions(question, article)[1] if c in by_section]
+        if len(named) != 1:
+            return None
+        article = [p for p in article if p.condition in (named[0], "")]
+    best = _limits(article[0].text)
+    if len(best) == 1:
+        return best.pop()
+    found = set().union(*(_limits(p.text) for p in article)) if not best else best
+    return found.pop() if len(found) == 1 else None
+
+
+def _window(
+    rule: str, days: int, order: OrderFact, excluded: set[str], today: date, since: str | None = None
+) -> RuleFact | None:
+    since = since or ("order" if rule == "price_protection_days" else "delivery")
     started = order.placed_at if since == "order" else order.delivered_at
+    if started is None and order.status not in _BEFORE_DELIVERY:
+        return None  # delivered (or returned, cancelled…) on a date nobody recorded: no verdict to give
     items = [
         {"name": str(item["name"]), "tag": tag}
         for item in order.items
@@ -54,10 +114,12 @@ def ground_rules(session: Session, intents: list[str], question: str, facts: lis
     """The shop's rules applied to the turn's orders; read from the database only when one could apply."""
     if not intents or not any(isinstance(f, OrderFact) for f in facts):
         return []
-    return apply_rules(shop_rules.current(session), intents, detect_aspects(question), facts, today)
+    return apply_rules(shop_rules.current(session), intents, detect_aspects(question), facts, today, question)
 
 
-def apply_rules(rules: ShopRules, intents: list[str], aspects: list[str], facts: list[Fact], today: date) -> list[Fact]:
+def apply_rules(
+    rules: ShopRules, intents: list[str], aspects: list[str], facts: list[Fact], today: date, question: str = ""
+) -> list[Fact]:
     """Rule facts for the question's leading intent and the orders among the facts."""
     orders = [f for f in facts if isinstance(f, OrderFact)]
     if not orders or not intents:
@@ -80,8 +142,14 @@ def apply_rules(rules: ShopRules, intents: list[str], aspects: list[str], facts:
     rule = _WINDOWS.get(intent)
     if rule == "return_window_days" and "quality" in aspects and rules.quality_window_days is not None:
         rule = "quality_window_days"
-    days = getattr(rules, rule) if rule else None
-    if rule is None or days is None:
+    if rule is None:
         return []
+    days, since = getattr(rules, rule), None
+    if days is None:
+        stated = stated_window(facts, question)  # the shop set no such rule: the article's own limit, if it states one
+        if stated is None:
+            return []
+        days, since = stated
     excluded = set(rules.excluded_categories or [])
-    return [_window(rule, days, order, excluded, today) for order in orders]
+    windows = (_window(rule, days, order, excluded, today, since) for order in orders)
+    return [w for w in windows if w is not None]

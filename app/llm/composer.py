@@ -14,7 +14,7 @@ from app.grounding.facts import (
     RuleFact,
 )
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
-from app.grounding.policies import named_conditions, states_limit, status_words
+from app.grounding.policies import EXCLUDES, named_conditions, states_limit, status_words
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
@@ -84,7 +84,10 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
             words = status_words([o.status for o in orders])
             quoted = [p for p in policies if any(w in p.text.lower() for w in words)][:MAX_POLICY_PASSAGES] or quoted
         texts = [p.text for p in quoted]
-        sections, named = named_conditions(question, policies)
+        # The best passage excludes what the question names ("Flash sales" under "Not covered"): that is
+        # the answer, whatever limits the article's other sections give.
+        excluded = bool(policies) and bool(EXCLUDES.search(f"{policies[0].condition} {policies[0].text}"))
+        sections, named = ([], []) if excluded else named_conditions(question, policies)
         if len(named) == 1:
             # The question names the case: that section's passages (and those under no heading), not the others'.
             quoted = [p for p in policies if p.condition in (named[0], "")][:MAX_POLICY_PASSAGES]

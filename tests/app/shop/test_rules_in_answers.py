@@ -1,5 +1,5 @@
 """Structured rules in answers: the return window counted from this order's delivery, excluded items,
-whether this order's address can still change; and nothing of it when the shop set no rule."""
+whether this order's address can still change; and, when the shop set no rule, the limit its article states.""" 
 
 from __future__ import annotations
 
@@ -64,14 +64,16 @@ def test_whether_this_orders_address_can_change_in_chinese(client, demo_shop):
     assert "收货地址仍可修改" in processing, processing
 
 
-def test_no_rule_set_no_rule_in_the_answer(client, demo_shop):
+def test_no_rule_set_the_articles_own_limit_is_applied(client, demo_shop):
     _set_rules(
         return_window_days=None, quality_window_days=None, excluded_categories=None, address_change_statuses=None
     )
-    _deliver(client, 3)
+    delivered = _deliver(client, 3)
+    until = (datetime.fromisoformat(delivered) + timedelta(days=7)).date().isoformat()
     conversation = open_conversation(client, "c1002")
     reply = ask(client, conversation, "Can I still return order B4712? I changed my mind.").json()["reply"]
-    assert "until" not in reply["text"] and "7 days" in reply["text"], reply  # the article, quoted as before
+    # The demo's returns article says "within 7 days of delivery": that limit, counted from this delivery.
+    assert reply["status"] == "sent" and f"until {until} (7 days)" in reply["text"], reply
 
 
 def test_a_window_before_delivery_has_not_started_and_a_fault_uses_the_quality_window():

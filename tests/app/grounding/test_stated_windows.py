@@ -1,0 +1,115 @@
+"""A limit the shop's article states is applied to the customer's order when the shop set no structured rule.
+
+The articles are written here for the test (a sporting-goods shop), not taken from any shop the rules were
+tuned on. Nothing here touches the database: retrieval and rules are pure functions of their inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.grounding.facts import OrderFact, PolicyFact, RuleFact
+from app.grounding.intents import detect_aspects, detect_intents
+from app.grounding.policies import PolicyIndex, passages
+from app.grounding.rules import apply_rules, stated_window
+from app.llm.composer import compose
+from app.models import PolicyArticle
+from app.shop.rules import ShopRules
+
+TODAY = date(2026, 12, 6)
+PRICE = PolicyArticle(
+    id="price-en",
+    title="Price match",
+    locale="en",
+    version=1,
+    body=(
+        "Found it cheaper with us after you bought it? We pay back the gap.\n\n"
+        "## Conditions\n\n- Ask within **10 days of purchase**; after that the match ends.\n"
+        "- Only our own prices count.\n\n"
+        "## How the gap is paid back\n\nThe gap goes back to your card within 2–4 business days.\n"
+    ),
+)
+PRICE_ZH = PolicyArticle(
+    id="price-zh",
+    title="价格保护",
+    locale="zh",
+    version=1,
+    body="## 规则\n\n购买后 10 天内降价可申请退差价。\n\n## 差价怎么退\n\n差价 2-4 个工作日退回原支付账户。\n",
+)
+RETURNS = PolicyArticle(
+    id="returns-en",
+    title="Returns",
+    locale="en",
+    version=1,
+    body="Unused gear can be returned within 2 weeks of delivery, for any reason. Pack it in its original box.\n",
+)
+
+
+def _order(status: str = "delivered", placed: str = "2026-11-01T09:00:00+00:00", delivered: str | None = None):
+    return OrderFact("SG-77120", status, "89.00", "USD", placed, delivered_at=delivered)
+
+
+def _facts(question: str, lang: str = "en") -> list:
+    return passages(PolicyIndex([PRICE, PRICE_ZH, RETURNS]), question, lang)
+
+
+def _rules(question: str, order: OrderFact, lang: str = "en") -> list:
+    facts = [order, *_facts(question, lang)]
+    return apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
+
+
+def test_a_can_i_question_retrieves_the_deadline_even_when_other_passages_share_its_words():
+    texts = [f.text for f in _facts("the tent is cheaper now, can you pay back the gap?")]
+    assert any("10 days of purchase" in t for t in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("SG-77120: the tent is cheaper now, can you pay back the gap?", "en"), ("SG-77120 降价了，能退差价吗", "zh")],
+)
+def test_the_articles_own_limit_gives_this_orders_verdict(question, lang):
+    (closed,) = _rules(question, _order(placed="2026-11-01T09:00:00+00:00"), lang)
+    assert isinstance(closed, RuleFact) and (closed.days, closed.since, closed.until, closed.open) == (
+        10,
+        "order",
+        "2026-11-11",
+        False,
+    )
+    (still,) = _rules(question, _order(status="paid", placed="2026-12-01T09:00:00+00:00"), lang)
+    assert (still.until, still.open) == ("2026-12-11", True)
+    reply = compose(detect_intents(question), [_order(), *_facts(question, lang), closed], lang, question)
+    assert reply is not None and "2026-11-11" in reply.text, reply
+
+
+def test_weeks_count_from_delivery_and_an_unrecorded_delivery_gives_no_verdict():
+    question = "can I still return order SG-77120? changed my mind"
+    (fact,) = _rules(question, _order(delivered="2026-11-30T10:00:00+00:00"))
+    assert (fact.days, fact.since, fact.until, fact.open) == (14, "delivery", "2026-12-14", True)
+    (waiting,) = _rules(question, _order(status="shipped"))
+    assert waiting.start is None  # on its way: the two weeks have not started
+    assert _rules(question, _order()) == []  # delivered, but nobody recorded when: no verdict, never "not yet"
+
+
+def test_no_verdict_from_several_limits_business_days_or_an_exclusion():
+    order = _order(placed="2026-11-01T09:00:00+00:00")
+    two = [
+        PolicyFact("a", "Returns", "Clothes within 30 days of delivery.", 0, 5.0, "en"),
+        PolicyFact("a", "Returns", "Shoes within 14 days of delivery.", 1, 4.0, "en"),
+    ]
+    assert stated_window([order, *two]) == (30, "delivery")  # the best passage's own limit
+    sections = [
+        PolicyFact("a", "Returns", "Within 30 days of delivery.", 0, 5.0, "en", condition="Clothes"),
+        PolicyFact("a", "Returns", "Within 14 days of delivery.", 1, 4.0, "en", condition="Shoes"),
+    ]
+    assert stated_window([order, *sections], "can I return it?") is None  # which applies: the composer lists
+    assert stated_window([order, *sections], "can I return these shoes?") == (14, "delivery")
+    several = [PolicyFact("a", "Returns", "Send it back to us.", 0, 5.0, "en"), *two]
+    assert stated_window([order, *several]) is None  # the best states none, the others differ
+    business = [PolicyFact("b", "Price match", "Ask within 5 business days of purchase.", 0, 5.0, "en")]
+    assert stated_window([order, *business]) is None
+    excluded = [PolicyFact("c", "Final sale", "Cannot be returned within 30 days of delivery.", 0, 5.0, "en")]
+    assert stated_window([order, *excluded]) is None
+    one = [PolicyFact("d", "退货", "签收后 7 天内可无理由退货。", 0, 5.0, "zh")]
+    assert stated_window([order, *one]) == (7, "delivery")
