@@ -77,7 +77,9 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     best = _limits(article[0].text)
     if len(best) == 1:
         return best.pop()
-    found = set().union(*(_limits(p.text) for p in article)) if not best else best
+    if best:
+        return None  # the best passage itself states several
+    found = set().union(*(_limits(p.text) for p in article))
     return found.pop() if len(found) == 1 else None
 
 
