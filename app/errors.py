@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.schemas import ErrorRead
+
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
@@ -25,6 +27,13 @@ _HTTP_CODES = {
     422: "invalid_request",
     429: "rate_limited",
     503: "unavailable",
+}
+
+# What every route may answer besides its own body, for the OpenAPI document (it replaces FastAPI's default
+# 422 shape, which this API never sends).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorRead, "description": "the request was refused: a stable code and a sentence"},
+    "5XX": {"model": ErrorRead, "description": "the service failed or is briefly unavailable (503: retry)"},
 }
 
 

@@ -20,7 +20,7 @@ from app.auth.router import router as auth_router
 from app.chat.events import bus
 from app.chat.router import router as chat_router
 from app.config import Settings, get_settings
-from app.errors import install_error_handlers
+from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.ops import logs, metrics
 from app.ops.limits import BodySizeLimit
 from app.ops.router import router as ops_router
@@ -70,7 +70,7 @@ def _warm_moderation(settings: Settings) -> None:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Shopdesk", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Shopdesk", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES)
     install_error_handlers(app)
     app.include_router(chat_router)
     app.include_router(auth_router)

@@ -71,7 +71,7 @@ def shop(
     )
 
 
-@router.get("/favicon.ico", include_in_schema=False)
+@router.get("/favicon.ico", include_in_schema=False, response_class=RedirectResponse)
 def favicon() -> Response:
     """Browsers ask for it on every page; the icon is the static SVG."""
     return RedirectResponse("/static/favicon.svg", status_code=301)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.auth import service as auth_service
-from app.auth.schemas import LoginCreate, LoginRead
+from app.auth.schemas import LoginCreate, LoginRead, UserRead
 from app.deps import SESSION_COOKIE, CurrentUser, SessionDep, SettingsDep, UserToken
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -34,7 +34,7 @@ def login(body: LoginCreate, response: Response, session: SessionDep, settings: 
     return result
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, response_class=Response)
 def logout(user: CurrentUser, token: UserToken, session: SessionDep) -> Response:
     auth_service.logout(session, token)
     response = Response(status_code=204)
@@ -42,6 +42,6 @@ def logout(user: CurrentUser, token: UserToken, session: SessionDep) -> Response
     return response
 
 
-@router.get("/me")
+@router.get("/me", response_model=UserRead)
 def me(user: CurrentUser) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}

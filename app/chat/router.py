@@ -18,6 +18,8 @@ from app.chat.schemas import (
     ConversationRead,
     FeedbackCreate,
     FeedbackRead,
+    FilesRejectedRead,
+    HandoverRead,
     MessageList,
     TurnRead,
 )
@@ -64,6 +66,11 @@ def create_conversation(body: ConversationCreate, request: Request, session: Ses
             "with the header Idempotent-Replayed: true, and nothing is stored twice"
         },
         413: {"description": "the text, a file or the whole request is over its limit"},
+        422: {
+            "model": FilesRejectedRead,
+            "description": "some files were refused (`file_rejected`, with the turn that answered the rest), or "
+            "the request is invalid (an error body alone)",
+        },
         429: {"description": "rate limited (per conversation or per client address); see Retry-After"},
         503: {"description": "the database is briefly unavailable; retry with the same Idempotency-Key"},
     },
@@ -111,7 +118,17 @@ def list_messages(conversation: CurrentConversation, session: SessionDep, after:
     return {"messages": chat_service.list_messages(session, conversation.id, after)}
 
 
-@router.get("/conversations/{conversation_id}/events")
+@router.get(
+    "/conversations/{conversation_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "server-sent events: a `message` event for each new message, its data the message's "
+            "fields as in MessageRead and its id the message's id",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def events(
     request: Request,
     conversation_id: str,
@@ -160,7 +177,7 @@ async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncI
             yield tick
 
 
-@router.post("/conversations/{conversation_id}/handover")
+@router.post("/conversations/{conversation_id}/handover", response_model=HandoverRead)
 def hand_over(conversation: CurrentConversation, session: SessionDep) -> dict:
     """ "Talk to a human": the conversation goes to the agents' queue; replies are held for them from now."""
     return chat_service.hand_over(session, conversation)

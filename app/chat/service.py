@@ -246,10 +246,10 @@ def _perceive(
     conversation: Conversation,
     message: Message,
     accepted: list[perception.Checked],
-) -> tuple[list[dict[str, Any]], list[tuple[int, dict, str | None]]]:
+) -> tuple[list[dict[str, Any]], list[perception.PerceivedInvoice]]:
     """OCR the images and transcribe the clips; the results are stored on their attachments."""
     transcripts: list[dict[str, Any]] = []
-    invoices: list[tuple[int, dict, str | None]] = []
+    invoices: list[perception.PerceivedInvoice] = []
     hints: list[str] | None = None
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
@@ -260,7 +260,7 @@ def _perceive(
                 earlier = repository.invoice_sent_before(
                     session, attachment.invoice_number, attachment.id, conversation.customer_id
                 )
-                invoices.append((attachment.id, extracted, earlier))
+                invoices.append(perception.PerceivedInvoice(attachment.id, extracted, earlier))
             elif checked.samples is not None:
                 if hints is None:
                     hints = order_grounding.speech_hints(session, conversation.customer_id)
@@ -343,8 +343,8 @@ def _complete_turn(
         "perception": {
             "transcripts": transcripts,
             "invoices": [
-                {"attachment_id": attachment_id, **{k: extracted.get(k) for k in INVOICE_FIELDS}}
-                for attachment_id, extracted, _ in invoices
+                {"attachment_id": invoice.attachment_id, **{k: invoice.fields.get(k) for k in INVOICE_FIELDS}}
+                for invoice in invoices
             ],
         },
         "reply": {"id": reply.id, "status": outcome.status, "text": outcome.text, "scores": outcome.scores},

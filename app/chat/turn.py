@@ -49,6 +49,7 @@ from app.llm.base import ChatModel, LLMUnavailable
 from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
+from app.perception.service import PerceivedInvoice
 from moderation.base import SEVERITY, Verdict, combine
 from moderation.classifier import SemanticModel
 from moderation.classifier import get_model as get_semantic_model
@@ -103,7 +104,7 @@ def run_turn(
     customer_id: int | None,
     model: ChatModel | None,
     history: list[tuple[str, str]] | None = None,
-    invoices: list[tuple[int, dict[str, Any], str | None]] | None = None,
+    invoices: list[PerceivedInvoice] | None = None,
     media: list[tuple[Upload, Any]] | None = None,
     heard: str = "",
 ) -> TurnOutcome:
@@ -138,7 +139,7 @@ def run_turn(
     injection = find_injection(text)
     # OCR'd invoice text is untrusted too: a seller named "ignore your rules…" reaches the facts.
     invoice_injection = [
-        h for _, extracted, _ in invoices or [] for h in find_injection("\n".join(extracted.get("lines", [])))
+        h for invoice in invoices or [] for h in find_injection("\n".join(invoice.fields.get("lines", [])))
     ]
     timings["guard_in_ms"] = _ms(started)
     categories = sorted(set(inbound.categories) | set(meaning.categories))
@@ -184,8 +185,8 @@ def run_turn(
     facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
     # The shop's structured rules applied to these orders ("delivered on …, so until …").
     facts += ground_rules(session, intents, question, facts, utcnow().date())
-    for attachment_id, extracted, earlier in invoices or []:
-        facts.append(ground_invoice(session, customer_id, extracted, attachment_id, earlier))
+    for invoice in invoices or []:
+        facts.append(ground_invoice(session, customer_id, invoice.fields, invoice.attachment_id, invoice.sent_before))
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 

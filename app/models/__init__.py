@@ -1,7 +1,27 @@
 """All ORM models, importable from one place (training/ reuses them)."""
 
-from app.models.chat import Attachment, Conversation, Feedback, Message, ReplyCandidate
-from app.models.ops import ApiKey, AuditLog, ModelVersion, Review, RuntimeSetting, TrainingRun, User, UserSession
+from app.models.chat import (
+    Attachment,
+    Conversation,
+    ConversationStatus,
+    Feedback,
+    Message,
+    MessageStatus,
+    ReplyCandidate,
+)
+from app.models.ops import (
+    ApiKey,
+    AuditLog,
+    ModelVersion,
+    ModelVersionStatus,
+    Review,
+    ReviewStatus,
+    RuntimeSetting,
+    TrainingRun,
+    TrainingRunStatus,
+    User,
+    UserSession,
+)
 from app.models.shop import (
     Customer,
     Invoice,
@@ -17,20 +37,25 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "Conversation",
+    "ConversationStatus",
     "Customer",
     "Feedback",
     "Invoice",
     "Message",
+    "MessageStatus",
     "ModelVersion",
+    "ModelVersionStatus",
     "Order",
     "OrderItem",
     "PolicyArticle",
     "PolicyArticleVersion",
     "ReplyCandidate",
     "Review",
+    "ReviewStatus",
     "RuntimeSetting",
     "ShopRule",
     "TrainingRun",
+    "TrainingRunStatus",
     "User",
     "UserSession",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -14,6 +15,27 @@ from app.db import Base, utcnow
 Json = JSON().with_variant(JSONB(), "postgresql")
 
 
+class ConversationStatus(StrEnum):
+    """Who answers the conversation: the assistant (open), or a person it was handed over to."""
+
+    OPEN = "open"
+    HANDED_OVER = "handed_over"
+    CLOSED = "closed"
+
+
+class MessageStatus(StrEnum):
+    """A customer's message: received, processing, done or failed. A reply: sent, pending_review (held for an
+    agent; the customer sees a holding reply) or blocked."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    SENT = "sent"
+    PENDING_REVIEW = "pending_review"
+    BLOCKED = "blocked"
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
@@ -21,7 +43,7 @@ class Conversation(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the bearer token
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     locale: Mapped[str] = mapped_column(String(8), default="en")
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | handed_over | closed
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.OPEN)  # a ConversationStatus
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 
@@ -43,8 +65,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # customer | assistant | agent
     text: Mapped[str] = mapped_column(Text, default="")
-    # customer: received | processing | done | failed;  assistant: sent | pending_review | blocked
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # a MessageStatus
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
@@ -10,6 +11,35 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 from app.models.chat import Json
+
+
+class ReviewStatus(StrEnum):
+    """A held reply's review. resolved: settled without a decision of its own (an agent's later answer in the
+    conversation, or handing the conversation back)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    EDITED = "edited"
+    REJECTED = "rejected"
+    RESOLVED = "resolved"
+
+
+class ModelVersionStatus(StrEnum):
+    REGISTERED = "registered"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    FAILED = "failed"
+
+
+class TrainingRunStatus(StrEnum):
+    """queued until a worker claims it; cancelling: an admin asked a running run to stop at its next step."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLING = "cancelling"
+    CANCELLED = "cancelled"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class User(Base):
@@ -44,7 +74,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.PENDING, index=True)
     reasons: Mapped[list[Any]] = mapped_column(Json, default=list)
     candidate_text: Mapped[str] = mapped_column(Text, default="")
     final_text: Mapped[str | None] = mapped_column(Text)
@@ -63,7 +93,7 @@ class ModelVersion(Base):
     backend: Mapped[str] = mapped_column(String(16))  # local | openai
     base: Mapped[str] = mapped_column(String(255))
     path: Mapped[str] = mapped_column(String(1024), default="")
-    status: Mapped[str] = mapped_column(String(16), default="registered")  # registered|active|retired|failed
+    status: Mapped[str] = mapped_column(String(16), default=ModelVersionStatus.REGISTERED)
     metrics: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     lineage: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,7 +104,7 @@ class TrainingRun(Base):
     __tablename__ = "training_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|succeeded|failed|...
+    status: Mapped[str] = mapped_column(String(16), default=TrainingRunStatus.QUEUED)
     stage: Mapped[str] = mapped_column(String(32), default="")
     trigger: Mapped[str] = mapped_column(String(16), default="admin")  # admin | schedule
     progress: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

@@ -5,21 +5,26 @@ from __future__ import annotations
 import os
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.deps import SessionDep, SettingsDep
 from app.ops import service
+from app.ops.schemas import HealthRead, ReadinessRead
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthRead)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ReadinessRead,
+    responses={503: {"model": ReadinessRead, "description": "not ready: the database or its schema is not"}},
+)
 def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     ready, checks = service.readiness(session, settings)
     return JSONResponse(
@@ -27,7 +32,7 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
 def metrics(session: SessionDep, settings: SettingsDep) -> Response:
     service.refresh_gauges(session, settings)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

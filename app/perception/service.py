@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -32,10 +32,14 @@ class Rejection:
     code: str = "broken"
 
 
-@dataclass
-class Perceived:
-    transcripts: list[dict[str, Any]] = field(default_factory=list)
-    invoices: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(frozen=True)
+class PerceivedInvoice:
+    """An invoice image as OCR read it, handed to grounding."""
+
+    attachment_id: int
+    fields: dict[str, Any]  # invoice.extract(): the invoice object of DESIGN.md, with confidence, checks, lines
+    # An earlier upload carried its number: "resent" by this customer, "elsewhere" by another (a duplicate claim).
+    sent_before: Literal["resent", "elsewhere"] | None
 
 
 def check_image(data: bytes, max_pixels: int) -> Image.Image:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Conversation, Customer, Message, Review, User
+from app.models import Conversation, ConversationStatus, Customer, Message, Review, ReviewStatus, User
 
 
 def list_reviews(session: Session, status: str | None, limit: int) -> list[tuple[Review, Message, str | None]]:
@@ -59,7 +59,7 @@ def pending_items(session: Session, limit: int) -> list[tuple[Review, Message, s
         .outerjoin(customer_message, customer_message.c.id == Message.reply_to_id)
         .join(Conversation, Conversation.id == Review.conversation_id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .where(Review.status == "pending")
+        .where(Review.status == ReviewStatus.PENDING)
         .order_by(Review.created_at, Review.id)
         .limit(limit)
     )
@@ -71,7 +71,7 @@ def pending_in_conversation(session: Session, conversation_id: str) -> list[tupl
     query = (
         select(Review, Message)
         .join(Message, Message.id == Review.message_id)
-        .where(Review.conversation_id == conversation_id, Review.status == "pending")
+        .where(Review.conversation_id == conversation_id, Review.status == ReviewStatus.PENDING)
         .order_by(Review.message_id)
         .with_for_update(of=Review)
     )
@@ -83,7 +83,11 @@ def latest_proposal(session: Session, conversation_id: str) -> tuple[Review, Mes
     query = (
         select(Review, Message)
         .join(Message, Message.id == Review.message_id)
-        .where(Review.conversation_id == conversation_id, Review.status == "pending", Review.candidate_text != "")
+        .where(
+            Review.conversation_id == conversation_id,
+            Review.status == ReviewStatus.PENDING,
+            Review.candidate_text != "",
+        )
         .order_by(Review.message_id.desc())
         .limit(1)
     )
@@ -103,7 +107,7 @@ def handed_over(session: Session, limit: int = 100) -> list[tuple[Conversation, 
     query = (
         select(Conversation, last, Customer.name)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .where(Conversation.status == "handed_over")
+        .where(Conversation.status == ConversationStatus.HANDED_OVER)
         .order_by(Conversation.created_at.desc())
         .limit(limit)
     )

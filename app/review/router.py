@@ -13,13 +13,24 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth import service as auth_service
 from app.chat.events import REVIEWS_TOPIC, next_tick
+from app.chat.schemas import NewMessageRead
 from app.db import get_sessionmaker
 from app.deps import CurrentUser, SessionDep, SettingsDep, user_token
 from app.errors import AppError
 from app.models import Attachment
 from app.perception import media
 from app.review import service as review_service
-from app.review.schemas import AgentMessageCreate, ReviewDecision
+from app.review.schemas import (
+    AgentConversationDetail,
+    AgentMessageCreate,
+    CannedReply,
+    HandBackRead,
+    QueueRead,
+    ReviewDecided,
+    ReviewDecision,
+    ReviewDetail,
+    ReviewList,
+)
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["review"])
@@ -27,7 +38,7 @@ agent_router = APIRouter(prefix="/api/v1/agent", tags=["review"])
 QUEUE_POLL_S = 15.0
 
 
-@router.get("")
+@router.get("", response_model=ReviewList)
 def list_reviews(
     user: CurrentUser,
     session: SessionDep,
@@ -37,33 +48,44 @@ def list_reviews(
     return {"reviews": review_service.list_reviews(session, status, limit)}
 
 
-@router.get("/{review_id}")
+@router.get("/{review_id}", response_model=ReviewDetail)
 def get_review(review_id: int, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.detail(session, review_id)
 
 
-@router.post("/{review_id}/claim")
+@router.post("/{review_id}/claim", response_model=ReviewDetail)
 def claim(review_id: int, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.claim(session, user, review_id)
 
 
-@router.delete("/{review_id}/claim", status_code=204)
+@router.delete("/{review_id}/claim", status_code=204, response_class=Response)
 def release(review_id: int, user: CurrentUser, session: SessionDep) -> Response:
     review_service.release(session, user, review_id)
     return Response(status_code=204)
 
 
-@router.post("/{review_id}")
+@router.post("/{review_id}", response_model=ReviewDecided)
 def decide(review_id: int, body: ReviewDecision, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.decide(session, user, review_id, body.action, body.text)
 
 
-@agent_router.get("/queue")
+# A handed-over conversation with nothing pending has no waiting_since: left out, as it always was.
+@agent_router.get("/queue", response_model=QueueRead, response_model_exclude_unset=True)
 def queue(user: CurrentUser, session: SessionDep) -> dict:
     return review_service.queue(session, user)
 
 
-@agent_router.get("/events")
+@agent_router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "server-sent events: a `queue` event whose data is the queue (as in QueueRead) each "
+            "time it changes; `signed_out` when the session ends",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def queue_events(request: Request, token: Annotated[str, Depends(user_token)]) -> StreamingResponse:
     """Server-sent events: the whole queue again whenever it changes (and every 15 s)."""
     await run_in_threadpool(_snapshot, token)  # a bad or expired session is a 401 before the stream starts
@@ -102,28 +124,37 @@ async def _queue_stream(request: Request, token: str) -> AsyncIterator[str]:
             yield tick
 
 
-@agent_router.get("/conversations/{conversation_id}")
+@agent_router.get("/conversations/{conversation_id}", response_model=AgentConversationDetail)
 def get_conversation(conversation_id: str, user: CurrentUser, session: SessionDep) -> dict:
     conversation = review_service.get_conversation(session, conversation_id)
     return review_service.conversation_read(session, conversation, suggestion=True)
 
 
-@agent_router.post("/conversations/{conversation_id}/messages", status_code=201)
+@agent_router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=NewMessageRead)
 def send_message(conversation_id: str, body: AgentMessageCreate, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.send_agent_message(session, user, conversation_id, body.text)
 
 
-@agent_router.post("/conversations/{conversation_id}/hand-back")
+@agent_router.post("/conversations/{conversation_id}/hand-back", response_model=HandBackRead)
 def hand_back(conversation_id: str, user: CurrentUser, session: SessionDep) -> dict:
     return review_service.hand_back(session, user, conversation_id)
 
 
-@agent_router.get("/canned")
+@agent_router.get("/canned", response_model=dict[str, list[CannedReply]])
 def canned(user: CurrentUser) -> dict:
     return review_service.canned_responses()
 
 
-@agent_router.get("/attachments/{attachment_id}")
+@agent_router.get(
+    "/attachments/{attachment_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "the file as uploaded, with its own image or audio type",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}, "audio/*": {}},
+        }
+    },
+)
 def attachment(attachment_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """An uploaded image or clip, for the agent to look at; never served with an executable type."""
     item = session.get(Attachment, attachment_id)

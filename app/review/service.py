@@ -16,13 +16,11 @@ from app.chat.service import message_read
 from app.chat.turn import HANDOVER_REASON, WITH_AGENT_REASON
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
-from app.models import AuditLog, Conversation, Message, Review, User
+from app.models import AuditLog, Conversation, ConversationStatus, Message, MessageStatus, Review, ReviewStatus, User
 from app.review import repository
 
-# resolved: settled without a decision of its own, by an agent's answer later in the conversation (or, for a
-# request for a person, by handing the conversation back).
-STATUSES = ("pending", "approved", "edited", "rejected", "resolved")
-DECIDED = {"approve": "approved", "edit": "edited", "reject": "rejected"}
+STATUSES = tuple(ReviewStatus)
+DECIDED = {"approve": ReviewStatus.APPROVED, "edit": ReviewStatus.EDITED, "reject": ReviewStatus.REJECTED}
 # A claim the agent forgot (closed tab, went home) lapses, so the item doesn't stay stuck.
 CLAIM_TTL = timedelta(minutes=10)
 CANNED_PATH = Path(__file__).resolve().parent / "canned.json"
@@ -53,7 +51,7 @@ def _claim_holder(review: Review) -> int | None:
 
 def review_read(review: Review, held: Message, customer_text: str | None, names: dict[int, str] | None = None) -> dict:
     turn = held.turn or {}
-    holder = _claim_holder(review) if review.status == "pending" else None
+    holder = _claim_holder(review) if review.status == ReviewStatus.PENDING else None
     return {
         "id": review.id,
         "status": review.status,
@@ -98,7 +96,7 @@ def _refuse_others_claim(session: Session, review: Review, user: User) -> None:
 def claim(session: Session, user: User, review_id: int) -> dict[str, Any]:
     """Take the review so no other agent answers it; a claim lapses after CLAIM_TTL."""
     review = _get_locked(session, review_id)
-    if review.status != "pending":
+    if review.status != ReviewStatus.PENDING:
         raise AppError(409, "already_decided", f"this review was already {review.status}")
     _refuse_others_claim(session, review, user)
     review.claimed_by, review.claimed_at = user.id, utcnow()
@@ -109,7 +107,7 @@ def claim(session: Session, user: User, review_id: int) -> dict[str, Any]:
 
 def release(session: Session, user: User, review_id: int) -> None:
     review = _get_locked(session, review_id)
-    if review.status == "pending" and _claim_holder(review) == user.id:
+    if review.status == ReviewStatus.PENDING and _claim_holder(review) == user.id:
         review.claimed_by = review.claimed_at = None
         after_commit(session, lambda: bus.publish(REVIEWS_TOPIC))
 
@@ -117,7 +115,7 @@ def release(session: Session, user: User, review_id: int) -> None:
 def decide(session: Session, user: User, review_id: int, action: str, text: str | None) -> dict[str, Any]:
     """Send the approved, edited or agent-written reply; a review is decided once, by its claimant."""
     review = _get_locked(session, review_id)
-    if review.status != "pending":
+    if review.status != ReviewStatus.PENDING:
         raise AppError(409, "already_decided", f"this review was already {review.status}")
     _refuse_others_claim(session, review, user)
     held = session.get(Message, review.message_id)
@@ -141,7 +139,7 @@ def decide(session: Session, user: User, review_id: int, action: str, text: str 
             conversation_id=review.conversation_id,
             role="assistant" if action == "approve" else "agent",
             text=final,
-            status="sent",
+            status=MessageStatus.SENT,
             reply_to_id=held.reply_to_id,
         )
         session.add(sent)
@@ -225,7 +223,7 @@ def _resolve_settled(session: Session, user: User, conversation_id: str, before_
     settled = []
     for review, held in repository.pending_in_conversation(session, conversation_id):
         if HANDOVER_REASON in review.reasons or (before_message_id is not None and held.id < before_message_id):
-            review.status, review.decided_by, review.decided_at = "resolved", user.id, utcnow()
+            review.status, review.decided_by, review.decided_at = ReviewStatus.RESOLVED, user.id, utcnow()
             settled.append(review.id)
     if settled:
         session.add(
@@ -263,7 +261,7 @@ def queue(session: Session, user: User) -> dict[str, Any]:
     pending: dict[str, list[tuple[Review, Message, str | None, Conversation, str | None]]] = {}
     for row in repository.pending_items(session, 500):
         pending.setdefault(row[0].conversation_id, []).append(row)
-    held = {cid: rows for cid, rows in pending.items() if rows[0][3].status != "handed_over"}
+    held = {cid: rows for cid, rows in pending.items() if rows[0][3].status != ConversationStatus.HANDED_OVER}
     latest = [rows[-1] for rows in held.values()]
     names = repository.user_names(session, {r.claimed_by for r, *_ in latest if r.claimed_by})
     handed_over = [
@@ -298,7 +296,7 @@ def get_conversation(session: Session, conversation_id: str) -> Conversation:
 def send_agent_message(session: Session, user: User, conversation_id: str, text: str) -> dict[str, Any]:
     """An agent writes to the customer directly (a handed-over conversation, or a follow-up)."""
     conversation = get_conversation(session, conversation_id)
-    message = Message(conversation_id=conversation.id, role="agent", text=text.strip(), status="sent")
+    message = Message(conversation_id=conversation.id, role="agent", text=text.strip(), status=MessageStatus.SENT)
     session.add(message)
     session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.reply", target=conversation.id))
     session.flush()
@@ -311,9 +309,9 @@ def send_agent_message(session: Session, user: User, conversation_id: str, text:
 def hand_back(session: Session, user: User, conversation_id: str) -> dict[str, Any]:
     """Give the conversation back to the assistant: its next replies may go out on their own again."""
     conversation = get_conversation(session, conversation_id)
-    if conversation.status != "handed_over":
+    if conversation.status != ConversationStatus.HANDED_OVER:
         raise AppError(409, "not_handed_over", "the conversation is not with an agent")
-    conversation.status = "open"
+    conversation.status = ConversationStatus.OPEN
     _resolve_settled(session, user, conversation.id, before_message_id=None)  # the request for a person
     session.add(
         AuditLog(actor_type="user", actor_id=str(user.id), action="conversation.hand_back", target=conversation.id)

@@ -12,6 +12,17 @@ from app.errors import AppError
 from app.grounding.policies import split_passages
 from app.models import PolicyArticle
 from app.shop import keys, repository, rules, service
+from app.shop.schemas import (
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyRead,
+    ArticleDetail,
+    ArticleRead,
+    ArticleSaved,
+    PassagesPreview,
+    PoliciesRead,
+    RulesRead,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -31,24 +42,24 @@ class ArticleEdit(BaseModel):
     locale: str | None = None
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=ApiKeyList)
 def list_keys(admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     return {"keys": [keys.key_read(k) for k in keys.list_keys(session)], "scopes": list(keys.SCOPES)}
 
 
-@router.post("/keys", status_code=201)
+@router.post("/keys", status_code=201, response_model=ApiKeyCreated)
 def create_key(body: KeyCreate, admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     """A new key; `key` is in this answer only, never again."""
     key, secret = keys.create_key(session, body.name, body.scopes, actor=f"user:{admin.id}")
     return {**keys.key_read(key), "key": secret}
 
 
-@router.delete("/keys/{key_id}")
+@router.delete("/keys/{key_id}", response_model=ApiKeyRead)
 def revoke_key(key_id: int, admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     return keys.key_read(keys.revoke_key(session, key_id, actor=f"user:{admin.id}"))
 
 
-@router.get("/policies")
+@router.get("/policies", response_model=PoliciesRead)
 def list_policies(admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     """Every article, retired ones too, and the rules an article contradicts."""
     articles = repository.all_articles(session, retired=True)
@@ -58,7 +69,7 @@ def list_policies(admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     }
 
 
-@router.get("/policies/{article_id}")
+@router.get("/policies/{article_id}", response_model=ArticleDetail)
 def get_policy(article_id: str, admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     article = session.get(PolicyArticle, article_id)
     if article is None:
@@ -70,7 +81,7 @@ def get_policy(article_id: str, admin: CurrentAdmin, session: SessionDep) -> dic
     }
 
 
-@router.put("/policies/{article_id}")
+@router.put("/policies/{article_id}", response_model=ArticleSaved)
 def put_policy(
     article_id: str, body: ArticleEdit, response: Response, admin: CurrentAdmin, session: SessionDep
 ) -> dict[str, Any]:
@@ -81,12 +92,12 @@ def put_policy(
     return {**service.article_read(article, body=True), "result": result, "passages": _passages(article)}
 
 
-@router.post("/policies/{article_id}/retire")
+@router.post("/policies/{article_id}/retire", response_model=ArticleRead)
 def retire_policy(article_id: str, admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     return service.article_read(service.retire(session, article_id, f"user:{admin.id}"))
 
 
-@router.post("/policies:preview")
+@router.post("/policies:preview", response_model=PassagesPreview)
 def preview_policy(body: ArticleEdit, admin: CurrentAdmin) -> dict[str, Any]:
     """The passages retrieval would quote from this text, before it is saved."""
     try:
@@ -96,12 +107,12 @@ def preview_policy(body: ArticleEdit, admin: CurrentAdmin) -> dict[str, Any]:
     return {"locale": text.locale, "passages": _passages(text)}
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=RulesRead)
 def get_rules(admin: CurrentAdmin, session: SessionDep) -> dict[str, Any]:
     return rules.read(session)
 
 
-@router.put("/rules")
+@router.put("/rules", response_model=RulesRead)
 def put_rules(admin: CurrentAdmin, session: SessionDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     return rules.update(session, body, author=f"user:{admin.id}")
 

@@ -18,7 +18,18 @@ from app.errors import AppError
 from app.models import ApiKey
 from app.ops import ratelimit
 from app.shop import keys, repository, rules, service
-from app.shop.schemas import CustomerSeed, OrderSeed
+from app.shop.schemas import (
+    ArticleEdited,
+    ArticleList,
+    CustomerBatchRead,
+    CustomerSeed,
+    CustomerUpserted,
+    OrderBatchRead,
+    OrderRead,
+    OrderSeed,
+    OrderUpserted,
+    RulesRead,
+)
 from app.shop.service import SeedError, describe_error
 
 router = APIRouter(prefix="/api/v1/shop", tags=["shop sync"])
@@ -71,7 +82,7 @@ def _upsert(session: SessionDep, seed: OrderSeed) -> str:
         raise AppError(422, "invalid_order", str(exc)) from None
 
 
-@router.put("/orders/{order_id}")
+@router.put("/orders/{order_id}", response_model=OrderUpserted)
 def put_order(
     order_id: str, response: Response, key: OrdersKey, session: SessionDep, body: Annotated[Any, Body()]
 ) -> dict[str, str]:
@@ -83,7 +94,7 @@ def put_order(
     return {"id": order_id, "result": result}
 
 
-@router.post("/orders:batch")
+@router.post("/orders:batch", response_model=OrderBatchRead, response_model_exclude_unset=True)
 def batch_orders(key: OrdersKey, session: SessionDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     """Up to 1,000 orders; each is stored whole or not at all, with a result per order."""
     records = _batch(body, "orders")
@@ -107,7 +118,7 @@ def batch_orders(key: OrdersKey, session: SessionDep, body: Annotated[Any, Body(
     return _each(list(range(len(records))), records, "id", outcome)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=OrderRead)
 def get_order(order_id: str, key: ReadKey, session: SessionDep) -> dict[str, Any]:
     order = repository.get_order(session, order_id)
     if order is None:
@@ -115,7 +126,7 @@ def get_order(order_id: str, key: ReadKey, session: SessionDep) -> dict[str, Any
     return service.order_read(order)
 
 
-@router.delete("/orders/{order_id}", status_code=204)
+@router.delete("/orders/{order_id}", status_code=204, response_class=Response)
 def delete_order(order_id: str, key: OrdersKey, session: SessionDep) -> Response:
     """Erase an order (items and invoice with it)."""
     if not service.delete_order(session, order_id):
@@ -124,7 +135,7 @@ def delete_order(order_id: str, key: OrdersKey, session: SessionDep) -> Response
     return Response(status_code=204)
 
 
-@router.put("/customers/{ref}")
+@router.put("/customers/{ref}", response_model=CustomerUpserted)
 def put_customer(
     ref: str, response: Response, key: OrdersKey, session: SessionDep, body: CustomerBody
 ) -> dict[str, str]:
@@ -134,7 +145,7 @@ def put_customer(
     return {"ref": ref, "result": result}
 
 
-@router.post("/customers:batch")
+@router.post("/customers:batch", response_model=CustomerBatchRead, response_model_exclude_unset=True)
 def batch_customers(key: OrdersKey, session: SessionDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
 
     def store(raw: Any) -> str:
@@ -146,7 +157,7 @@ def batch_customers(key: OrdersKey, session: SessionDep, body: Annotated[Any, Bo
     return _each(records, records, "ref", store)
 
 
-@router.delete("/customers/{ref}", status_code=204)
+@router.delete("/customers/{ref}", status_code=204, response_class=Response)
 def delete_customer(ref: str, key: OrdersKey, session: SessionDep) -> Response:
     """Erase a customer and their orders; their conversations stay, linked to no one."""
     if not service.delete_customer(session, ref):
@@ -155,12 +166,12 @@ def delete_customer(ref: str, key: OrdersKey, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/policies")
+@router.get("/policies", response_model=ArticleList)
 def list_policies(key: ReadKey, session: SessionDep) -> dict[str, Any]:
     return {"articles": [service.article_read(a) for a in repository.all_articles(session, retired=True)]}
 
 
-@router.put("/policies/{article_id}")
+@router.put("/policies/{article_id}", response_model=ArticleEdited)
 def put_policy(
     article_id: str, response: Response, key: PoliciesKey, session: SessionDep, body: ArticleBody
 ) -> dict[str, Any]:
@@ -171,18 +182,18 @@ def put_policy(
     return {**service.article_read(article), "result": result}
 
 
-@router.delete("/policies/{article_id}", status_code=204)
+@router.delete("/policies/{article_id}", status_code=204, response_class=Response)
 def retire_policy(article_id: str, key: PoliciesKey, session: SessionDep) -> Response:
     service.retire(session, article_id, f"key:{key.id}")
     return Response(status_code=204)
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=RulesRead)
 def get_rules(key: ReadKey, session: SessionDep) -> dict[str, Any]:
     return rules.read(session)
 
 
-@router.put("/rules")
+@router.put("/rules", response_model=RulesRead)
 def put_rules(key: PoliciesKey, session: SessionDep, body: Annotated[Any, Body()]) -> dict[str, Any]:
     """Set some or all of the structured rules (`null` removes one)."""
     return rules.update(session, body, author=f"key:{key.id}")

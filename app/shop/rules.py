@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,25 +20,9 @@ from app.errors import AppError
 from app.grounding.intents import detect_intents
 from app.models import ShopRule
 from app.shop import repository
+from app.shop.schemas import ShopRules
 from app.shop.service import audit, describe_error
 from moderation.verifier import durations
-
-Days = Field(default=None, ge=0, le=3650)
-Names = Field(default=None, max_length=50)
-
-
-class ShopRules(BaseModel):
-    """Every rule is optional: a shop sets the ones its policies have."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    return_window_days: int | None = Days  # no-reason returns, counted from delivery
-    quality_window_days: int | None = Days  # returns for a fault, counted from delivery
-    price_protection_days: int | None = Days  # a price drop refunded, counted from the order date
-    excluded_categories: list[str] | None = Names  # item tags that can't be returned without a fault
-    address_change_statuses: list[str] | None = Names  # order statuses in which the address can change
-    invoice_types: list[str] | None = Names  # "VAT general", "VAT special", "e-invoice"
-
 
 RULE_KEYS = tuple(ShopRules.model_fields)
 # Which articles state each day count: those whose title is about this topic.

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.schemas import ErrorDetail, IsoTime
 
 MoneyField = Field(max_digits=12, decimal_places=2, ge=0)
 
@@ -94,8 +96,205 @@ class OrderSeed(_Record):
         return value.lower()
 
 
+Days = Field(default=None, ge=0, le=3650)
+Names = Field(default=None, max_length=50)
+
+
+class ShopRules(BaseModel):
+    """The structured policy rules (app/shop/rules.py). Every rule is optional: a shop sets the ones its
+    policies have."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    return_window_days: int | None = Days  # no-reason returns, counted from delivery
+    quality_window_days: int | None = Days  # returns for a fault, counted from delivery
+    price_protection_days: int | None = Days  # a price drop refunded, counted from the order date
+    excluded_categories: list[str] | None = Names  # item tags that can't be returned without a fault
+    address_change_statuses: list[str] | None = Names  # order statuses in which the address can change
+    invoice_types: list[str] | None = Names  # "VAT general", "VAT special", "e-invoice"
+
+
 class OrdersFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customers: list[dict] = Field(default_factory=list)  # validated one by one, to name the bad record
     orders: list[dict] = Field(default_factory=list)
+
+
+# What the sync API answers. Amounts are decimal strings ("1356.00"), times ISO 8601 as stored.
+
+Upserted = Literal["created", "updated", "unchanged", "stale"]  # stale: older than the stored one, ignored
+
+
+class OrderUpserted(BaseModel):
+    id: str
+    result: Upserted
+
+
+class CustomerUpserted(BaseModel):
+    ref: str
+    result: Upserted
+
+
+class OrderBatchEntry(BaseModel):
+    """One record's outcome: its result or its error, never both (the one not set is left out)."""
+
+    index: int
+    id: Any = Field(description="the record's id as sent (null when it has none)")
+    result: Upserted | None = None
+    error: ErrorDetail | None = None
+
+
+class CustomerBatchEntry(BaseModel):
+    """One record's outcome: its result or its error, never both (the one not set is left out)."""
+
+    index: int
+    ref: Any = Field(description="the record's ref as sent (null when it has none)")
+    result: Upserted | None = None
+    error: ErrorDetail | None = None
+
+
+class OrderBatchRead(BaseModel):
+    results: list[OrderBatchEntry]
+    counts: dict[str, int]  # per result, and "error"
+
+
+class CustomerBatchRead(BaseModel):
+    results: list[CustomerBatchEntry]
+    counts: dict[str, int]
+
+
+class OrderItemRead(BaseModel):
+    sku: str
+    name: str
+    qty: int
+    unit_price: str
+    tags: list[str]
+
+
+class RefundRead(BaseModel):
+    amount: str
+    destination: str | None
+
+
+class OrderInvoiceRead(BaseModel):
+    number: str
+    total: str
+    issued_at: IsoTime
+    title: str | None
+    tax_id: str | None
+
+
+class OrderRead(BaseModel):
+    """An order in the seed schema, as stored."""
+
+    id: str
+    customer_ref: str
+    status: str  # the shop's own order status
+    carrier: str | None
+    tracking_no: str | None
+    total: str
+    currency: str
+    placed_at: IsoTime
+    updated_at: IsoTime | None  # the shop's own last-change time
+    status_history: list[dict[str, Any]] = Field(description='each {"status", "at"}')
+    refund: RefundRead | None
+    items: list[OrderItemRead]
+    invoice: OrderInvoiceRead | None
+
+
+class ArticleRead(BaseModel):
+    id: str
+    title: str
+    locale: str
+    version: int
+    updated_at: IsoTime
+    retired: bool
+
+
+class ArticleList(BaseModel):
+    articles: list[ArticleRead]
+
+
+class ArticleEdited(ArticleRead):
+    result: Upserted
+
+
+class PassageRead(BaseModel):
+    index: int
+    heading: str
+    text: str
+
+
+class ArticleVersionRead(BaseModel):
+    version: int
+    title: str
+    author: str  # "user:3", "key:2", "seed"
+    created_at: IsoTime
+
+
+class ArticleDetail(ArticleRead):
+    body: str
+    versions: list[ArticleVersionRead]  # newest first
+    passages: list[PassageRead]  # what retrieval quotes from it
+
+
+class ArticleSaved(ArticleRead):
+    body: str
+    result: Upserted
+    passages: list[PassageRead]
+
+
+class PassagesPreview(BaseModel):
+    locale: str
+    passages: list[PassageRead]
+
+
+class RuleConflictRead(BaseModel):
+    """An article on a rule's topic that states day counts, none of them the rule's."""
+
+    rule: str
+    value: int
+    article_id: str
+    article_says: list[str]
+    message: str
+
+
+class RulesRead(BaseModel):
+    rules: ShopRules  # unset ones are null
+    conflicts: list[RuleConflictRead]
+
+
+class PoliciesRead(BaseModel):
+    articles: list[ArticleRead]  # retired ones too
+    conflicts: list[RuleConflictRead]
+
+
+class ApiKeyRead(BaseModel):
+    id: int
+    name: str
+    prefix: str  # the key's first characters, to tell keys apart
+    scopes: list[str]
+    created_by: str
+    created_at: IsoTime
+    last_used_at: IsoTime | None
+    revoked_at: IsoTime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str  # in this answer only, never again
+
+
+class ApiKeyList(BaseModel):
+    keys: list[ApiKeyRead]
+    scopes: list[str]  # the scopes a key can have
+
+
+class WebhookStored(BaseModel):
+    id: str
+    result: Upserted
+
+
+class WebhookIgnored(BaseModel):
+    result: Literal["ignored"]
+    reason: str

@@ -28,7 +28,7 @@ from app.deps import SettingsDep
 from app.errors import AppError
 from app.ops import ratelimit
 from app.shop import service
-from app.shop.schemas import CustomerSeed, OrderSeed
+from app.shop.schemas import CustomerSeed, OrderSeed, WebhookIgnored, WebhookStored
 from app.shop.service import SeedError, describe_error
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,11 @@ def valid_signature(secret: str, body: bytes, signature: str | None) -> bool:
     return bool(signature) and hmac.compare_digest(expected, signature or "")
 
 
-@router.post("/shopify")
+@router.post(
+    "/shopify",
+    response_model=WebhookStored,
+    responses={202: {"model": WebhookIgnored, "description": "nothing to store (not an order topic, a guest order)"}},
+)
 async def shopify(
     request: Request,
     settings: SettingsDep,
