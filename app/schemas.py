@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, WithJsonSchema
 
@@ -20,3 +20,8 @@ class ErrorRead(BaseModel):
     """Every error: a stable code and a sentence (app/errors.py)."""
 
     error: ErrorDetail
+
+
+def event_stream(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of a server-sent events route (its 200 is a text/event-stream)."""
+    return {200: {"description": description, "content": {"text/event-stream": {"schema": {"type": "string"}}}}}

@@ -35,6 +35,7 @@ from app.deps import (
 from app.errors import AppError
 from app.models import Conversation
 from app.ops import ratelimit
+from app.schemas import event_stream
 
 router = APIRouter(prefix="/api/v1", tags=["customer"])
 
@@ -121,13 +122,10 @@ def list_messages(conversation: CurrentConversation, session: SessionDep, after:
 @router.get(
     "/conversations/{conversation_id}/events",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "server-sent events: a `message` event for each new message, its data the message's "
-            "fields as in MessageRead and its id the message's id",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=event_stream(
+        "server-sent events: a `message` event for each new message, its data the message's "
+        "fields as in MessageRead and its id the message's id"
+    ),
 )
 async def events(
     request: Request,

@@ -31,6 +31,7 @@ from app.review.schemas import (
     ReviewDetail,
     ReviewList,
 )
+from app.schemas import event_stream
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["review"])
 agent_router = APIRouter(prefix="/api/v1/agent", tags=["review"])
@@ -78,13 +79,10 @@ def queue(user: CurrentUser, session: SessionDep) -> dict:
 @agent_router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "server-sent events: a `queue` event whose data is the queue (as in QueueRead) each "
-            "time it changes; `signed_out` when the session ends",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=event_stream(
+        "server-sent events: a `queue` event whose data is the queue (as in QueueRead) each "
+        "time it changes; `signed_out` when the session ends"
+    ),
 )
 async def queue_events(request: Request, token: Annotated[str, Depends(user_token)]) -> StreamingResponse:
     """Server-sent events: the whole queue again whenever it changes (and every 15 s)."""
