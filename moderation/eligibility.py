@@ -68,6 +68,7 @@ class AnswerKey:
     needs: "order" (one of the named orders, or saying it can't be found / asking which), "policy" (the
     condition from a retrieved passage), "window" (a time limit, for "how long / can I still"), "status_rule"
     (a passage that names the order's status: whether it can still be cancelled or changed depends on it),
+    "verdict" (yes or no for the one order asked about: its window's date or an exclusion that covers it),
     "amount" (an amount from the customer's orders), "topic" (the question's topic was not recognised: no
     reply can be checked against it).
     """
@@ -78,6 +79,7 @@ class AnswerKey:
     amounts: list[str] = field(default_factory=list)
     policy_texts: list[str] = field(default_factory=list)
     status_words: list[str] = field(default_factory=list)  # how policies name the orders' statuses
+    verdicts: list[str] = field(default_factory=list)  # texts that say yes or no for the order ("verdict")
 
 
 def _plain(text: str) -> str:
@@ -179,6 +181,12 @@ def supplies(reply: str, key: AnswerKey) -> list[str]:
     names_status = any(w in p.lower() for p in quoted for w in key.status_words)
     if "status_rule" in key.needs and key.status_words and not names_status:
         missing.append("what the policy says for the order's status")
+    # A verdict is a date said as it is, or a passage quoted (its content words, as for "policy").
+    verdict = any(
+        v and (v in folded or (words := set(tokenize(v))) and len(said & words) >= _enough(words)) for v in key.verdicts
+    )
+    if "verdict" in key.needs and not verdict:
+        missing.append("a yes or no for this order")
     if "topic" in key.needs:
         missing.append("an answer to a question whose topic was recognised")
     return missing

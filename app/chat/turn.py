@@ -34,13 +34,16 @@ from app.grounding.intents import (
     ANSWER_TYPES,
     ASKS_AMOUNT,
     ASKS_WINDOW,
+    ASKS_YES_NO,
     ORDER_INTENTS,
+    REFERENCE_WORDS,
     STATUS_DEPENDENT,
+    WINDOW_VERDICT,
     detect_intents,
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import status_words
+from app.grounding.policies import excludes_asked, status_words
 from app.grounding.references import spoken_digits
 from app.grounding.rules import ground_rules
 from app.grounding.text import detect_language, tokenize
@@ -70,10 +73,6 @@ HANDOVER_REASON = "the customer asked for a human agent"
 # Why the assistant's answer is only a suggestion while a person has the conversation.
 WITH_AGENT_REASON = "an agent is handling this conversation"
 SMALL_TALK_WORDS = 3  # topic words a message without a recognised intent may have ("hi, order A1023?")
-# Words that point at an order rather than say what is asked about it (as tokenize() stems them).
-REFERENCE_WORDS = frozenset(
-    ["order", "end", "last", "digit", "number", "id", "ref", "订单", "单号", "尾号", "号", "编号", "后", "位"]
-)
 
 
 @dataclass
@@ -371,6 +370,9 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         needs.append("window")
     if intents and intents[0] in STATUS_DEPENDENT and orders:
         needs.append("status_rule")
+    rules = [f for f in facts if isinstance(f, RuleFact)]
+    if intents and intents[0] in WINDOW_VERDICT and len(orders) == 1 and ASKS_YES_NO.search(question):
+        needs.append("verdict")
     said = tokenize(spoken_digits(question))
     topic_words = {w for w in said if not any(c.isdigit() for c in w)} - REFERENCE_WORDS
     if not intents and len(topic_words) > SMALL_TALK_WORDS:
@@ -387,6 +389,10 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         amounts=[o.total for o in orders],
         policy_texts=[f.text for f in facts if isinstance(f, PolicyFact)],
         status_words=status_words([o.status for o in orders]),
+        # What says yes or no for the order: its window's last day (or that it hasn't started), or a passage
+        # that excludes what the question names.
+        verdicts=[r.until or r.order_id for r in rules if r.rule != "address_change_statuses"]
+        + [f.text for f in facts if isinstance(f, PolicyFact) and excludes_asked(f, question)],
     )
 
 

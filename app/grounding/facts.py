@@ -189,6 +189,9 @@ class RuleFact:
     status: str | None = None
     statuses: list[str] = field(default_factory=list)  # the statuses an address may still change in
     allowed: bool | None = None
+    said: bool = False  # the delivery date is the customer's own account (start … start_latest), not a record
+    at_least: bool = False  # no delivery date known; counted from the order date, so open at least until `until`
+    start_latest: str | None = None
     kind: str = "rule"
 
     @property
@@ -210,6 +213,12 @@ class RuleFact:
         line = f"order {self.order_id}: {what} within {self.days} days of {self.since}"
         if self.start is None:
             line += f"; not delivered yet, so the {self.days} days have not started"
+        elif self.at_least:
+            line += f"; placed {self.start}, delivered later, so open at least until {self.until}"
+        elif self.said:
+            when = f"between {self.start} and {self.start_latest}" if self.start_latest else f"on {self.start}"
+            verdict = "open until" if self.open else "closed by"
+            line += f"; the customer says it arrived {when}, so {verdict} {self.until}"
         else:
             line += f"; {self.since} {self.start}, so until {self.until} ({'open' if self.open else 'closed'})"
         if self.excluded:

@@ -156,8 +156,20 @@ ANSWER_TYPES: dict[str, tuple[str, ...]] = {
     "invoice": ("policy",),
     "shipping": ("policy",),
 }
+# Words that point at an order rather than say what is asked about it (as tokenize() stems them).
+REFERENCE_WORDS = frozenset(
+    ["order", "end", "last", "digit", "number", "id", "ref", "订单", "单号", "尾号", "号", "编号", "后", "位"]
+)
 # Whether it can still be done depends on the order's status: the reply must say what the policy says for it.
 STATUS_DEPENDENT = frozenset({"cancel", "address_change"})
+# Whether it can still be done depends on a time limit counted for this order: "can I still return order X?"
+# is answered by yes or no for X (its window's date, or an exclusion that covers it), not by the rule alone.
+WINDOW_VERDICT = frozenset({"return", "price_protection"})
+ASKS_YES_NO = re.compile(
+    r"\b(?:can|could|may)\s+(?:i|we|you)\b|\bis it (?:possible|too late|still)\b|\bam i (?:able|eligible|allowed)"
+    r"|\b(?:eligible|too late)\b|能不能|可不可以|可以不|行不行|还来得及|(?:能|可以|可否|能否|还能|允许).{0,12}[吗么嘛]",
+    re.IGNORECASE,
+)
 ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
 _ORDER_WORDS = re.compile(
     r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|单子|包裹|快递|买的|购买|[那这]一?[单笔]",

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.grounding.facts import PolicyFact
-from app.grounding.intents import ASKS_WINDOW, ASPECTS, INTENT_WORDS, detect_aspects, detect_intents, expand_query
+from app.grounding.intents import (
+    ASKS_WINDOW,
+    ASPECTS,
+    INTENT_WORDS,
+    REFERENCE_WORDS,
+    detect_aspects,
+    detect_intents,
+    expand_query,
+)
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
@@ -187,9 +195,7 @@ class PolicyIndex:
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
         self.excluded = [
-            set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title))
-            if EXCLUDES.search(p.lead)
-            else set()
+            set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title)) if EXCLUDES.search(p.lead) else set()
             for p in self.passages
         ]
 
@@ -334,6 +340,27 @@ def passages(
 def states_limit(text: str) -> bool:
     """The text states a time limit ("within 15 days", "48 小时内")."""
     return bool(_DURATION.search(text))
+
+
+def is_exclusion(fact: PolicyFact) -> bool:
+    """The passage says what a policy does not cover (by its article's title, its section or its words)."""
+    return bool(EXCLUDES.search(f"{fact.title} {fact.condition} {fact.text}"))
+
+
+def excludes_asked(fact: PolicyFact, question: str) -> bool:
+    """The passage excludes something the question names ("coffee beans" in "Opened food of any kind,
+    including coffee beans"), beyond the question's topic words ("return" is in every returns passage)."""
+    if not is_exclusion(fact):
+        return False
+    intents = detect_intents(question)
+    topic = set(
+        tokenize(
+            " ".join([*(INTENT_WORDS.get(n, "") for n in intents), *(ASPECTS[a][2] for a in detect_aspects(question))])
+        )
+    )
+    said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
+    named = PolicyIndex._named(question, set(tokenize(question)), said, topic)
+    return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS)
 
 
 def named_conditions(question: str, policies: list[PolicyFact]) -> tuple[list[str], list[str]]:

@@ -16,9 +16,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.grounding.dates import delivered_said
 from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
-from app.grounding.policies import EXCLUDES, named_conditions
+from app.grounding.policies import is_exclusion, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
@@ -62,7 +63,7 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     names none of them (the composer lists each), or when the best passage is an exclusion (a window would
     contradict "can't be returned")."""
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_STATED_SCORE]
-    if not policies or EXCLUDES.search(f"{policies[0].condition} {policies[0].text}"):
+    if not policies or is_exclusion(policies[0]):
         return None
     article = [p for p in policies if p.article_id == policies[0].article_id]
     by_section: dict[str, set[tuple[int, str]]] = {}
@@ -83,19 +84,72 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     return found.pop() if len(found) == 1 else None
 
 
-def _window(
-    rule: str, days: int, order: OrderFact, excluded: set[str], today: date, since: str | None = None
-) -> RuleFact | None:
-    since = since or ("order" if rule == "price_protection_days" else "delivery")
-    started = order.placed_at if since == "order" else order.delivered_at
-    if started is None and order.status not in _BEFORE_DELIVERY:
-        return None  # delivered (or returned, cancelled…) on a date nobody recorded: no verdict to give
-    items = [
+def excluded_items(rule: str, order: OrderFact, excluded: set[str]) -> list[dict[str, str]]:
+    return [
         {"name": str(item["name"]), "tag": tag}
         for item in order.items
         for tag in item.get("tags", [])[:1]
         if rule == "return_window_days" and tag in excluded
     ]
+
+
+def _said_window(
+    rule: str, days: int, order: OrderFact, items: list[dict[str, str]], said: tuple[date, date], today: date
+) -> RuleFact | None:
+    earliest, latest = said
+    if latest + timedelta(days=days) < today:
+        is_open, until = False, latest + timedelta(days=days)  # closed whichever day it came
+    elif earliest + timedelta(days=days) >= today:
+        is_open, until = True, earliest + timedelta(days=days)  # open whichever day: until the earliest end
+    else:
+        return None  # open or closed depending on the day: a person asks
+    return RuleFact(
+        rule,
+        order.order_id,
+        days=days,
+        since="delivery",
+        start=earliest.isoformat(),
+        start_latest=latest.isoformat() if latest != earliest else None,
+        until=until.isoformat(),
+        open=is_open,
+        excluded=items,
+        said=True,
+    )
+
+
+def _window(
+    rule: str,
+    days: int,
+    order: OrderFact,
+    excluded: set[str],
+    today: date,
+    since: str | None = None,
+    said: tuple[date, date] | None = None,
+) -> RuleFact | None:
+    since = since or ("order" if rule == "price_protection_days" else "delivery")
+    started = order.placed_at if since == "order" else order.delivered_at
+    if started is None and order.status not in _BEFORE_DELIVERY:
+        # Delivered (or returned…) on a date nobody recorded: the customer's own account, when they give one
+        # and every day it allows gives the same verdict; else no verdict (never "not delivered yet").
+        items = excluded_items(rule, order, excluded)
+        if said:
+            return _said_window(rule, days, order, items, said, today)
+        # It came after it was ordered: a window that is open counted from the order date is open now.
+        until = _day(order.placed_at) + timedelta(days=days)
+        if until < today:
+            return None
+        return RuleFact(
+            rule,
+            order.order_id,
+            days=days,
+            since="delivery",
+            start=_day(order.placed_at).isoformat(),
+            until=until.isoformat(),
+            open=True,
+            excluded=items,
+            at_least=True,
+        )
+    items = excluded_items(rule, order, excluded)
     if started is None:
         return RuleFact(rule, order.order_id, days=days, since=since, excluded=items)
     start = _day(started)
@@ -153,5 +207,6 @@ def apply_rules(
             return []
         days, since = stated
     excluded = set(rules.excluded_categories or [])
-    windows = (_window(rule, days, order, excluded, today, since) for order in orders)
+    said = delivered_said(question, today) if len(orders) == 1 else None  # about the one order asked about
+    windows = (_window(rule, days, order, excluded, today, since, said) for order in orders)
     return [w for w in windows if w is not None]

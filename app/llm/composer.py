@@ -14,7 +14,7 @@ from app.grounding.facts import (
     RuleFact,
 )
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
-from app.grounding.policies import EXCLUDES, named_conditions, states_limit, status_words
+from app.grounding.policies import is_exclusion, named_conditions, states_limit, status_words
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
@@ -86,7 +86,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         texts = [p.text for p in quoted]
         # The best passage excludes what the question names ("Flash sales" under "Not covered"): that is
         # the answer, whatever limits the article's other sections give.
-        excluded = bool(policies) and bool(EXCLUDES.search(f"{policies[0].condition} {policies[0].text}"))
+        excluded = bool(policies) and is_exclusion(policies[0])
         sections, named = ([], []) if excluded else named_conditions(question, policies)
         if len(named) == 1:
             # The question names the case: that section's passages (and those under no heading), not the others'.

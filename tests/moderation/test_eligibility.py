@@ -85,3 +85,14 @@ def test_a_reply_must_supply_what_the_question_needs():
     amount = AnswerKey(needs=["amount"], amounts=["318.40"])
     assert supplies("Your refund has been processed.", amount) == ["the amount"]
     assert supplies("We refunded 318.40 CNY to your card.", amount) == []
+
+
+def test_a_can_i_question_about_an_order_needs_a_yes_or_no_for_it():
+    rule = "Unused items can be returned within 15 days of delivery."
+    key = AnswerKey(needs=["policy", "verdict"], policy_texts=[rule], verdicts=["2026-12-15"])
+    assert supplies(rule, key) == ["a yes or no for this order"]  # the rule, but not whether it still applies
+    assert supplies(f"{rule} Order X1 arrived on 2026-11-30, so until 2026-12-15.", key) == []
+    excluded = "Opened food of any kind, including coffee beans, rice and oil."
+    exclusion = AnswerKey(needs=["verdict"], verdicts=[excluded])
+    assert supplies(f'Our "Items we can\'t take back" policy says: {excluded}', exclusion) == []
+    assert supplies("Please contact us.", AnswerKey(needs=["verdict"])) == ["a yes or no for this order"]

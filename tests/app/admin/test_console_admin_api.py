@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moderation.classifier import DEFAULT_THRESHOLD
 from tests.helpers import ask, auth, login, make_user, open_conversation
 
 
@@ -117,7 +118,7 @@ def test_moderation_counts_per_category_and_thresholds_per_category(client, demo
     # An admin raises the threat threshold past any probability: the same message is no longer a threat.
     items = client.get("/api/v1/admin/settings", headers=admin).json()["settings"]
     [spec] = [s for s in items if s["key"] == "moderation_thresholds.threat"]
-    assert spec["label"] == "Moderation: threat" and spec["value"] == spec["default"] == 0.7
+    assert spec["label"] == "Moderation: threat" and spec["value"] == spec["default"] == DEFAULT_THRESHOLD
     assert spec["label_zh"] == "内容审核：威胁" and "概率" in spec["help_zh"]  # the console in Chinese
     assert all(s["label_zh"] != s["key"] and s["help_zh"] != s["help"] for s in items)
     saved = client.put("/api/v1/admin/settings", json={"values": {"moderation_thresholds.threat": 1.0}}, headers=admin)

@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from app.grounding.dates import delivered_said
 from app.grounding.facts import OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects, detect_intents
 from app.grounding.policies import PolicyIndex, passages
@@ -113,3 +114,50 @@ def test_no_verdict_from_several_limits_business_days_or_an_exclusion():
     assert stated_window([order, *excluded]) is None
     one = [PolicyFact("d", "退货", "签收后 7 天内可无理由退货。", 0, 5.0, "zh")]
     assert stated_window([order, *one]) == (7, "delivery")
+
+
+@pytest.mark.parametrize(
+    ("text", "earliest", "latest"),
+    [
+        ("got it on Nov 24, still sealed", "2026-11-24", "2026-11-24"),
+        ("it arrived on the 3rd of November", "2026-11-03", "2026-11-03"),
+        ("it came end of october", "2026-10-21", "2026-10-31"),
+        ("received them like 3 weeks ago", "2026-11-12", "2026-11-18"),
+        ("arrived yesterday", "2026-12-05", "2026-12-05"),
+        ("前两天刚签收的", "2026-12-01", "2026-12-05"),
+        ("11月20号签收的，能退吗", "2026-11-20", "2026-11-20"),
+        ("收到一个多月了", "2026-10-17", "2026-11-06"),
+        ("10月底收到的", "2026-10-21", "2026-10-31"),
+    ],
+)
+def test_when_the_customer_says_it_arrived(text, earliest, latest):
+    assert delivered_said(text, TODAY) == (date.fromisoformat(earliest), date.fromisoformat(latest))
+
+
+@pytest.mark.parametrize(
+    "text", ["I ordered it last week", "10月初买的防晒", "can I return order SG-77120?", "the sale ends nov 30"]
+)
+def test_a_time_not_said_of_the_arrival_is_not_a_delivery_date(text):
+    assert delivered_said(text, TODAY) is None
+
+
+def test_the_customers_own_date_gives_a_verdict_only_where_it_is_certain():
+    order = _order()  # delivered, on a date the shop did not record
+    (closed,) = _rules("it came end of october, can I still return it? changed my mind", order)
+    assert closed.said and (closed.open, closed.until) == (False, "2026-11-14")
+    (still,) = _rules("got it on Dec 1, can I return it? changed my mind", order)
+    assert (still.open, still.until) == (True, "2026-12-15")
+    assert _rules("it arrived in late november, can I still return it? changed my mind", order) == []  # open or closed
+    reply = compose(["return"], [order, *_facts("can I return it?"), closed], "en", "can I return it?")
+    assert reply is not None and "You said order SG-77120 arrived between 2026-10-21 and 2026-10-31" in reply.text
+    zh = compose(["return"], [order, closed], "zh", "能退吗")
+    assert zh is not None and "您说订单 SG-77120 于 2026-10-21 至 2026-10-31 之间 签收" in zh.text, zh.text
+
+
+def test_an_undated_delivery_is_open_at_least_as_long_as_counted_from_the_order():
+    question = "can I still return order SG-77120? changed my mind"
+    (fact,) = _rules(question, _order(placed="2026-11-28T09:00:00+00:00"))
+    assert fact.at_least and (fact.open, fact.until) == (True, "2026-12-12")
+    reply = compose(["return"], [_order(placed="2026-11-28T09:00:00+00:00"), fact], "en", question)
+    assert reply is not None and "at least until 2026-12-12" in reply.text
+    assert _rules(question, _order(placed="2026-11-01T09:00:00+00:00")) == []  # could be either: no verdict

@@ -1,5 +1,5 @@
 """Structured rules in answers: the return window counted from this order's delivery, excluded items,
-whether this order's address can still change; and, when the shop set no rule, the limit its article states.""" 
+whether this order's address can still change; and, when the shop set no rule, the limit its article states."""
 
 from __future__ import annotations
 
@@ -88,3 +88,19 @@ def test_a_window_before_delivery_has_not_started_and_a_fault_uses_the_quality_w
     assert (price.since, price.until, price.open) == ("order", "2026-11-16", False)
     assert apply_rules(ShopRules(), ["return"], [], [order], today) == []
     assert apply_rules(shop, ["order_status"], [], [order], today) == []
+
+
+def test_an_undated_delivery_is_held_unless_the_customer_says_when_it_came(client, demo_shop):
+    _set_rules(return_window_days=None, quality_window_days=None)
+    placed = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    order = {**DELIVERED, "id": "B4799", "placed_at": placed}  # delivered, and nobody recorded when
+    assert client.put("/api/v1/shop/orders/B4799", json=order, headers=_key("orders:write")).status_code == 201
+    conversation = open_conversation(client, "c1002")
+    # The article's 7 days count from a delivery nobody recorded: yes or no is a person's to say.
+    reply = ask(client, conversation, "Can I still return order B4799? I changed my mind.").json()["reply"]
+    assert reply["status"] == "pending_review", reply
+    assert any("yes or no" in r for r in reply["scores"]["reasons"]), reply["scores"]
+    said = ask(client, conversation, "Order B4799 arrived yesterday, can I still return it? I changed my mind.")
+    reply = said.json()["reply"]
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    assert reply["status"] == "sent" and f"You said order B4799 arrived on {yesterday}" in reply["text"], reply
