@@ -87,12 +87,9 @@ def _warm_model() -> None:
     from app.llm.registry import get_chat_model
 
     model = get_chat_model(get_settings())
-    load = getattr(model, "load", None)
-    if load is None:
-        return
     try:
         log.info("loading the language model in the background…")
-        load()
+        model.load()
         log.info("language model ready")
     except Exception as exc:  # noqa: BLE001 - the server still answers from the composer
         log.error("could not load the language model: %s", exc)
@@ -125,26 +122,17 @@ def _serve(host: str, port: int, warm: bool, workers: int = 1) -> int:
 
 def _demo_staff() -> list[str]:
     """In development, with no staff yet: a demo admin and agent with random passwords, saved under data_dir."""
-    import secrets
-
-    from sqlalchemy import func, select
-
-    from app.auth.service import create_user
+    from app.auth.service import create_demo_staff
     from app.config import get_settings
     from app.db import session_scope
-    from app.models import User
 
     settings = get_settings()
     if settings.env != "development":
         return []
-    lines = []
     with session_scope() as session:
-        if session.scalar(select(func.count()).select_from(User)):
-            return []
-        for role in ("admin", "agent"):
-            password = secrets.token_urlsafe(12)
-            create_user(session, f"{role}@shopdesk.local", password, role, name=f"Demo {role}")
-            lines.append(f"{role}: {role}@shopdesk.local  password {password}")
+        lines = create_demo_staff(session)
+    if not lines:
+        return []
     path = settings.data_dir / "demo-staff.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -154,11 +142,11 @@ def _demo_staff() -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.config import get_settings
-    from training.pipeline import recover
+    from training import runs
 
     _prepare_database(seed_demo=True)
     if not get_settings().redis_url:
-        recover(at_start=True)  # training runs were threads of the last server: fail or restart them
+        runs.recover(at_start=True)  # training runs were threads of the last server: fail or restart them
     staff = _demo_staff()
     if staff:
         print("Demo staff accounts (kept in data/demo-staff.txt):", *staff, sep="\n  ", flush=True)
@@ -323,25 +311,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     from app.db import get_sessionmaker, migrate, session_scope
     from app.errors import AppError
     from app.models import TrainingRun
+    from training import runs
 
     migrate()
     settings = get_settings()
     try:
         with session_scope() as session:
-            run_id = training_service.create_run(session, trigger="admin").id
+            run_id = runs.create(session, trigger="admin").id
     except AppError as exc:
         return _fail(exc.message, args.json, exc.code)
     if not args.wait:
-        training_service.dispatch(run_id, settings)
+        runs.dispatch(run_id, settings)
         _print({"id": run_id, "status": "queued"}, args.json)
         return 0
-    from training.pipeline import run
-
     done = threading.Event()
 
     def work() -> None:
         try:
-            run(run_id, settings)
+            runs.execute(run_id, settings)
         finally:
             done.set()
 

@@ -1,4 +1,4 @@
-"""Engine, session factory and the declarative Base."""
+"""Engine, session factory and the declarative Base; the Redis clients."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, session
 
 from app.config import get_settings
 
-if TYPE_CHECKING:  # alembic is imported where it's used: most processes never migrate
+if TYPE_CHECKING:  # alembic and redis are imported where they're used: most processes need neither
+    import redis
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
@@ -76,6 +77,17 @@ def get_engine(url: str | None = None) -> Engine:
 @lru_cache
 def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@lru_cache
+def get_redis(url: str, timeout_s: float = 1.0) -> redis.Redis:
+    """One client (and connection pool) per URL and timeout, for this process's threads.
+
+    Short timeouts: every use (events, rate limits, probes) goes on without Redis rather than wait for it.
+    """
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
 
 _AFTER_COMMIT = "shopdesk.after_commit"

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.config import get_settings  # noqa: E402
 from app.perception.audio import SAMPLE_RATE, decode  # noqa: E402
 from app.perception.service import transcribe  # noqa: E402
-from bench.speech import CONTAINERS, encode, speak  # noqa: E402
+from tests.support.speech import CONTAINERS, encode, speak  # noqa: E402
 
 SENTENCES = [  # (what espeak-ng says, what the transcript should read)
     ("Where is my order B four seven one two?", "where is my order B4712"),

@@ -36,7 +36,7 @@ from app.config import get_settings  # noqa: E402
 from app.grounding.references import _amounts, compact, resolve, spoken_digits  # noqa: E402
 from app.perception.audio import SAMPLE_RATE, decode  # noqa: E402
 from app.perception.service import transcribe  # noqa: E402
-from bench.speech import encode, speak  # noqa: E402
+from tests.support.speech import encode, speak  # noqa: E402
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 ZH_DIGITS = "零一二三四五六七八九"

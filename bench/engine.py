@@ -61,6 +61,7 @@ class PromptRecorder:
     """A ChatModel that keeps the prompts run_turn sends it and answers nothing."""
 
     name = "recorder"
+    multimodal = False  # sent the text alone, as the embedded model is
 
     def __init__(self) -> None:
         self.prompts: list[list[dict[str, Any]]] = []

@@ -82,8 +82,8 @@ def parse_server_timing(header: str) -> dict[str, float]:
 
 def media() -> dict[str, list[tuple[str, bytes, str]]]:
     """Invoice screenshots and voice messages, made once (generated invoices, espeak-ng speech)."""
-    from bench.invoices import generate, png_bytes
-    from bench.speech import encode, speak
+    from tests.support.invoices import generate, png_bytes
+    from tests.support.speech import encode, speak
 
     images = [(f"invoice-{s}.png", png_bytes(generate(s).image), "image/png") for s in (1, 2, 3, 4)]
     clips = [

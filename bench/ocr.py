@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.perception.invoice import extract  # noqa: E402
 from app.perception.ocr import read_image  # noqa: E402
-from bench.invoices import DEGRADATIONS, LAYOUTS, generate  # noqa: E402
+from tests.support.invoices import DEGRADATIONS, LAYOUTS, generate  # noqa: E402
 
 FIELDS = ("total", "number", "date", "currency", "tax", "buyer", "buyer_tax_id", "seller", "seller_tax_id", "code")
 

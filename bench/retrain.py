@@ -64,7 +64,7 @@ def main() -> int:
     from app.models import TrainingRun
     from app.shop import repository
     from app.shop.service import seed_demo, seed_orders
-    from training import pipeline
+    from training import runs
 
     settings = get_settings()
     migrate()
@@ -92,7 +92,7 @@ def main() -> int:
         s.add(run)
         s.flush()
         run_id = run.id
-    status = pipeline.run(run_id, settings)
+    status = runs.execute(run_id, settings)
     with session_scope() as s:
         run = s.get(TrainingRun, run_id)
         metrics, error = run.metrics, run.error

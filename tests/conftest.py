@@ -1,4 +1,4 @@
-"""Test fixtures: real PostgreSQL (migrated once per session) and real Redis.
+"""Test fixtures: real PostgreSQL (migrated once per session) and real Redis, each of this run's own.
 
 Each test starts from empty tables (TRUNCATE after the test) rather than a rolled-back transaction:
 turns commit on purpose (the customer's message is durable before the model runs), and servers,
@@ -7,9 +7,13 @@ threads and subprocesses in the tests read what was committed.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
+import time
 from pathlib import Path
+
+from tests.instances import RedisInstance
 
 ROOT = Path(__file__).resolve().parent.parent
 _DATA = Path(tempfile.mkdtemp(prefix="shopdesk-test-"))
@@ -18,7 +22,16 @@ TEST_DATABASE_URL = os.environ.get(
     "SHOPDESK_TEST_DATABASE_URL",
     f"postgresql+psycopg://postgres:postgres@127.0.0.1:5432/shopdesk_test_{os.getpid()}",
 )
-TEST_REDIS_URL = os.environ.get("SHOPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A redis-server of this run's own (gone when the run ends): counters, queues and wake-ups of two runs on one
+# machine never meet, pub/sub included, which Redis shares across its numbered databases.
+_REDIS: RedisInstance | None = None
+if "SHOPDESK_TEST_REDIS_URL" in os.environ:
+    TEST_REDIS_URL = os.environ["SHOPDESK_TEST_REDIS_URL"]
+else:
+    _REDIS = RedisInstance()
+    _REDIS.start()
+    atexit.register(_REDIS.stop)
+    TEST_REDIS_URL = _REDIS.url
 os.environ.update(
     SHOPDESK_ENV="test",
     SHOPDESK_DATA_DIR=str(_DATA),
@@ -81,6 +94,27 @@ def settings() -> Iterator[Settings]:
     yield current
     for key, value in saved.items():
         setattr(current, key, value)
+
+
+@pytest.fixture
+def rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Stop the rate limiter's clock one second into a window, with no counts yet: a test's requests all
+    fall in that one window (none straddles a boundary, where counting starts again). Returns that time."""
+    import types
+    from collections import defaultdict
+
+    import redis
+
+    from app.ops import ratelimit
+
+    frozen = (time.time() // ratelimit.WINDOW_S + 1) * ratelimit.WINDOW_S + 1
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: frozen))
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    for key in client.scan_iter("shopdesk:rl:*"):
+        client.delete(key)
+    client.close()
+    monkeypatch.setattr(ratelimit, "_local", defaultdict(int))  # the counts kept without Redis
+    return frozen
 
 
 @pytest.fixture

@@ -65,6 +65,6 @@ def invoice_png(**given: str) -> bytes:
     """A generated Chinese VAT invoice (fully digital) as PNG bytes; fields not given are drawn at random."""
     import random
 
-    from bench.invoices import png_bytes, zh_vat
+    from tests.support.invoices import png_bytes, zh_vat
 
     return png_bytes(zh_vat(random.Random(7), True, **given).image)

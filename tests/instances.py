@@ -29,12 +29,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
+    """Poll `check` until it holds; fail with `what` (phrased as the failure) once `timeout` s have passed.
+
+    The one way the tests wait: on the condition itself, never a sleep that guesses how long it takes.
+    """
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {timeout:.0f} s")
-        time.sleep(0.2)
+            raise TimeoutError(f"{what} within {timeout:g} s")
+        time.sleep(interval)
 
 
 def _listening(port: int) -> bool:
@@ -43,8 +47,15 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _dies_with_parent(argv: list[str]) -> list[str]:
+    """The command, killed when the process that started it dies, even by SIGKILL (util-linux's setpriv)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", *argv] if setpriv else argv
+
+
 class RedisInstance:
-    """redis-server on a port of its own, in the foreground of a child process; keeps nothing on disk."""
+    """redis-server on a port of its own, in the foreground of a child process; keeps nothing on disk and
+    goes with the test process however that ends."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -55,7 +66,9 @@ class RedisInstance:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed (scripts/services.sh installs it)"
         self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            _dies_with_parent(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,27 +1,19 @@
-"""One retraining run: dataset → fine-tune (+ merge) → quantize (AWQ) → evaluate → register → deploy.
+"""The work of one retraining run: dataset → fine-tune (+ merge) → quantize (AWQ) → evaluate → register → deploy.
 
-Progress is stored as it goes, and a lock keeps to one run at a time.
-
-Only one run trains at a time: a run claims the lock by moving to `running` while no other run has a
-fresh heartbeat; a worker that dies leaves a stale heartbeat, and the next run takes over. The active
-model changes only in the last stage, so a run that fails or is killed leaves it answering.
+Progress (stage, step, loss, a heartbeat) is stored as it goes. The run's status, its lock and its
+recovery belong to training/runs.py, which calls stages() for a claimed run. The active model changes
+only in the last stage, so a run that fails or is killed leaves it answering.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
-import traceback
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session, aliased
-
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.models import ModelVersion, TrainingRun
 from training import dataset, evaluate, registry
@@ -38,84 +30,6 @@ CONFIG = Path(__file__).resolve().parent / "configs" / "smollm2-cpu.yaml"
 
 class NotEnoughData(RuntimeError):
     """Too few approved turns to train on."""
-
-
-def claim(run_id: int) -> bool:
-    """Move the run to running unless another run holds a fresh lock."""
-    settings = get_settings()
-    now = utcnow()
-    stale = timedelta(seconds=settings.training_stale_s)
-    other = aliased(TrainingRun)
-    busy = exists(
-        select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - stale))
-    )
-    with get_sessionmaker()() as session:
-        # A run left `running` by a dead worker is failed, so the lock can't be held by a ghost.
-        _fail_dead_runs(session, settings, now - stale)
-        result = session.execute(
-            update(TrainingRun)
-            .where(TrainingRun.id == run_id, TrainingRun.status == "queued")
-            .where(~busy)
-            .values(status="running", started_at=now, heartbeat_at=now)
-        )
-        session.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _fail_dead_runs(session: Session, settings: Settings, stale_before: datetime) -> list[int]:
-    """Fail the runs whose heartbeat stopped before stale_before, removing their half-written files (unless
-    a version was registered from them); the caller commits."""
-    now = utcnow()
-    dead = list(
-        session.scalars(
-            select(TrainingRun)
-            .where(TrainingRun.status.in_(("running", "cancelling")), TrainingRun.heartbeat_at <= stale_before)
-            .order_by(TrainingRun.id)
-        )
-    )
-    for run in dead:
-        run.status, run.finished_at = "failed", now
-        stage = run.stage or "first"
-        run.error = f"the worker stopped answering during the {stage} stage; the active model is unchanged"
-        run.log = (run.log + f"{now.isoformat(timespec='seconds')} {run.error}\n")[-20000:]
-        if run.model_version_id is None:
-            shutil.rmtree(settings.resolved_models_dir / "runs" / f"run-{run.id}", ignore_errors=True)
-    if dead:
-        log.warning("training runs %s failed: their worker stopped answering", [run.id for run in dead])
-    return [run.id for run in dead]
-
-
-def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict[str, list[int]]:
-    """Mend what a crash or an outage left: fail runs whose worker died, send queued runs to the queue again.
-
-    Runs at every worker start and on beat's recovery tick, and at `shopdesk run`'s start (at_start: with
-    no broker the runs were threads of the previous server, so every running one is dead and every queued
-    one was lost with it). A dead run's half-written files are removed
-    unless a version was registered from them; the active model is never touched (it changes only in the
-    deploy stage, in one transaction). Sending a queued run twice is harmless: claim() lets one through.
-    """
-    from app.admin.training import dispatch
-
-    settings = settings or get_settings()
-    now = utcnow()
-    stale_s, requeue_s = (0.0, 0.0) if at_start else (settings.training_stale_s, settings.training_requeue_s)
-    with get_sessionmaker()() as session:
-        failed = _fail_dead_runs(session, settings, now - timedelta(seconds=stale_s))
-        waiting = list(
-            session.scalars(
-                select(TrainingRun.id)
-                .where(
-                    TrainingRun.status == "queued",
-                    TrainingRun.created_at <= now - timedelta(seconds=requeue_s),
-                )
-                .order_by(TrainingRun.id)
-            )
-        )
-        session.commit()
-    resent = [run_id for run_id in waiting if dispatch(run_id, settings)]
-    if resent:
-        log.info("training runs %s sent to the queue again", resent)
-    return {"failed": failed, "resent": resent}
 
 
 class Progress:
@@ -171,41 +85,7 @@ class Progress:
         return self.timings
 
 
-def run(run_id: int, settings: Settings | None = None) -> str:
-    """Execute a queued run to the end; returns its final status."""
-    settings = settings or get_settings()
-    if not claim(run_id):
-        with get_sessionmaker()() as session:
-            current = session.get(TrainingRun, run_id)
-            if current is not None and current.status == "queued":
-                current.status, current.error = "failed", "another run was training"
-                current.finished_at = utcnow()
-                session.commit()
-            return current.status if current else "missing"
-    progress = Progress(run_id)
-    try:
-        metrics = _stages(run_id, settings, progress)
-        final = {"status": "succeeded", "metrics": metrics}
-    except Cancelled:
-        final = {"status": "cancelled", "error": "cancelled by an admin"}
-    except NotEnoughData as exc:
-        final = {"status": "failed", "error": str(exc)}
-    except Exception as exc:  # noqa: BLE001 - any failure ends the run, never the active model
-        log.exception("training run %s failed", run_id)
-        final = {"status": "failed", "error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-2000:]}"}
-    timings = progress.finish()
-    with get_sessionmaker()() as session:
-        current = session.get(TrainingRun, run_id)
-        assert current is not None
-        current.status = str(final["status"])
-        current.error = final.get("error")  # type: ignore[assignment]
-        current.metrics = {**(final.get("metrics") or {}), "timings": timings}  # type: ignore[dict-item]
-        current.finished_at = utcnow()
-        session.commit()
-    return str(final["status"])
-
-
-def _stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any]:
+def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any]:
     work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
     progress.enter("dataset")
     with get_sessionmaker()() as session:

@@ -10,11 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import utcnow
+from app.llm.registry import active_version
 from app.models import ModelVersion
-
-
-def active(session: Session) -> ModelVersion | None:
-    return session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
 
 
 def register(
@@ -44,7 +41,7 @@ def activate(session: Session, version: ModelVersion) -> None:
 
 def ensure_base(session: Session, settings: Settings) -> ModelVersion:
     """The model answering now: the active version, or the embedded base registered as the first one."""
-    current = active(session)
+    current = active_version(session)
     if current is not None:
         return current
     from app.llm.local import SMOLLM2_NAME, ensure_default_weights

@@ -656,7 +656,7 @@
   function handOver() {
     humanButton.disabled = true;
     ensureConversation().then(function () {
-      return authed("/api/v1/conversations/" + conversation.id + "/handover", { method: "POST" });
+      return authed("/api/v1/conversations/" + conversation.id + "/hand-over", { method: "POST" });
     }).then(function (res) {
       if (!res.ok) { humanButton.disabled = false; return showStatus(res.error); }
       humanButton.hidden = true;

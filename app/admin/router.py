@@ -28,6 +28,7 @@ from app.admin.schemas import (
     UserUpdate,
 )
 from app.deps import CurrentAdmin, SessionDep, SettingsDep
+from training import runs
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 models_router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -35,7 +36,7 @@ models_router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 @models_router.post("/training/runs", status_code=202, response_model=TrainingRunStarted)
 def start_run(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict:
-    run, queued = training_service.start_run(session, settings, trigger="admin", user=admin)
+    run, queued = runs.start(session, settings, trigger="admin", user=admin)
     # queued false: the job queue is down; the run waits in the database and is sent when it is back.
     return {"id": run.id, "status": run.status, "queued": queued}
 
@@ -52,12 +53,12 @@ def list_runs(admin: CurrentAdmin, session: SessionDep) -> dict:
 
 @models_router.get("/training/runs/{run_id}", response_model=TrainingRunRead)
 def get_run(run_id: int, admin: CurrentAdmin, session: SessionDep) -> dict:
-    return training_service.run_read(training_service.get_run(session, run_id))
+    return training_service.run_read(runs.get(session, run_id))
 
 
 @models_router.post("/training/runs/{run_id}/cancel", response_model=TrainingRunRead)
 def cancel_run(run_id: int, admin: CurrentAdmin, session: SessionDep) -> dict:
-    return training_service.run_read(training_service.cancel(session, run_id, admin))
+    return training_service.run_read(runs.cancel(session, run_id, admin))
 
 
 @models_router.get("/models", response_model=ModelList)
@@ -97,14 +98,14 @@ def put_settings(body: SettingsUpdate, admin: CurrentAdmin, session: SessionDep,
 def schedule(admin: CurrentAdmin, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     """The retraining schedule as it stands: how often, how many new turns it needs, how many there are."""
     effective = runtime_settings.effective(session, settings)
-    new_turns = training_service.new_final_replies(session)
-    time_due = training_service.schedule_due(session, effective.training_schedule_hours)
+    new_turns = runs.new_final_replies(session)
+    time_due = runs.schedule_due(session, effective.training_schedule_hours)
     return {
         "every_hours": effective.training_schedule_hours,
         "min_new_turns": effective.training_min_new_turns,
         "new_turns": new_turns,
         "time_due": time_due,  # the interval has passed since the last scheduled run
-        # The beat starts a run only when both hold (training/tasks.py scheduled()).
+        # The beat starts a run only when both hold (training/runs.py start_if_due()).
         "due": time_due and new_turns >= effective.training_min_new_turns,
         "worker": "celery" if settings.redis_url else "in-process",
     }

@@ -48,11 +48,24 @@ def create_user(session: Session, email: str, password: str, role: str, name: st
     return user
 
 
+def create_demo_staff(session: Session) -> list[str]:
+    """With no staff yet: a demo admin and agent with random passwords; a sign-in line for each."""
+    if repository.count_users(session):
+        return []
+    lines = []
+    for role in ("admin", "agent"):
+        password = secrets.token_urlsafe(12)
+        create_user(session, f"{role}@shopdesk.local", password, role, name=f"Demo {role}")
+        lines.append(f"{role}: {role}@shopdesk.local  password {password}")
+    return lines
+
+
 # Verifying against a throwaway hash keeps the time of a failed sign-in the same for unknown emails.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token (staff sessions, conversations): random tokens need no salt."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -69,7 +82,7 @@ def login(session: Session, email: str, password: str, ttl_s: int) -> tuple[User
     repository.delete_expired_sessions(session, now)
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=ttl_s)
-    session.add(UserSession(user_id=user.id, token_hash=_hash_token(token), expires_at=expires_at))
+    session.add(UserSession(user_id=user.id, token_hash=hash_token(token), expires_at=expires_at))
     session.add(AuditLog(actor_type="user", actor_id=str(user.id), action="login", target=user.email))
     session.flush()
     return user, token, expires_at
@@ -77,7 +90,7 @@ def login(session: Session, email: str, password: str, ttl_s: int) -> tuple[User
 
 def user_for_token(session: Session, token: str) -> User:
     """The signed-in user of a session token; 401 when missing, unknown or expired."""
-    row = repository.session_by_token_hash(session, _hash_token(token)) if token else None
+    row = repository.session_by_token_hash(session, hash_token(token)) if token else None
     if row is None:
         raise AppError(401, "not_signed_in", "sign in as an agent or admin", {"WWW-Authenticate": "Bearer"})
     if as_utc(row.expires_at) <= utcnow():
@@ -89,7 +102,7 @@ def user_for_token(session: Session, token: str) -> User:
 
 
 def logout(session: Session, token: str) -> None:
-    row = repository.session_by_token_hash(session, _hash_token(token))
+    row = repository.session_by_token_hash(session, hash_token(token))
     if row is not None:
         session.delete(row)
 

@@ -12,6 +12,8 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from app.db import get_redis
+
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "shopdesk:conversation:"
@@ -24,11 +26,9 @@ class EventBus:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = defaultdict(set)
         self._redis_url = ""
-        self._redis: Any = None
 
     def configure(self, redis_url: str) -> None:
         self._redis_url = redis_url
-        self._redis = None
 
     def publish(self, conversation_id: str) -> None:
         """Wake every stream of the conversation, here and (through Redis) in other processes."""
@@ -36,11 +36,7 @@ class EventBus:
         if not self._redis_url:
             return
         try:
-            if self._redis is None:
-                import redis
-
-                self._redis = redis.Redis.from_url(self._redis_url, socket_timeout=1, socket_connect_timeout=1)
-            self._redis.publish(CHANNEL_PREFIX + conversation_id, "1")
+            get_redis(self._redis_url).publish(CHANNEL_PREFIX + conversation_id, "1")
         except Exception as exc:  # noqa: BLE001 - Redis down must not fail the turn
             log.warning("could not publish to Redis (%s); streams will poll", exc)
 

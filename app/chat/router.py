@@ -175,7 +175,9 @@ async def _stream(request: Request, conversation_id: str, cursor: int) -> AsyncI
             yield tick
 
 
-@router.post("/conversations/{conversation_id}/handover", response_model=HandoverRead)
+@router.post("/conversations/{conversation_id}/hand-over", response_model=HandoverRead)
+# The old path (spelt unlike hand-back), kept for one release for widgets already loaded.
+@router.post("/conversations/{conversation_id}/handover", response_model=HandoverRead, include_in_schema=False)
 def hand_over(conversation: CurrentConversation, session: SessionDep) -> dict:
     """ "Talk to a human": the conversation goes to the agents' queue; replies are held for them from now."""
     return chat_service.hand_over(session, conversation)

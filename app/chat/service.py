@@ -15,20 +15,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.admin import runtime as runtime_settings
+from app.auth import service as auth_service
 from app.chat import repository
 from app.chat.events import REVIEWS_TOPIC, bus
 from app.chat.leases import leases
-from app.chat.turn import HANDOVER_REASON, WITH_AGENT_REASON, run_turn
+from app.chat.turn import HANDOVER_REASON, run_turn
 from app.config import Settings
 from app.db import after_commit, as_utc, utcnow
 from app.errors import AppError
 from app.grounding import orders as order_grounding
 from app.llm import registry as llm_registry
 from app.llm.base import ChatModel
-from app.llm.composer import hand_over_reply, holding_reply
+from app.llm.composer import hand_over_reply
 from app.llm.prompts import HISTORY_MESSAGES
 from app.models import Attachment, AuditLog, Conversation, Feedback, Message, ReplyCandidate, Review
 from app.ops import logs, metrics
+from app.perception import invoice as invoice_ocr
 from app.perception import media
 from app.perception import pool as perception_pool
 from app.perception import service as perception
@@ -39,10 +41,6 @@ log = logging.getLogger(__name__)
 WAIT_FOR_OTHER_TURN_S = 120
 # Control characters carry nothing a customer means (and PostgreSQL can't store NUL); tab and newlines stay.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def sign_customer_ref(secret: str, customer_ref: str) -> str:
@@ -71,7 +69,7 @@ def create_conversation(
     token = secrets.token_urlsafe(32)
     conversation = Conversation(
         id=secrets.token_hex(16),
-        token_hash=hash_token(token),
+        token_hash=auth_service.hash_token(token),
         customer_id=customer_id,
         locale=locale or "en",
         expires_at=utcnow() + timedelta(seconds=settings.conversation_token_ttl_s),
@@ -85,13 +83,12 @@ def open_for_customer(session: Session, settings: Settings, customer_id: int | N
     """A conversation for a customer the operator vouches for (the CLI, benchmarks): no signature needed."""
     conversation, _ = create_conversation(session, settings, None, None, locale)
     conversation.customer_id = customer_id
-    session.commit()
     return conversation
 
 
 def authenticate(session: Session, token: str, conversation_id: str | None = None) -> Conversation:
     """The conversation this bearer token opens; 401 for a bad or expired token, 404 for another id."""
-    conversation = repository.conversation_by_token_hash(session, hash_token(token)) if token else None
+    conversation = repository.conversation_by_token_hash(session, auth_service.hash_token(token)) if token else None
     if conversation is None:
         raise AppError(
             401,
@@ -302,15 +299,11 @@ def _complete_turn(
         invoices=invoices,
         media=[(c.upload, c.samples) for c in accepted],
         heard=heard,
+        with_agent=conversation.status == "handed_over",
     )
     outcome.record["timings"]["perceive_ms"] = perceive_ms
     outcome.record["timings"]["media_ms"] = media_ms  # checking and decoding the uploads
     outcome.record["request_id"] = logs.request_id.get()  # the turn's log lines carry the same id
-    if conversation.status == "handed_over" and outcome.status == "sent":
-        # A human has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.
-        outcome.status, outcome.text = "pending_review", holding_reply(conversation.locale)
-        outcome.reasons = [*outcome.reasons, WITH_AGENT_REASON]
-        outcome.scores["reasons"] = outcome.reasons
     reply = Message(
         conversation_id=conversation.id,
         role="assistant",
@@ -318,7 +311,7 @@ def _complete_turn(
         status=outcome.status,
         reply_to_id=message.id,
         turn=outcome.record,
-        model_version=getattr(model, "name", None),
+        model_version=model.name if model is not None else None,
     )
     session.add(reply)
     session.flush()
@@ -336,14 +329,17 @@ def _complete_turn(
             session,
             Review(message_id=reply.id, conversation_id=conversation.id, reasons=outcome.reasons, candidate_text=held),
         )
-    if outcome.handoff:
+    if outcome.hands_over:
         conversation.status = "handed_over"
     response = {
         "message": message_read(message, status="done"),
         "perception": {
             "transcripts": transcripts,
             "invoices": [
-                {"attachment_id": invoice.attachment_id, **{k: invoice.fields.get(k) for k in INVOICE_FIELDS}}
+                {
+                    "attachment_id": invoice.attachment_id,
+                    **{k: invoice.fields.get(k) for k in (*invoice_ocr.FIELDS, "confidence")},
+                }
                 for invoice in invoices
             ],
         },
@@ -354,21 +350,6 @@ def _complete_turn(
     session.commit()
     metrics.record_turn(outcome.status, outcome.record.get("timings", {}))
     return response
-
-
-INVOICE_FIELDS = (
-    "number",
-    "code",
-    "date",
-    "seller",
-    "seller_tax_id",
-    "buyer",
-    "buyer_tax_id",
-    "total",
-    "tax",
-    "currency",
-    "confidence",
-)
 
 
 def hand_over(session: Session, conversation: Conversation) -> dict[str, Any]:

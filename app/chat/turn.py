@@ -90,7 +90,7 @@ class TurnOutcome:
     candidates: list[Candidate]
     chosen: int | None  # index into candidates of the reply sent (or held)
     reasons: list[str]  # why the reply was held, for the agent
-    handoff: bool
+    hands_over: bool
     record: dict[str, Any]  # facts, intents, timings: stored with the reply for replay and training
 
 
@@ -106,6 +106,7 @@ def run_turn(
     invoices: list[PerceivedInvoice] | None = None,
     media: list[tuple[Upload, Any]] | None = None,
     heard: str = "",
+    with_agent: bool = False,
 ) -> TurnOutcome:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -225,15 +226,15 @@ def run_turn(
         )
 
     llm_error = None
-    handoff = bool(composition and composition.handoff)
+    hands_over = bool(composition and composition.hands_over)
     # The composer's reply, when no model answer could outrank it, goes out without waiting for the model.
-    first = score(candidates[0]) if composition and not handoff else None
-    wanted = model is not None and settings.llm_samples > 0 and not handoff
+    first = score(candidates[0]) if composition and not hands_over else None
+    wanted = model is not None and settings.llm_samples > 0 and not hands_over
     skip_llm = wanted and first is not None and settled(first, settings.reply_threshold)
     if model is not None and wanted and not skip_llm:
         try:
             # A text-only model is sent the text alone; the images and clips go to one that reads them.
-            parts = media_parts(media or []) if getattr(model, "multimodal", False) else []
+            parts = media_parts(media or []) if model.multimodal else []
             messages = prompts.build_messages(fact_texts, history or [], text, lang, parts)
             texts = model.generate(
                 messages,
@@ -251,7 +252,7 @@ def run_turn(
     scored = [first if first is not None and c is candidates[0] else score(c) for c in candidates]
     for candidate, result in zip(candidates, scored, strict=True):
         candidate.scores.update(result.as_dict())
-    if handoff:
+    if hands_over:
         status, chosen, reasons = "pending_review", None, [HANDOVER_REASON]
     else:
         status, chosen, reasons = choose(scored, settings.reply_threshold)
@@ -269,9 +270,13 @@ def run_turn(
         if outbound.action in ("flag", "block"):
             status = "pending_review"
             reasons.append(f"the guard model held the reply ({', '.join(outbound.categories)})")
+    if status == "sent" and with_agent:
+        # A person has the conversation: the assistant's answer becomes the agent's suggestion, not a reply.
+        status = "pending_review"
+        reasons.append(WITH_AGENT_REASON)
     if status == "sent" and chosen is not None:
         reply_text = scored[chosen].text
-    elif handoff and composition:
+    elif hands_over and composition:
         reply_text = composition.text
     else:
         reply_text = holding_reply(lang)
@@ -310,7 +315,7 @@ def run_turn(
         llm_skipped=skip_llm,  # the composer's reply went out as it could not be outranked: no model ran
         citations=citations(facts, candidates[chosen] if chosen is not None else None),
     )
-    return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, handoff, record)
+    return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, hands_over, record)
 
 
 def citations(facts: list[Fact], chosen: Candidate | None) -> list[dict[str, Any]]:

@@ -28,14 +28,14 @@ class Composition:
     text: str
     intent: str
     sources: list[str] = field(default_factory=list)
-    handoff: bool = False
+    hands_over: bool = False  # the customer asked for a person: the conversation goes to the agents
 
 
 def compose(intents: list[str], facts: list[Fact], lang: str, question: str = "") -> Composition | None:
     """A reply built only from the facts, or None where the composer has nothing grounded to say."""
     book = phrasebook(lang)
     if "human" in intents:
-        return Composition(str(book.human()), "human", handoff=True)
+        return Composition(str(book.human()), "human", hands_over=True)
 
     uploaded = [f for f in facts if isinstance(f, InvoiceFact)]
     covered = {f.order_id for f in uploaded}

@@ -12,10 +12,13 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.llm import onnx_engine
-from app.llm.base import ChatMessage, LLMUnavailable, text_only
+from app.llm.base import BaseChatModel, ChatMessage, LLMUnavailable, text_only
+
+if TYPE_CHECKING:
+    from app.models import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ class LoadedModel:
         return ONNX_ENGINE if self.onnx is not None else TRANSFORMERS_ENGINE
 
 
-class LocalChatModel:
+class LocalChatModel(BaseChatModel):
     """A causal LM from a local folder, generating on the CPU with a concurrency limit.
 
     engine: `auto` serves the folder's int4 ONNX conversion when it has one (the embedded model's is made
@@ -131,6 +134,16 @@ class LocalChatModel:
         with self._load_lock:
             self._loaded = loaded
             self.name = str(model_path)
+
+    def follow(self, version: ModelVersion | None) -> None:
+        """Load the active version's weights when others are loaded (or none yet)."""
+        path = version.path if version else None
+        if not path or (self.path is not None and str(self.path) == path):
+            return
+        try:
+            self.reload(path)
+        except Exception:  # noqa: BLE001 - a broken version must not stop the turn; the old weights answer
+            log.exception("could not load the active model version at %s", path)
 
     def _get(self) -> LoadedModel:
         loaded = self._loaded

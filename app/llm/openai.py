@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from app.llm.base import ChatMessage, LLMUnavailable
+from app.llm.base import BaseChatModel, ChatMessage, LLMUnavailable
+
+if TYPE_CHECKING:
+    from app.models import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +71,11 @@ class Breaker:
             return max(0.0, self._open_until - time.monotonic())
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(BaseChatModel):
     """Chat completions over HTTP, with a timeout, capped-backoff retries, a circuit breaker and one
     request per sample."""
+
+    breaker: Breaker
 
     def __init__(
         self,
@@ -107,6 +112,15 @@ class OpenAIChatModel:
         self._client = self._connect(base_url)  # the old client is left to requests still using it
         self.base_url, self.model, self.name = base_url.rstrip("/"), model, model or base_url
         log.info("LLM traffic now goes to %s (%s)", self.base_url, model)
+
+    def follow(self, version: ModelVersion | None) -> None:
+        """Send the next requests to the active version's server when a blue/green deployment moved
+        traffic there (training/deploy.py); a local version leaves the server as it is."""
+        if version is None or version.backend != "openai":
+            return
+        endpoint = (version.lineage or {}).get("endpoint")
+        if endpoint:
+            self.retarget(endpoint, version.path)
 
     def close(self) -> None:
         self._client.close()

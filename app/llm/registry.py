@@ -1,8 +1,7 @@
-"""The process's chat model, built once from the settings."""
+"""The process's chat model, built once from the settings, and the active model version it follows."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 
@@ -56,31 +55,19 @@ _SYNC_EVERY_S = 5.0
 _last_sync: dict[int, float] = {}
 
 
+def active_version(session: Session) -> ModelVersion | None:
+    """The model version every process answers with (a run or an admin activates it; none at first)."""
+    return session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
+
+
 def sync_active(session: Session, model: ChatModel) -> None:
     """Follow the active version when a run or an admin changed it (checked every few seconds).
 
     local: load its weights; generations already running finish on the old ones (LocalChatModel.reload).
     openai: send the next requests to its server (the blue/green swap; training/deploy.py).
     """
-    reload = getattr(model, "reload", None)
-    retarget = getattr(model, "retarget", None)
-    if reload is None and retarget is None:
-        return
     now = time.monotonic()
     if now - _last_sync.get(id(model), 0.0) < _SYNC_EVERY_S:
         return
     _last_sync[id(model)] = now
-    version = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
-    if retarget is not None:
-        # The openai backend: a blue/green deployment moved traffic to another vLLM server.
-        endpoint = (version.lineage or {}).get("endpoint") if version and version.backend == "openai" else None
-        if endpoint:
-            retarget(endpoint, version.path)  # type: ignore[union-attr]
-        return
-    path = version.path if version else None
-    current = getattr(model, "path", None)
-    if reload is not None and path and (current is None or str(current) != path):
-        try:
-            reload(path)
-        except Exception:  # noqa: BLE001 - a broken version must not stop the turn; the old weights answer
-            logging.getLogger(__name__).exception("could not load the active model version at %s", path)
+    model.follow(active_version(session))

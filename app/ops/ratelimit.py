@@ -12,6 +12,7 @@ import time
 from collections import defaultdict
 
 from app.config import Settings
+from app.db import get_redis
 from app.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,6 @@ WINDOW_S = 60
 
 _lock = threading.Lock()
 _local: dict[str, int] = defaultdict(int)
-_clients: dict[str, object] = {}
 
 
 def _count(redis_url: str, key: str) -> int | None:
@@ -32,14 +32,7 @@ def _count(redis_url: str, key: str) -> int | None:
             _local[key] += 1
             return _local[key]
     try:
-        import redis
-
-        client = _clients.get(redis_url)
-        if client is None:
-            client = _clients[redis_url] = redis.Redis.from_url(
-                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-            )
-        pipe = client.pipeline()  # type: ignore[attr-defined]
+        pipe = get_redis(redis_url, timeout_s=0.5).pipeline()
         pipe.incr(key)
         pipe.expire(key, WINDOW_S * 2)
         return int(pipe.execute()[0])

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import schema_mismatch
-from app.models import ModelVersion, Review, TrainingRun
+from app.db import get_redis, schema_mismatch
+from app.llm.registry import active_version
+from app.models import Review, TrainingRun
 from app.ops import metrics
-
-
-@lru_cache
-def _redis(url: str) -> Any:
-    """One client (and connection pool) per URL for the probes and scrapes, short timeouts: they must not hang."""
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
 def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any]]:
@@ -36,14 +28,14 @@ def readiness(session: Session, settings: Settings) -> tuple[bool, dict[str, Any
         checks["database"] = f"down: {type(exc).__name__}"
     if settings.redis_url:
         try:
-            _redis(settings.redis_url).ping()
+            get_redis(settings.redis_url).ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"degraded: {type(exc).__name__} (live events poll; jobs wait)"
     if settings.llm_backend == "openai":
         from app.llm.registry import get_chat_model
 
-        breaker = getattr(get_chat_model(settings), "breaker", None)
+        breaker = get_chat_model(settings).breaker
         if breaker is not None and breaker.state != "closed":
             # Not a reason to take the api out of rotation: turns are held for agents until it recovers.
             checks["llm"] = f"degraded: circuit breaker {breaker.state}, replies held for agents"
@@ -62,12 +54,12 @@ def refresh_gauges(session: Session, settings: Settings) -> None:
     waiting = select(func.count()).select_from(TrainingRun).where(TrainingRun.status.in_(("queued", "running")))
     metrics.QUEUED_RUNS.set(session.scalar(waiting) or 0)
     metrics.MODEL_VERSION.clear()
-    active = session.scalar(select(ModelVersion).where(ModelVersion.status == "active").limit(1))
+    active = active_version(session)
     if active is not None:
         metrics.MODEL_VERSION.labels(active.name, active.backend).set(1)
     if settings.redis_url:
         try:
-            client = _redis(settings.redis_url)
+            client = get_redis(settings.redis_url)
             for queue in JOB_QUEUES:  # Celery's Redis transport keeps each queue as a list of that name
                 metrics.JOB_QUEUE.labels(queue).set(client.llen(queue))
         except Exception:  # noqa: BLE001 - Redis down: /readyz says so; the gauge keeps its last value

@@ -50,8 +50,9 @@ def check_image(data: bytes, max_pixels: int) -> Image.Image:
         register_heif_opener()
     except ImportError:  # pragma: no cover
         pass
-    Image.MAX_IMAGE_PIXELS = None  # our own limit below, checked before decoding
     try:
+        # Pillow's own bomb check stays on for every image the process opens (a warning above
+        # Image.MAX_IMAGE_PIXELS, an error above twice that); uploads get the settings' tighter limit below.
         image = Image.open(io.BytesIO(data))
         width, height = image.size
         if width * height > max_pixels:
@@ -62,6 +63,12 @@ def check_image(data: bytes, max_pixels: int) -> Image.Image:
         return image.convert("RGB")
     except MediaError:
         raise
+    except Image.DecompressionBombError:
+        raise MediaError(
+            f"the image is over {2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} MP; "
+            f"the limit is {max_pixels // 1_000_000} MP",
+            "too_many_pixels",
+        ) from None
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken files
         raise MediaError(f"the image is broken or truncated ({type(exc).__name__})") from None
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import as_utc, iso, utcnow
 from app.errors import AppError
 from app.models import ApiKey
-from app.shop.service import audit
+from app.shop.repository import audit
 
 SCOPES = ("orders:write", "policies:write", "read")
 KEY_PREFIX = "sdk_"

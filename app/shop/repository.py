@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Customer, Invoice, Order, OrderItem, PolicyArticle
+from app.models import AuditLog, Customer, Invoice, Order, OrderItem, PolicyArticle
 
 
 def get_customer_by_ref(session: Session, ref: str) -> Customer | None:
@@ -123,3 +124,16 @@ def articles_fingerprint(session: Session) -> str:
         .order_by(PolicyArticle.id)
     )
     return "|".join(f"{a}:{v}:{h}" for a, v, h in rows)
+
+
+def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+    kind, _, who = actor.partition(":")
+    session.add(
+        AuditLog(
+            actor_type={"user": "user", "key": "key"}.get(kind, "system"),
+            actor_id=who or kind,
+            action=action,
+            target=target,
+            detail=detail or {},
+        )
+    )

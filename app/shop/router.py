@@ -29,8 +29,9 @@ from app.shop.schemas import (
     OrderSeed,
     OrderUpserted,
     RulesRead,
+    describe_error,
 )
-from app.shop.service import SeedError, describe_error
+from app.shop.service import SeedError
 
 router = APIRouter(prefix="/api/v1/shop", tags=["shop sync"])
 MAX_BATCH = 1000
@@ -234,4 +235,4 @@ def _each(items: list[Any], records: list[Any], label: str, store: Callable[[Any
 
 
 def _audit(session: SessionDep, key: ApiKey, action: str, target: str) -> None:
-    service.audit(session, f"key:{key.id}", action, target)
+    repository.audit(session, f"key:{key.id}", action, target)

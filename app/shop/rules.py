@@ -20,8 +20,8 @@ from app.errors import AppError
 from app.grounding.intents import detect_intents
 from app.models import ShopRule
 from app.shop import repository
-from app.shop.schemas import ShopRules
-from app.shop.service import audit, describe_error
+from app.shop.repository import audit
+from app.shop.schemas import ShopRules, describe_error
 from moderation.verifier import durations
 
 RULE_KEYS = tuple(ShopRules.model_fields)

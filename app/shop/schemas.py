@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.schemas import ErrorDetail, IsoTime
 
@@ -298,3 +298,8 @@ class WebhookStored(BaseModel):
 class WebhookIgnored(BaseModel):
     result: Literal["ignored"]
     reason: str
+
+
+def describe_error(error: ValidationError) -> str:
+    """A validation error as one line naming each bad field: `items.0.qty: Input should be ...`."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in error.errors()[:5])

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.db import as_utc, iso, utcnow
 from app.errors import AppError
-from app.models import AuditLog, Customer, Invoice, Order, OrderItem, PolicyArticle, PolicyArticleVersion
-from app.shop import repository
-from app.shop.schemas import CustomerSeed, OrderSeed, OrdersFile
+from app.models import Customer, Invoice, Order, OrderItem, PolicyArticle, PolicyArticleVersion
+from app.shop import repository, rules
+from app.shop.repository import audit
+from app.shop.schemas import CustomerSeed, OrderSeed, OrdersFile, describe_error
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -36,11 +37,6 @@ class SeedReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"customers": self.customers, "orders": self.orders, "articles": self.articles}
-
-
-def describe_error(error: ValidationError) -> str:
-    """A validation error as one line naming each bad field: `items.0.qty: Input should be ...`."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in error.errors()[:5])
 
 
 def _validate(model: type[BaseModel], raw: Any, where: str) -> Any:
@@ -330,19 +326,6 @@ def retire_article(session: Session, article_id: str) -> PolicyArticle | None:
     return article
 
 
-def audit(session: Session, actor: str, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-    kind, _, who = actor.partition(":")
-    session.add(
-        AuditLog(
-            actor_type={"user": "user", "key": "key"}.get(kind, "system"),
-            actor_id=who or kind,
-            action=action,
-            target=target,
-            detail=detail or {},
-        )
-    )
-
-
 def edit_article(
     session: Session, article_id: str, title: str, body: str, locale: str | None, actor: str
 ) -> tuple[PolicyArticle, str]:
@@ -386,8 +369,6 @@ def seed_articles(session: Session, kb_dir: Path) -> SeedReport:
 
 def seed_demo(session: Session) -> SeedReport:
     """Seed the demo shop that `shopdesk run` starts with."""
-    from app.shop import rules  # rules reads articles through this module
-
     report = seed_orders(session, DEMO_DIR / "orders.json")
     report.articles = seed_articles(session, DEMO_DIR / "kb").articles
     rules.load_file(session, DEMO_DIR / "rules.json")

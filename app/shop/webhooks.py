@@ -28,8 +28,8 @@ from app.deps import SettingsDep
 from app.errors import AppError
 from app.ops import ratelimit
 from app.shop import service
-from app.shop.schemas import CustomerSeed, OrderSeed, WebhookIgnored, WebhookStored
-from app.shop.service import SeedError, describe_error
+from app.shop.schemas import CustomerSeed, OrderSeed, WebhookIgnored, WebhookStored, describe_error
+from app.shop.service import SeedError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/shop/webhooks", tags=["shop sync"])

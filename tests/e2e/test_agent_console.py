@@ -221,8 +221,8 @@ def test_a_long_conversation_opens_at_the_held_message_and_long_lines_fit_a_phon
 
 
 def test_the_agent_sees_a_voice_transcript_with_the_order_and_amount_marked(new_page, live_server, demo_shop, client):
-    from bench.speech import encode, speak
     from tests.helpers import auth, open_conversation
+    from tests.support.speech import encode, speak
 
     hold_every_reply(make_user("admin")["id"])
     conversation = open_conversation(client, "c1002")

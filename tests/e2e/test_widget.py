@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from bench.speech import encode, speak
 from tests.e2e.conftest import PHONE
 from tests.helpers import A1023_INVOICE, invoice_png
+from tests.support.speech import encode, speak
 
 pytestmark = pytest.mark.slow
 
@@ -152,10 +152,11 @@ def test_a_message_sent_while_offline_is_delivered_once_when_back(new_page, demo
 
     page = open_widget(new_page("/?customer=c1001"))
     expect(page.locator(".msg.welcome")).to_be_visible()
-    page.wait_for_timeout(500)  # the conversation is open
+    # The conversation is open: the widget has stored it for this customer.
+    page.wait_for_function("() => Object.keys(localStorage).some((k) => k.endsWith(':c1001'))")
     page.context.set_offline(True)
-    send_text(page, "Where is my order A1023?")
-    page.wait_for_timeout(1500)  # the first attempt failed; the widget retries with the same key
+    with page.expect_event("requestfailed", lambda r: r.method == "POST" and r.url.endswith("/messages")):
+        send_text(page, "Where is my order A1023?")  # the first attempt fails; the widget retries, same key
     page.context.set_offline(False)
     expect(page.locator(".msg.assistant:not(.welcome)")).to_contain_text("A1023", timeout=30_000)
     expect(page.locator(".msg.customer")).to_have_count(1)

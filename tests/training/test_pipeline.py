@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from sqlalchemy import select
 from app.db import session_scope, utcnow
 from app.models import ModelVersion, TrainingRun
 from tests.helpers import ask, login, make_user, open_conversation
-from training import pipeline
+from tests.instances import wait_until
+from training import pipeline, runs
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def quick_training(settings):  # type: ignore[no-untyped-def]
 
 def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_training, local_model):
     run_id = _run()
-    assert pipeline.run(run_id) == "succeeded"
+    assert runs.execute(run_id) == "succeeded"
     with session_scope() as s:
         run = s.get(TrainingRun, run_id)
         versions = {v.name: v for v in s.scalars(select(ModelVersion))}
@@ -71,7 +71,7 @@ def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_traini
 
 def test_too_few_turns_fail_clearly(demo_shop, settings):
     run_id = _run()
-    assert pipeline.run(run_id) == "failed"
+    assert runs.execute(run_id) == "failed"
     with session_scope() as s:
         assert "approved or sent turns" in s.get(TrainingRun, run_id).error
 
@@ -79,10 +79,10 @@ def test_too_few_turns_fail_clearly(demo_shop, settings):
 def test_one_run_at_a_time_and_stale_locks_expire(demo_shop):
     fresh = _run("running", heartbeat_at=utcnow())
     second = _run()
-    assert not pipeline.claim(second)
+    assert not runs.claim(second)
     with session_scope() as s:
         s.get(TrainingRun, fresh).heartbeat_at = utcnow() - timedelta(hours=1)  # its worker died
-    assert pipeline.claim(second)
+    assert runs.claim(second)
     with session_scope() as s:
         assert s.get(TrainingRun, fresh).status == "failed"
 
@@ -106,13 +106,13 @@ def test_admin_api_and_a_real_worker(client, demo_shop, settings):
         assert started.status_code == 202 and started.json()["status"] == "queued"
         run_id = started.json()["id"]
         assert client.post("/api/v1/training/runs", headers=admin).status_code == 409  # one at a time
-        deadline = time.monotonic() + 120
-        while True:
+
+        def ended() -> bool:
             run = client.get(f"/api/v1/training/runs/{run_id}", headers=admin).json()
-            if run["status"] in ("succeeded", "failed", "cancelled"):
-                break
-            assert time.monotonic() < deadline, run
-            time.sleep(1)
+            return run["status"] in ("succeeded", "failed", "cancelled")
+
+        wait_until(ended, 120, "the worker did not end the run", interval=1)
+        run = client.get(f"/api/v1/training/runs/{run_id}", headers=admin).json()
         # No approved turns yet: the worker ran it and it failed for that reason, cleanly.
         assert run["status"] == "failed" and "approved or sent turns" in run["error"]
         assert run["stage"] == "dataset"
@@ -163,15 +163,15 @@ def test_a_run_killed_mid_way_leaves_the_active_model_answering(client, logged_t
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 600  # generous: a loaded machine takes a while to reach the fine-tune
-    while True:
+
+    def training() -> bool:
+        assert trainer.poll() is None, "the trainer exited before its fine-tune"
         with session_scope() as s:
             run = s.scalars(select(TrainingRun)).first()
-            if run is not None and run.stage == "finetune":
-                break
-        assert trainer.poll() is None and time.monotonic() < deadline
-        time.sleep(0.5)
-    time.sleep(2)  # into the fine-tune proper
+            return run is not None and run.stage == "finetune" and bool(run.progress.get("losses"))
+
+    # Into the fine-tune proper: it has logged its first steps. Generous: a loaded machine is slow to get there.
+    wait_until(training, 600, "the run did not reach its fine-tune steps", interval=0.5)
     trainer.kill()  # mid fine-tune, no chance to clean up
     trainer.wait()
     with session_scope() as s:
@@ -186,11 +186,10 @@ def test_a_run_killed_mid_way_leaves_the_active_model_answering(client, logged_t
 
 def test_the_schedule_starts_a_run_only_when_due_and_with_enough_new_turns(client, demo_shop, settings, monkeypatch):
     """training.scheduled (the beat task), through its plain function; dispatching is recorded, not run."""
-    from app.admin import training as training_service
     from training.tasks import scheduled
 
     dispatched: list[int] = []
-    monkeypatch.setattr(training_service, "dispatch", lambda run_id, _settings: dispatched.append(run_id))
+    monkeypatch.setattr(runs, "dispatch", lambda run_id, _settings: dispatched.append(run_id))
     settings.training_min_new_turns, settings.training_schedule_hours = 2, 24
     conversation = open_conversation(client, "c1001")
     ask(client, conversation, "Where is my order A1023?")
@@ -214,9 +213,10 @@ def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fail
 ):
     """SIGKILL the worker in the fine-tune: the next worker to start marks the run failed (its heartbeat
     stopped), removes its half-written files and frees the lock; no version of it exists, none changed."""
-    from tests.instances import ShopdeskProcess, wait_until
+    from tests.instances import ShopdeskProcess
     from training import registry
 
+    STALE_S = 3  # the heartbeat's limit for these workers
     with session_scope() as s:
         before = registry.ensure_base(s, settings).id
     env = {
@@ -226,7 +226,7 @@ def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fail
         # The split is by conversation (ids are random): one example is enough to reach the fine-tune.
         "SHOPDESK_TRAINING_MIN_EXAMPLES": "1",
         "SHOPDESK_TRAINING_MAX_STEPS": "200",
-        "SHOPDESK_TRAINING_STALE_S": "3",
+        "SHOPDESK_TRAINING_STALE_S": str(STALE_S),
     }
     first = ShopdeskProcess(["worker"], env, tmp_path / "worker-1.log")
     first.start(wait_for_http=False)
@@ -249,7 +249,11 @@ def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fail
         assert s.get(TrainingRun, run_id).status == "running"  # nobody knows yet
         assert [v.id for v in s.scalars(select(ModelVersion))] == [before]
 
-    time.sleep(3.5)  # past the heartbeat's limit
+    def stale() -> bool:  # its heartbeat is past the limit, as the next worker reckons it
+        with session_scope() as s:
+            return s.get(TrainingRun, run_id).heartbeat_at <= utcnow() - timedelta(seconds=STALE_S + 0.5)
+
+    wait_until(stale, 30, "the dead worker's heartbeat did not go stale")
     second = ShopdeskProcess(["worker"], env, tmp_path / "worker-2.log")
     second.start(wait_for_http=False)
     try:
@@ -267,15 +271,13 @@ def test_a_celery_worker_killed_mid_run_leaves_no_version_and_its_successor_fail
         versions = s.scalars(select(ModelVersion)).all()
         assert [(v.id, v.status) for v in versions] == [(before, "active")]
     assert not work.exists()
-    assert pipeline.claim(_run())  # the lock is free for the next run
+    assert runs.claim(_run())  # the lock is free for the next run
 
 
 def test_recover_fails_dead_runs_and_resends_waiting_ones(demo_shop, settings, monkeypatch):
-    """training.pipeline.recover, through its plain function; dispatching is recorded, not run."""
-    from app.admin import training as training_service
-
+    """training.runs.recover, through its plain function; dispatching is recorded, not run."""
     sent: list[int] = []
-    monkeypatch.setattr(training_service, "dispatch", lambda run_id, _settings: sent.append(run_id) or True)
+    monkeypatch.setattr(runs, "dispatch", lambda run_id, _settings: sent.append(run_id) or True)
     alive = _run("running", heartbeat_at=utcnow(), stage="finetune")
     dead = _run("running", heartbeat_at=utcnow() - timedelta(hours=1), stage="quantize")
     just_queued = _run()
@@ -285,7 +287,7 @@ def test_recover_fails_dead_runs_and_resends_waiting_ones(demo_shop, settings, m
     leftovers = settings.resolved_models_dir / "runs" / f"run-{dead}"
     leftovers.mkdir(parents=True)
 
-    assert pipeline.recover(settings) == {"failed": [dead], "resent": [long_queued]}
+    assert runs.recover(settings) == {"failed": [dead], "resent": [long_queued]}
     assert sent == [long_queued] and not leftovers.exists()
     with session_scope() as s:
         assert "during the quantize stage" in s.get(TrainingRun, dead).error
@@ -293,4 +295,4 @@ def test_recover_fails_dead_runs_and_resends_waiting_ones(demo_shop, settings, m
 
     # `shopdesk run` starting again: its runs were threads of the server that stopped.
     sent.clear()
-    assert pipeline.recover(settings, at_start=True) == {"failed": [alive], "resent": [just_queued, long_queued]}
+    assert runs.recover(settings, at_start=True) == {"failed": [alive], "resent": [just_queued, long_queued]}

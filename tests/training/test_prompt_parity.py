@@ -25,9 +25,9 @@ from app.llm import prompts
 from app.llm.openai import OpenAIChatModel
 from app.models import Message
 from app.perception.service import check_files
-from bench.speech import encode as encode_audio
-from bench.speech import speak
 from tests.helpers import A1023_INVOICE, auth, invoice_png, login, make_user, open_conversation
+from tests.support.speech import encode as encode_audio
+from tests.support.speech import speak
 from training import dataset, evaluate, finetune
 
 pytestmark = pytest.mark.slow

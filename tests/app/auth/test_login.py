@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from app.auth.service import create_demo_staff
 from app.db import session_scope, utcnow
 from app.models import UserSession
 from tests.helpers import auth, login, make_user, open_conversation
@@ -45,3 +46,14 @@ def test_customer_token_cannot_reach_agent_endpoints(client, demo_shop):
     assert client.get("/api/v1/reviews", headers=auth(conversation)).status_code == 401
     assert client.post("/api/v1/reviews/1", json={"action": "approve"}, headers=auth(conversation)).status_code == 401
     assert client.get("/api/v1/reviews").status_code == 401
+
+
+def test_demo_staff_are_made_once_and_can_sign_in(client):
+    with session_scope() as s:
+        lines = create_demo_staff(s)
+    with session_scope() as s:
+        assert create_demo_staff(s) == []  # staff exist now: no more demo accounts
+    assert [line.split(":")[0] for line in lines] == ["admin", "agent"]
+    _, email, _, password = lines[0].split()
+    signed_in = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert signed_in.status_code == 200

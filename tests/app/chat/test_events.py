@@ -6,12 +6,18 @@ import asyncio
 import json
 import queue
 import threading
+import time
+import uuid
 
 import httpx
 
 from app.chat.events import EventBus
 from tests.conftest import TEST_REDIS_URL
 from tests.helpers import open_conversation
+
+# Well inside the poll interval the live test sets (LONG_POLL_S): what arrives within it was woken, not polled.
+WOKEN_WITHIN_S = 30.0
+LONG_POLL_S = 600.0
 
 
 def _read_events(url: str, headers: dict, out: queue.Queue, stop: threading.Event) -> None:
@@ -25,21 +31,31 @@ def _read_events(url: str, headers: dict, out: queue.Queue, stop: threading.Even
                 event["id"] = int(line[4:])
             elif line.startswith("data: "):
                 event["data"] = json.loads(line[6:])
+            elif line.startswith(":"):
+                out.put(("comment", line))  # the keep-alive a quiet tick sends
             elif line == "" and "data" in event:
                 out.put(("event", event))
                 event = {}
 
 
-def _collect(out: queue.Queue, n: int) -> list[dict]:
-    events = []
+def _collect(out: queue.Queue, n: int, within: float = 30) -> list[dict]:
+    """The next n events, all of them within `within` seconds; fails naming what did arrive."""
+    events: list[dict] = []
+    deadline = time.monotonic() + within
     while len(events) < n:
-        kind, value = out.get(timeout=30)
+        try:
+            kind, value = out.get(timeout=max(deadline - time.monotonic(), 0.001))
+        except queue.Empty:
+            raise AssertionError(f"{len(events)} of {n} events within {within:g} s: {events}") from None
         if kind == "event":
             events.append(value)
     return events
 
 
-def test_stream_delivers_each_message_once_and_resumes(live_server, demo_shop):
+def test_stream_delivers_each_message_once_and_resumes(live_server, demo_shop, monkeypatch):
+    # Streams also look for messages on a timer: set it far beyond the wait below, so that only a wake-up
+    # can deliver the live messages in time (with wake-ups broken they would come 10 minutes late).
+    monkeypatch.setattr("app.chat.router.SSE_POLL_S", LONG_POLL_S)
     with httpx.Client(base_url=live_server, timeout=60) as http:
         conversation = open_conversation(http, "c1001")
         headers = {"Authorization": f"Bearer {conversation['token']}"}
@@ -63,7 +79,7 @@ def test_stream_delivers_each_message_once_and_resumes(live_server, demo_shop):
             data={"text": "And A1024?"},
             headers=headers,
         )
-        live = _collect(out, 2)  # arrives without polling: the turn wakes the stream
+        live = _collect(out, 2, within=WOKEN_WITHIN_S)  # the turn wakes the stream
         assert [e["data"]["role"] for e in live] == ["customer", "assistant"]
         assert "A1024" in live[1]["data"]["text"]
         ids = [e["id"] for e in replayed + live]
@@ -88,6 +104,15 @@ def test_stream_accepts_the_token_as_a_query_parameter(live_server, demo_shop):
             assert response.headers["content-type"].startswith("text/event-stream")
 
 
+async def _woken(listener: EventBus, publisher: EventBus, topic: str, timeout: float) -> bool:
+    """Publish the topic once from `publisher`; whether the listener's waiter on it was woken in time."""
+    # Registered before the publish: the task's first step (which registers) runs before anything the
+    # listener reads from Redis, since that needs this coroutine to yield first.
+    waiting = asyncio.create_task(listener.wait(topic, timeout=timeout))
+    await asyncio.to_thread(publisher.publish, topic)
+    return await waiting
+
+
 def test_redis_carries_wake_ups_between_processes():
     async def scenario() -> bool:
         listener, publisher = EventBus(), EventBus()
@@ -95,12 +120,13 @@ def test_redis_carries_wake_ups_between_processes():
         publisher.configure(TEST_REDIS_URL)
         task = asyncio.create_task(listener.listen_redis())
         try:
-            await asyncio.sleep(0.5)  # let the subscription settle
-            waiting = asyncio.create_task(listener.wait("conv-x", timeout=10))
-            await asyncio.sleep(0.1)
+            # The subscription has settled once a probe of its own gets through (Redis drops what is
+            # published before it): probe until one does.
+            probe, deadline = f"probe-{uuid.uuid4().hex}", time.monotonic() + 20
+            while not await _woken(listener, publisher, probe, timeout=0.2):
+                assert time.monotonic() < deadline, "no probe got through Redis to the listener within 20 s"
             # The publisher has no local waiters: only Redis can wake the listener's stream.
-            await asyncio.to_thread(publisher.publish, "conv-x")
-            return await waiting
+            return await _woken(listener, publisher, uuid.uuid4().hex, timeout=10)
         finally:
             task.cancel()
 

@@ -9,8 +9,8 @@ import wave
 from app.chat.turn import media_parts
 from app.config import get_settings
 from app.perception.service import check_files
-from bench.invoices import generate, png_bytes
-from bench.speech import encode, speak
+from tests.support.invoices import generate, png_bytes
+from tests.support.speech import encode, speak
 
 
 def test_image_and_audio_parts():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -46,17 +48,62 @@ def test_a_composer_reply_no_model_answer_can_outrank_goes_out_without_the_model
         assert s.get(Message, reply["id"]).turn["llm_skipped"] is True
 
 
-def test_small_talk_is_answered_by_the_model_or_held(client, demo_shop, settings, local_model):
+def test_small_talk_goes_to_the_model(client, demo_shop, settings, local_model):
     settings.llm_samples = 1
     conversation = open_conversation(client, "c1001")
     reply = ask(client, conversation, "Hello! Who are you?").json()["reply"]
     [candidate] = _candidates(reply["id"])
-    assert candidate.source == "llm"
-    if not candidate.scores["eligible"] or candidate.scores["score"] < settings.reply_threshold:
-        assert reply["status"] == "pending_review"  # an unbacked claim or unsafe text is never sent
-        assert reply["scores"]["reasons"]
+    assert candidate.source == "llm" and candidate.text
+    # Whether this weak model's answer goes out is its scores' business (tested below on answers of our
+    # making); either way the reply is the candidate itself or a holding reply with its reasons.
+    if reply["status"] == "sent":
+        assert reply["text"] == candidate.text
     else:
-        assert reply["status"] == "sent" and reply["text"] == candidate.text
+        assert reply["status"] == "pending_review" and reply["scores"]["reasons"]
+
+
+class SaysThis:
+    """A chat model that answers whatever it is asked with one text of the test's making."""
+
+    name, multimodal, breaker = "says-this", False, None
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def generate(self, messages, *, n=1, max_tokens=128, temperature=0.7):  # type: ignore[no-untyped-def]
+        return [self.text] * n
+
+    def load(self) -> None:
+        return None
+
+    def follow(self, version) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "reason"),
+    [
+        ("Hello! I'm the shop's assistant. How can I help you today?", "sent", None),
+        ("Stop asking, you idiot.", "pending_review", None),
+        ("Hello! We will give you a coupon as compensation.", "pending_review", "promise"),
+    ],
+)
+def test_the_models_answer_to_small_talk_is_sent_or_held_by_what_it_says(
+    client, demo_shop, settings, answer, status, reason
+):
+    from app.deps import get_model
+
+    settings.llm_samples = 1
+    client.app.dependency_overrides[get_model] = lambda: SaysThis(answer)
+    conversation = open_conversation(client, "c1001")
+    reply = ask(client, conversation, "Hello! Who are you?").json()["reply"]
+    assert [c.source for c in _candidates(reply["id"])] == ["llm"]
+    assert reply["status"] == status, json.dumps(reply["scores"])
+    if status == "sent":
+        assert reply["text"] == answer
+    else:
+        assert reply["text"] != answer and reply["scores"]["reasons"]
+        assert reason is None or any(reason in r for r in reply["scores"]["reasons"])
 
 
 def test_openai_backend_in_the_pipeline(client, demo_shop, settings, openai_server, local_model):

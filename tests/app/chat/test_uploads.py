@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import Attachment
-from bench.speech import encode, speak
 from tests.helpers import A1023_INVOICE, auth, invoice_png, open_conversation
+from tests.support.speech import encode, speak
 
 pytestmark = pytest.mark.slow
 

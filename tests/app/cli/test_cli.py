@@ -110,8 +110,8 @@ def test_moderate_recognises_harm_in_words_no_list_names():
 def test_ocr_and_asr_commands(tmp_path):
     import random
 
-    from bench.invoices import png_bytes, zh_vat
-    from bench.speech import encode, speak
+    from tests.support.invoices import png_bytes, zh_vat
+    from tests.support.speech import encode, speak
 
     made = zh_vat(random.Random(3), True)
     (tmp_path / "fapiao.png").write_bytes(png_bytes(made.image))

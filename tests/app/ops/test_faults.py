@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.chat.router import SSE_POLL_S
 from app.chat.service import sign_customer_ref
-from app.db import get_engine, get_sessionmaker, migrate, session_scope
+from app.db import get_engine, get_sessionmaker, migrate, session_scope, utcnow
 from app.models import Message, ReplyCandidate, Review, TrainingRun
 from tests.app.chat.test_events import _collect, _read_events
 from tests.helpers import ask, make_user, open_conversation
@@ -135,7 +136,12 @@ def test_redis_down_turns_complete_and_a_training_run_waits_for_it(demo_shop, se
         assert started.status_code == 202 and started.json() == {"id": 1, "status": "queued", "queued": False}
 
         redis.start()  # back: a worker starting now sends the waiting run again, and runs it
-        time.sleep(1.2)
+
+        def due() -> bool:  # queued longer than training_requeue_s: the worker's start resends it
+            with session_scope() as s:
+                return s.get(TrainingRun, 1).created_at <= utcnow() - timedelta(seconds=1.2)
+
+        wait_until(due, 10, "the waiting run did not come due for resending")
         worker.start(wait_for_http=False)
 
         def ended() -> bool:
@@ -151,6 +157,23 @@ def test_redis_down_turns_complete_and_a_training_run_waits_for_it(demo_shop, se
         worker.stop()
         api.stop()
         redis.stop()
+
+
+def _drain(events: queue.Queue) -> None:
+    while not events.empty():
+        events.get_nowait()
+
+
+def _next_keep_alive(events: queue.Queue, within: float) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            kind, value = events.get(timeout=max(deadline - time.monotonic(), 0.001))
+        except queue.Empty:
+            raise AssertionError(f"no keep-alive on the stream within {within:g} s") from None
+        assert kind != "event", f"an event while the database was down: {value}"
+        if kind == "comment" and "keep-alive" in value:
+            return
 
 
 @pytest.fixture
@@ -184,7 +207,10 @@ def test_postgres_restart_requests_fail_cleanly_and_recover(settings, second_pos
         assert events.get(timeout=30) == ("status", 200)
 
         second_postgres.stop()
-        time.sleep(SSE_POLL_S + 1)  # the stream polls while the database is down
+        _drain(events)
+        # The stream's timer fires while the database is down (its keep-alive says so); the read that follows
+        # fails, and the stream must stay open through it.
+        _next_keep_alive(events, within=SSE_POLL_S + 15)
         down = _post(api.url, conversation, "Where is my order A1024?", "k2")
         assert down.status_code == 503 and down.headers["Retry-After"]
         assert down.json()["error"]["code"] == "database_unavailable"

@@ -8,7 +8,7 @@ from app.config import get_settings
 from app.perception.asr import normalize_spoken_ids
 from app.perception.audio import decode
 from app.perception.service import transcribe
-from bench.speech import encode, speak
+from tests.support.speech import encode, speak
 
 PATTERN = r"[A-Za-z]{0,4}-?\d{3,}"
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.perception.invoice import extract, parse_chinese_amount, parse_date
 from app.perception.ocr import OcrBox, read_image
-from bench.invoices import chinese_amount, generate
+from tests.support.invoices import chinese_amount, generate
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ from PIL import Image
 from app.config import get_settings
 from app.perception.media import sniff
 from app.perception.service import check_files
-from bench.invoices import generate, png_bytes
-from bench.speech import encode, speak
+from tests.support.invoices import generate, png_bytes
+from tests.support.speech import encode, speak
 
 SPEECH = speak("where is my order")
 
@@ -80,6 +80,14 @@ def test_pixel_bomb_is_refused_before_decoding():
     data = buffer.getvalue()
     assert len(data) < 100_000
     assert "pixels" in _reason("bomb.png", data, max_image_pixels=10_000_000)
+
+
+def test_pixel_bomb_past_pillows_own_limit_is_refused_as_one():
+    buffer = io.BytesIO()
+    side = int((2 * Image.MAX_IMAGE_PIXELS) ** 0.5) + 8
+    Image.new("1", (side, side)).save(buffer, "PNG")  # Pillow refuses it itself, before our check
+    [rejection] = check_files([("bomb.png", buffer.getvalue())], get_settings())[1]
+    assert rejection.code == "too_many_pixels" and "MP" in rejection.reason
 
 
 def test_silent_audio():

@@ -213,7 +213,7 @@ def test_keys_are_hashed_scoped_and_revocable(client, demo_shop):
     assert actions == ["key.create", "key.revoke"]
 
 
-def test_keys_are_rate_limited(client, demo_shop, settings):
+def test_keys_are_rate_limited(client, demo_shop, settings, rate_limit_window):
     settings.rate_limit_shop_key = 2
     headers = _key("read")
     codes = [client.get("/api/v1/shop/orders/B4735", headers=headers).status_code for _ in range(3)]
