@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-from app.db import get_sessionmaker, utcnow
+from app.db import session_scope, utcnow
 from app.models import ModelVersion, TrainingRun
 from training import dataset, evaluate, registry
 from training.finetune import Cancelled, FinetuneConfig, read_jsonl
@@ -43,17 +43,16 @@ class Progress:
         self.stage = ""
         self.losses: list[float] = []
 
-    def _update(self, **values: Any) -> TrainingRun:
-        with get_sessionmaker()() as session:
+    def _update(self, **values: Any) -> None:
+        with session_scope() as session:
             run = session.get(TrainingRun, self.run_id)
             assert run is not None
             for key, value in values.items():
                 setattr(run, key, value)
             run.heartbeat_at = utcnow()
-            session.commit()
-            if run.status == "cancelling":
-                raise Cancelled("cancelled by an admin")
-            return run
+            cancelling = run.status == "cancelling"
+        if cancelling:
+            raise Cancelled("cancelled by an admin")
 
     def enter(self, stage: str) -> None:
         if self.stage:
@@ -73,11 +72,10 @@ class Progress:
 
     def log(self, line: str) -> None:
         log.info("training run %s: %s", self.run_id, line)
-        with get_sessionmaker()() as session:
+        with session_scope() as session:
             run = session.get(TrainingRun, self.run_id)
             assert run is not None
             run.log = (run.log + f"{utcnow().isoformat(timespec='seconds')} {line}\n")[-20000:]
-            session.commit()
 
     def finish(self) -> dict[str, float]:
         if self.stage:
@@ -88,10 +86,10 @@ class Progress:
 def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any]:
     work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
     progress.enter("dataset")
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         base = registry.ensure_base(session, settings)
         base_name, base_path = base.name, base.path
-        session.commit()
+    with session_scope() as session:
         info = dataset.build(session, dataset.DatasetConfig(out_dir=work / "data", data_dir=settings.data_dir))
     progress.log(f"dataset: {info.train} train, {info.eval} eval, {info.preferences} preference pairs")
     if info.train < settings.training_min_examples:
@@ -176,7 +174,7 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
         "promoted": promote,
         "not_promoted_because": reasons,
     }
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         version = registry.register(
             session,
             name=name,
@@ -196,7 +194,6 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
         run = session.get(TrainingRun, run_id)
         assert run is not None
         run.model_version_id = version.id
-        session.commit()
         version_id = version.id
 
     progress.enter("deploy")
@@ -207,11 +204,10 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
             f"`shopdesk deploy --endpoint URL --model NAME --name {name}`; the active model is unchanged until then"
         )
     elif promote:
-        with get_sessionmaker()() as session:
+        with session_scope() as session:
             promoted = session.get(ModelVersion, version_id)
             assert promoted is not None
             registry.activate(session, promoted)
-            session.commit()
         progress.log(f"deployed {name}: every process answers with it from its next turn")
     else:
         progress.log("not promoted: " + "; ".join(reasons))

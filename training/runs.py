@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.admin import runtime
 from app.config import Settings, get_settings
-from app.db import as_utc, get_sessionmaker, session_scope, utcnow
+from app.db import as_utc, session_scope, utcnow
 from app.errors import AppError
 from app.models import AuditLog, Message, Review, TrainingRun, User
 from training import pipeline
@@ -114,7 +114,7 @@ def claim(run_id: int) -> bool:
     busy = exists(
         select(other.id).where(and_(other.id != run_id, other.status == "running", other.heartbeat_at > now - stale))
     )
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         # A run left `running` by a dead worker is failed, so the lock can't be held by a ghost.
         _fail_dead_runs(session, settings, now - stale)
         result = session.execute(
@@ -123,21 +123,21 @@ def claim(run_id: int) -> bool:
             .where(~busy)
             .values(status="running", started_at=now, heartbeat_at=now)
         )
-        session.commit()
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+    return claimed
 
 
 def execute(run_id: int, settings: Settings | None = None) -> str:
     """Claim a queued run and carry it through the pipeline to the end; returns its final status."""
     settings = settings or get_settings()
     if not claim(run_id):
-        with get_sessionmaker()() as session:
+        with session_scope() as session:
             current = session.get(TrainingRun, run_id)
             if current is not None and current.status == "queued":
                 current.status, current.error = "failed", "another run was training"
                 current.finished_at = utcnow()
-                session.commit()
-            return current.status if current else "missing"
+            final = str(current.status) if current else "missing"
+        return final
     progress = pipeline.Progress(run_id)
     metrics: dict = {}
     error = None
@@ -152,13 +152,12 @@ def execute(run_id: int, settings: Settings | None = None) -> str:
         log.exception("training run %s failed", run_id)
         status, error = "failed", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-2000:]}"
     timings = progress.finish()
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         current = session.get(TrainingRun, run_id)
         assert current is not None
         current.status, current.error = status, error
         current.metrics = {**metrics, "timings": timings}
         current.finished_at = utcnow()
-        session.commit()
     return status
 
 
@@ -197,7 +196,7 @@ def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict
     settings = settings or get_settings()
     now = utcnow()
     stale_s, requeue_s = (0.0, 0.0) if at_start else (settings.training_stale_s, settings.training_requeue_s)
-    with get_sessionmaker()() as session:
+    with session_scope() as session:
         failed = _fail_dead_runs(session, settings, now - timedelta(seconds=stale_s))
         waiting = list(
             session.scalars(
@@ -209,7 +208,6 @@ def recover(settings: Settings | None = None, *, at_start: bool = False) -> dict
                 .order_by(TrainingRun.id)
             )
         )
-        session.commit()
     resent = [run_id for run_id in waiting if dispatch(run_id, settings)]
     if resent:
         log.info("training runs %s sent to the queue again", resent)

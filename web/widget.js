@@ -393,17 +393,23 @@
   }
 
   function catchUp() {
-    return authed("/api/v1/conversations/" + conversation.id + "/messages?after=" + lastId).then(function (res) {
-      if (res.status === 401 || res.status === 404) {
-        // A stored conversation that expired or is gone: start a new one. One this page created is answered
-        // before the response that created it (writes commit first): a refusal then is an error to show,
-        // never a reason to open a second conversation.
-        if (createdHere) throw new Error(t.error);
-        forgetConversation();
-        return ensureConversation();
-      }
+    var asked = conversation;
+    return authed("/api/v1/conversations/" + asked.id + "/messages?after=" + lastId).then(function (res) {
+      if (res.status === 401 || res.status === 404) return replace(asked);
       if (res.ok) res.data.messages.forEach(show);
     });
+  }
+
+  // A stored conversation that expired or is gone was refused: a new one takes its place, once. A message
+  // sent meanwhile may have replaced it already. One this page created is answered before the response
+  // that created it (writes commit first): a refusal then is an error to show, never a reason to open a
+  // second conversation.
+  function replace(refused) {
+    if (conversation === refused) {
+      if (createdHere) return Promise.reject(new Error(t.error));
+      forgetConversation();
+    }
+    return ensureConversation();
   }
 
   function start() {
@@ -569,7 +575,7 @@
     progress.textContent = hasImage ? t.reading : hasAudio ? t.listening : t.thinking;
     progress.hidden = false;
     sendButton.disabled = true;
-    ensureConversation().then(function () { return attempt(item, 0); }).then(function (res) {
+    ensureConversation().then(function () { return sendTo(conversation, item); }).then(function (res) {
       progress.hidden = true;
       sendButton.disabled = false;
       var turn = res.data;
@@ -591,6 +597,14 @@
       progress.hidden = true;
       sendButton.disabled = false;
       failed(item);
+    });
+  }
+
+  // Sent before the page found its stored conversation expired: the message goes to the one replacing it.
+  function sendTo(target, item) {
+    return attempt(item, 0).then(function (res) {
+      if (res.status !== 401 && res.status !== 404) return res;
+      return replace(target).then(function () { return attempt(item, 0); });
     });
   }
 

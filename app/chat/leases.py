@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import update
 
-from app.db import get_sessionmaker, utcnow
+from app.db import session_scope, utcnow
 from app.models import Message
 
 log = logging.getLogger(__name__)
@@ -53,14 +53,13 @@ class LeaseKeeper:
 
     def renew(self, ids: set[int]) -> None:
         try:
-            with get_sessionmaker()() as session:
+            with session_scope() as session:
                 session.execute(
                     update(Message)
                     .where(Message.id.in_(ids), Message.status == "processing")
                     .values(turn_started_at=utcnow())
                     .execution_options(synchronize_session=False)
                 )
-                session.commit()
         except Exception as exc:  # noqa: BLE001 - the database may be restarting; renew on the next tick
             log.warning("could not renew %d turn lease(s): %s", len(ids), exc)
 

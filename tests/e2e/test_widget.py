@@ -243,3 +243,40 @@ def test_one_page_load_opens_at_most_one_conversation(new_page, demo_shop):
     expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1024")
     assert len(created) == 1, created
     assert page.errors == []
+
+
+def _expire_stored_conversation(page) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("""() => { for (const k of Object.keys(localStorage)) {
+        const v = JSON.parse(localStorage.getItem(k)); v.token = "expired";
+        localStorage.setItem(k, JSON.stringify(v)); } }""")
+
+
+def test_a_message_sent_before_the_page_finds_its_conversation_expired_still_goes(new_page, demo_shop):
+    """The page checks its stored conversation when it loads; a customer who types first must not see
+    "Not sent": the message goes to the one conversation that replaces the expired one."""
+    page = open_widget(new_page("/?customer=c1001"))
+    send_text(page, "Where is my order A1023?")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1023")
+    _expire_stored_conversation(page)
+    held: list = []
+    page.route("**/messages?after=*", lambda route: held.append(route))  # the load's check waits
+    created: list[str] = []
+    page.on(
+        "request", lambda r: created.append(r.url) if r.method == "POST" and r.url.endswith("/conversations") else None
+    )
+
+    page.reload()
+    open_widget(page)
+    send_text(page, "Where is my order A1024?")
+    expect(page.locator(".msg.assistant:not(.welcome)").first).to_contain_text("A1024")
+    assert held, "the load's check of the stored conversation was not held back"
+    stored = page.evaluate("() => JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).id")
+    with page.expect_request(lambda r: "/events" in r.url) as listening:
+        for route in held:
+            route.continue_()  # it comes back refused, after the message already replaced the conversation
+    page.unroute("**/messages?after=*")
+    assert f"/conversations/{stored}/events" in listening.value.url  # live replies from the new one
+    assert len(created) == 1, created
+    expect(page.locator(".msg.customer .retry")).to_have_count(0)
+    expect(page.locator(".status")).to_be_hidden()
+    assert page.errors == []
