@@ -298,7 +298,9 @@ def cmd_asr(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         samples = decode(_read_media(args.audio, "audio"), settings.max_audio_seconds)
-        result = transcribe(samples, settings, args.language, [h for h in (args.hotwords or "").split(",")])
+        hotwords = [h for h in (args.hotwords or "").split(",") if h.strip()]
+        ids = [i.strip() for i in (args.ids or "").split(",") if i.strip()]
+        result = transcribe(samples, settings, args.language, hotwords, ids)
     except (OSError, MediaError) as exc:
         return _fail(f"{args.audio}: {exc}", args.json, "bad_audio")
     _print(result, args.json)
@@ -496,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("audio")
     asr.add_argument("--language", help="e.g. en or zh (default: detect)")
     asr.add_argument("--hotwords", help="comma-separated words to bias recognition towards (order ids, products)")
+    asr.add_argument("--ids", help="comma-separated order ids to match against id-like words heard wrong")
     asr.add_argument("--json", action="store_true")
     asr.set_defaults(func=cmd_asr)
 

@@ -247,7 +247,7 @@ def _perceive(
     """OCR the images and transcribe the clips; the results are stored on their attachments."""
     transcripts: list[dict[str, Any]] = []
     invoices: list[perception.PerceivedInvoice] = []
-    hints: list[str] | None = None
+    hints: order_grounding.SpeechHints | None = None
     for attachment, checked in zip(message.attachments, accepted, strict=False):
         try:
             if checked.image is not None:
@@ -262,7 +262,13 @@ def _perceive(
                 if hints is None:
                     hints = order_grounding.speech_hints(session, conversation.customer_id)
                 heard = perception_pool.run(
-                    settings, perception.transcribe, checked.samples, settings, conversation.locale, hints
+                    settings,
+                    perception.transcribe,
+                    checked.samples,
+                    settings,
+                    conversation.locale,
+                    hints.words,
+                    hints.ids,
                 )
                 heard["marks"] = order_grounding.heard_marks(session, conversation.customer_id, heard["text"])
                 attachment.perception = heard

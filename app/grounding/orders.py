@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -115,13 +116,21 @@ def heard_marks(session: Session, customer_id: int | None, transcript: str) -> l
     return references.heard_marks(transcript, orders)
 
 
-def speech_hints(session: Session, customer_id: int | None) -> list[str]:
-    """What a voice message from this customer is likely to name: their own recent order ids, products and
-    amounts (nobody else's), to bias speech recognition before the audio is decoded."""
+@dataclass
+class SpeechHints:
+    """What a voice message from this customer is likely to name (their own orders, nobody else's)."""
+
+    ids: list[str] = field(default_factory=list)  # their recent order ids, matched against what was heard
+    words: list[str] = field(default_factory=list)  # ids, products and amounts: the recogniser's hotwords
+
+
+def speech_hints(session: Session, customer_id: int | None) -> SpeechHints:
+    """The customer's own recent order ids, products and amounts, to bias speech recognition before the
+    audio is decoded and to match the ids it heard against."""
     if customer_id is None:
-        return []
+        return SpeechHints()
     orders = repository.recent_orders(session, customer_id, SPEECH_HINT_ORDERS)
     ids = [o.id for o in orders]
     products = [i.name for o in orders for i in o.items]
     amounts = [f"{o.total:.2f}" for o in orders]
-    return [*ids, *products, *amounts]
+    return SpeechHints(ids, [*ids, *products, *amounts])

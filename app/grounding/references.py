@@ -192,6 +192,13 @@ def _folded(text: str) -> str:
     return spoken_digits(amounts_as_numbers(normalize(text)))
 
 
+def writes_id(text: str, order_id: str) -> bool:
+    """Whether the text names this id whole, as resolve() reads it (any case and separators, digits said as
+    words; not inside a longer run of digits)."""
+    key = compact(order_id)
+    return bool(key) and _written(key).search(_folded(text)) is not None
+
+
 # Spoken ids as speech recognition writes them: letters and digit groups with separators between them
 # ("H O 2026 1019-6030", "L2-6 1"), at least three digits in all.
 _HEARD_TOKEN = r"(?:[A-Za-z]{0,3}\d[A-Za-z0-9]*|[A-Za-z](?![A-Za-z]))"

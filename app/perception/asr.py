@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.grounding.numbers import amounts_as_numbers
+from app.perception import heard_ids
 from app.perception.audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,9 @@ def _model(path: Path, threads: int) -> Any:
             if key not in _models:
                 from faster_whisper import WhisperModel
 
-                _models[key] = WhisperModel(
-                    key, device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True
-                )
+                model = WhisperModel(key, device="cpu", compute_type="int8", cpu_threads=threads, local_files_only=True)
+                heard_ids.keep_encoder_output(model)
+                _models[key] = model
     return _models[key]
 
 
@@ -107,9 +108,12 @@ def transcribe(
     beam_size: int = 2,
     order_id_pattern: str | None = None,
     hotwords: str | None = None,
+    ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """{"text", "language", "duration_s"}; the conversation's locale is the language hint, and hotwords
-    (what the shop knows of this customer: their order ids, products, amounts) bias the recogniser."""
+    """{"text", "language", "duration_s", "confidence", "id_match"}; the conversation's locale is the
+    language hint, hotwords (what the shop knows of this customer: their order ids, products, amounts) bias
+    the recogniser, and ids (the customer's own order ids) are matched against id-like words it wrote
+    wrong (app/perception/heard_ids.py)."""
     model = _model(model_dir, threads)
     segments, info = model.transcribe(
         audio,
@@ -126,14 +130,20 @@ def transcribe(
         # On speech it cannot make out, Whisper can write its prompt back: a list of the customer's ids is
         # not what they said. The clip is heard again without the hints.
         log.warning("the recogniser repeated its hotwords; transcribing again without them")
-        return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None)
+        return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None, ids)
+    text = amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern))
+    matched = None
+    if ids:
+        text, matched = heard_ids.match(text, ids, lambda: heard_ids.Scorer(model, audio, info.language))
     return {
-        "text": amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern)),
+        "text": text,
         "language": info.language,
         "duration_s": round(audio.size / SAMPLE_RATE, 2),
         # How sure the recogniser was of its words: the mean per-token probability (exp of the mean
         # log-probability, over the segments). Shown to agents beside the transcript.
         "confidence": round(math.exp(sum(s.avg_logprob for s in segments) / len(segments)), 3) if segments else 0.0,
+        # One of the customer's ids put in place of words the recogniser wrote wrong, with its margins.
+        "id_match": matched.as_dict() if matched else None,
     }
 
 

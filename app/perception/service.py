@@ -102,9 +102,14 @@ def read_invoice(image: Image.Image) -> dict[str, Any]:
 
 
 def transcribe(
-    samples: np.ndarray, settings: Settings, language: str | None, hints: list[str] | None = None
+    samples: np.ndarray,
+    settings: Settings,
+    language: str | None,
+    hints: list[str] | None = None,
+    ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The transcript, biased towards hints (the customer's own order ids, products and amounts)."""
+    """The transcript, biased towards hints (the customer's own order ids, products and amounts), with one of
+    ids (their own order ids) put in place of id-like words heard wrong when the audio clearly says it."""
     return asr.transcribe(
         samples,
         asr_model_dir(settings),
@@ -113,6 +118,7 @@ def transcribe(
         beam_size=settings.asr_beam_size,
         order_id_pattern=settings.order_id_pattern,
         hotwords=hotwords_of(hints or []),
+        ids=ids,
     )
 
 

@@ -120,6 +120,11 @@ def test_ocr_and_asr_commands(tmp_path):
     (tmp_path / "voice.ogg").write_bytes(encode(speak("Where is my order B four seven one two?"), "ogg"))
     asr = json.loads(shopdesk("asr", str(tmp_path / "voice.ogg"), "--language", "en", "--json").stdout)
     assert "B4712" in asr["text"] and asr["language"] == "en" and asr["duration_s"] > 1
+    (tmp_path / "k.webm").write_bytes(encode(speak("where is order K nine three zero five"), "webm"))
+    matched = json.loads(
+        shopdesk("asr", str(tmp_path / "k.webm"), "--language", "en", "--ids", "K9350,K9305", "--json").stdout
+    )
+    assert "K9305" in matched["text"] and matched["id_match"]["order_id"] == "K9305"  # heard "K-I-3 05"
     bad = shopdesk("ocr", str(tmp_path / "voice.ogg"), "--json")
     assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["code"] == "bad_image"
 
