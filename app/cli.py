@@ -290,6 +290,8 @@ def cmd_ocr(args: argparse.Namespace) -> int:
 
 
 def cmd_asr(args: argparse.Namespace) -> int:
+    from decimal import Decimal, InvalidOperation
+
     from app.config import get_settings
     from app.perception.audio import decode
     from app.perception.media import MediaError
@@ -300,9 +302,12 @@ def cmd_asr(args: argparse.Namespace) -> int:
         samples = decode(_read_media(args.audio, "audio"), settings.max_audio_seconds)
         hotwords = [h for h in (args.hotwords or "").split(",") if h.strip()]
         ids = [i.strip() for i in (args.ids or "").split(",") if i.strip()]
-        result = transcribe(samples, settings, args.language, hotwords, ids)
+        totals = [Decimal(t.strip()) for t in (args.totals or "").split(",") if t.strip()]
+        result = transcribe(samples, settings, args.language, hotwords, ids, totals)
     except (OSError, MediaError) as exc:
         return _fail(f"{args.audio}: {exc}", args.json, "bad_audio")
+    except InvalidOperation:
+        return _fail(f"--totals: not amounts: {args.totals}", args.json, "bad_totals")
     _print(result, args.json)
     return 0
 
@@ -499,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--language", help="e.g. en or zh (default: detect)")
     asr.add_argument("--hotwords", help="comma-separated words to bias recognition towards (order ids, products)")
     asr.add_argument("--ids", help="comma-separated order ids to match against id-like words heard wrong")
+    asr.add_argument("--totals", help="comma-separated order totals to match against amounts heard wrong")
     asr.add_argument("--json", action="store_true")
     asr.set_defaults(func=cmd_asr)
 

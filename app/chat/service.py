@@ -269,6 +269,7 @@ def _perceive(
                     conversation.locale,
                     hints.words,
                     hints.ids,
+                    hints.totals,
                 )
                 heard["marks"] = order_grounding.heard_marks(session, conversation.customer_id, heard["text"])
                 attachment.perception = heard

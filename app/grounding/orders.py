@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -121,6 +122,7 @@ class SpeechHints:
     """What a voice message from this customer is likely to name (their own orders, nobody else's)."""
 
     ids: list[str] = field(default_factory=list)  # their recent order ids, matched against what was heard
+    totals: list[Decimal] = field(default_factory=list)  # those orders' totals, the same
     words: list[str] = field(default_factory=list)  # ids, products and amounts: the recogniser's hotwords
 
 
@@ -133,4 +135,4 @@ def speech_hints(session: Session, customer_id: int | None) -> SpeechHints:
     ids = [o.id for o in orders]
     products = [i.name for o in orders for i in o.items]
     amounts = [f"{o.total:.2f}" for o in orders]
-    return SpeechHints(ids, [*ids, *products, *amounts])
+    return SpeechHints(ids, [o.total for o in orders], [*ids, *products, *amounts])

@@ -148,6 +148,11 @@ def _amounts(text: str) -> set[Decimal]:
     return found
 
 
+def names_amount(text: str, total: Decimal) -> bool:
+    """Whether the text states this amount, as resolve() reads amounts (said in words, too)."""
+    return total.quantize(Decimal("0.01")) in _amounts(_folded(text))
+
+
 def _amount_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _AMOUNT.finditer(text)]
 

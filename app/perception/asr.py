@@ -14,6 +14,7 @@ import re
 import shutil
 import threading
 from base64 import urlsafe_b64encode
+from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
@@ -109,11 +110,12 @@ def transcribe(
     order_id_pattern: str | None = None,
     hotwords: str | None = None,
     ids: list[str] | None = None,
+    totals: list[Decimal] | None = None,
 ) -> dict[str, Any]:
-    """{"text", "language", "duration_s", "confidence", "id_match"}; the conversation's locale is the
+    """{"text", "language", "duration_s", "confidence", "matched"}; the conversation's locale is the
     language hint, hotwords (what the shop knows of this customer: their order ids, products, amounts) bias
-    the recogniser, and ids (the customer's own order ids) are matched against id-like words it wrote
-    wrong (app/perception/heard_ids.py)."""
+    the recogniser, and ids and totals (the customer's own orders') are matched against id-like and
+    amount-like words it wrote wrong (app/perception/heard_ids.py)."""
     model = _model(model_dir, threads)
     segments, info = model.transcribe(
         audio,
@@ -130,11 +132,12 @@ def transcribe(
         # On speech it cannot make out, Whisper can write its prompt back: a list of the customer's ids is
         # not what they said. The clip is heard again without the hints.
         log.warning("the recogniser repeated its hotwords; transcribing again without them")
-        return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None, ids)
+        return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None, ids, totals)
     text = amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern))
     matched = None
-    if ids:
-        text, matched = heard_ids.match(text, ids, lambda: heard_ids.Scorer(model, audio, info.language))
+    if ids or totals:
+        scorer = lambda: heard_ids.Scorer(model, audio, info.language)  # noqa: E731
+        text, matched = heard_ids.match(text, ids or [], scorer, totals)
     return {
         "text": text,
         "language": info.language,
@@ -142,8 +145,8 @@ def transcribe(
         # How sure the recogniser was of its words: the mean per-token probability (exp of the mean
         # log-probability, over the segments). Shown to agents beside the transcript.
         "confidence": round(math.exp(sum(s.avg_logprob for s in segments) / len(segments)), 3) if segments else 0.0,
-        # One of the customer's ids put in place of words the recogniser wrote wrong, with its margins.
-        "id_match": matched.as_dict() if matched else None,
+        # One of the customer's ids or totals put in place of words the recogniser wrote wrong, and how sure.
+        "matched": matched.as_dict() if matched else None,
     }
 
 

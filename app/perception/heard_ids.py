@@ -1,15 +1,16 @@
-"""Which of the customer's own order ids a voice message said, when the recogniser wrote it wrong.
+"""Which of the customer's own order ids or totals a voice message said, when the recogniser wrote it wrong.
 
 Whisper writes a spoken id as it hears it: "K nine three zero five" may come out as "Canine 305" or
-"K9350". The shop knows which ids this customer has, so the question is not "what string was said" but
-"which of these five ids, if any": each of them is put in place of the id-like words the recogniser
-wrote, and the recogniser itself scores every version against the audio (forced alignment: the
-probability of each token of the text given the sound). An id is taken only when it is clearly the best
-of the customer's ids and about as likely as what the recogniser wrote itself; otherwise the transcript
-stays as it was heard, and the reply asks or says it couldn't find the order (app/grounding/references.py).
+"K9350", "five hundred five dollars forty" as "5005.40". The shop knows this customer's ids and totals,
+so the question is not "what string was said" but "which of these, if any": each of them is put in place
+of the id-like (or amount-like) words the recogniser wrote, and the recogniser itself scores every
+version against the audio (forced alignment: the probability of each token of the text given the sound).
+One is taken only when it is clearly the best of the customer's and about as likely as what the
+recogniser wrote itself; otherwise the transcript stays as it was heard, and the reply asks or says it
+couldn't find the order (app/grounding/references.py).
 
-Costs one more pass of the audio encoder and one batched decoder pass, only for a message that names no
-id of the customer's as heard but has id-like words in it.
+Costs one batched decoder pass on the encoder output the transcription already computed, only for a
+message that names none of the customer's ids (or totals) as heard but has such words in it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import math
 import re
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from app.grounding.references import compact, spoken_digits, writes_id
+from app.grounding.references import compact, names_amount, spoken_digits, writes_id
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 # bench/asr_ids.py's development seed; the test seed is reported, never tuned on (docs/figures.md).
 MARGIN_OVER_NEXT = 4.0
 SLACK_UNDER_HEARD = 4.0
+# And how far ahead of the same string with two neighbouring digits swapped, when that is none of theirs:
+# the audio must prefer it to its likeliest slip (a customer's or the recogniser's).
+MARGIN_OVER_SLIP = 0.0
 MAX_TEXTS = 24  # versions scored in one batch: runs × ids, bounded
 
 _DIGIT_WORD = r"(?i:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
@@ -49,23 +54,52 @@ _NOT_PART_OF_AN_ID = {"order", "number", "is", "my", "the", "was", "and", "check
 
 @dataclass
 class Match:
-    """The id put in place of what was heard, with how sure the recogniser was."""
+    """What was put in place of what was heard (one of the customer's ids, or totals), and how sure."""
 
-    order_id: str
+    kind: str  # "id" or "amount"
+    value: str  # the order id, or the total as written ("$505.40")
     heard: str  # the words it replaced
-    margin: float  # log-likelihood ahead of the next of the customer's ids
+    margin: float  # log-likelihood ahead of the customer's next id (or total)
     against_heard: float  # log-likelihood relative to what the recogniser wrote (≥ -SLACK_UNDER_HEARD)
+    over_slip: float  # log-likelihood ahead of itself with two neighbouring digits swapped
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "order_id": self.order_id,
+            "kind": self.kind,
+            "value": self.value,
             "heard": self.heard,
-            "margin": round(self.margin, 2),
+            "margin": round(self.margin, 2) if math.isfinite(self.margin) else None,  # None: their only one
             "against_heard": round(self.against_heard, 2),
+            "over_slip": round(self.over_slip, 2) if math.isfinite(self.over_slip) else None,  # None: no slip
         }
 
 
 _AMOUNT_LIKE = re.compile(r"^[$¥€£]|\d[.,]\d{2}$|^\s*(?:dollars?|bucks|yuan|块|元|美元)", re.IGNORECASE)
+
+
+# Amounts as Whisper writes them, said right or not: "$505.40", "5005.40", "500 $90", "220k$10", "36 dollars".
+_AMOUNT_TOKEN = r"[$¥€£]?\d[\d,]*(?:\.\d+)?[kK]?(?:\$\d+)?"
+_AMOUNT_RUN = re.compile(
+    rf"(?<![\w.$]){_AMOUNT_TOKEN}(?:\s{_AMOUNT_TOKEN})*(?:\s?(?:dollars?|bucks|cents?|块|元))?(?![\w])",
+    re.IGNORECASE,
+)
+
+
+_AMOUNT_MARK = re.compile(r"[$¥€£.kK]|dollar|buck|cent|块|元", re.IGNORECASE)
+_AMOUNT_CUE = re.compile(
+    r"(?:came to|comes to|paid|pay|cost|costs|spent|total|worth|花了|付了|一共|总共|合计)\W{0,3}\w{0,8}\W{0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _amount_runs(text: str) -> list[tuple[int, int]]:
+    """Amount-like words: with a currency sign, a decimal point or a currency word, or right after words for
+    what was paid ("came to 1238"). A bare number elsewhere is an id's business, not an amount's."""
+    return [
+        m.span()
+        for m in _AMOUNT_RUN.finditer(text)
+        if _AMOUNT_MARK.search(m.group(0)) or _AMOUNT_CUE.search(text[: m.start()])
+    ]
 
 
 def _runs(text: str) -> list[tuple[int, int]]:
@@ -116,19 +150,20 @@ def _replace(text: str, start: int, end: int, order_id: str) -> str:
     return re.sub(r"\s+([?.!,;:？。！，])", r"\1", joined)
 
 
-def _variants(text: str, run: tuple[int, int], order_id: str) -> list[str]:
-    """Other readings of the run as this id: with the word beside it taken in, or a digit it ends in that
-    was a word ("for", "to")."""
-    texts = [_replace(text, *span, order_id) for span in _widened(text, *run)[1:]]
+def _variants(text: str, run: tuple[int, int], written: str) -> list[str]:
+    """Other readings of the run as this id or total: with the word beside it taken in, or a digit it ends
+    in that was a word ("for", "to")."""
+    texts = [_replace(text, *span, written) for span in _widened(text, *run)[1:]]
     heard = compact(spoken_digits(text[run[0] : run[1]]))
-    tail = heard[len(compact(order_id)) :]
-    if heard.startswith(compact(order_id)) and tail in _HOMOPHONE_TAILS:
-        texts.append(_replace(text, *run, f"{order_id} {_HOMOPHONE_TAILS[tail]}"))
+    tail = heard[len(compact(written)) :]
+    if heard.startswith(compact(written)) and tail in _HOMOPHONE_TAILS:
+        texts.append(_replace(text, *run, f"{written} {_HOMOPHONE_TAILS[tail]}"))
     return texts
 
 
-def already_heard(text: str, ids: list[str]) -> bool:
-    return any(writes_id(text, order_id) for order_id in ids)
+def written_total(total: Decimal) -> str:
+    """A total as Whisper writes a spoken amount: "$536", "$505.40"."""
+    return f"${total:,.0f}" if total == total.to_integral_value() else f"${total:,.2f}"
 
 
 _encoded = threading.local()
@@ -173,37 +208,75 @@ class Scorer:
         return [float(np.log(np.maximum(np.asarray(r.text_token_probs), 1e-12)).sum()) for r in results]
 
 
-def match(text: str, ids: list[str], scorer_of: Any) -> tuple[str, Match | None]:
-    """The transcript with the customer's id in place of what was heard, when the audio clearly says it.
+def match(text: str, ids: list[str], scorer_of: Any, totals: list[Decimal] | None = None) -> tuple[str, Match | None]:
+    """The transcript with the customer's id (or total) in place of what was heard, when the audio clearly
+    says it. Ids first; totals when no id was matched and none of them is stated as heard.
 
-    scorer_of() builds the Scorer (the audio is encoded only when there is something to score).
+    scorer_of() builds the Scorer (once, and only when there is something to score).
     """
+    scorers: list[Scorer] = []
+
+    def scorer() -> Any:
+        if not scorers:
+            scorers.append(scorer_of())
+        return scorers[0]
+
     ids = list(dict.fromkeys(i for i in ids if compact(i)))
-    runs = _runs(text)
-    if not ids or not runs or already_heard(text, ids):
-        return text, None
-    scorer = scorer_of()
-    # First pass: each id in place of each run as written.
-    versions = [(order_id, run, _replace(text, *run, order_id)) for run in runs for order_id in ids][:MAX_TEXTS]
-    heard, *scores = scorer([text, *(version for _, _, version in versions)])
+    if ids and not any(writes_id(text, order_id) for order_id in ids):
+        runs = _runs(text)
+        if runs:
+            found = _choose(text, runs, {order_id: order_id for order_id in ids}, "id", scorer())
+            if found[1] is not None:
+                return found
+    totals = list(dict.fromkeys(totals or []))
+    if totals and not any(names_amount(text, total) for total in totals):
+        runs = _amount_runs(text)
+        if runs:
+            return _choose(text, runs, {str(t): written_total(t) for t in totals}, "amount", scorer())
+    return text, None
+
+
+def _choose(
+    text: str, runs: list[tuple[int, int]], options: dict[str, str], kind: str, scorer: Any
+) -> tuple[str, Match | None]:
+    """options: what each candidate is written as. The best candidate, if clearly ahead and likely enough."""
+    # First pass: each candidate in place of each run as written.
+    versions = [(key, run, _replace(text, *run, written)) for run in runs for key, written in options.items()]
+    heard, *scores = scorer([text, *(version for _, _, version in versions[:MAX_TEXTS])])
     best: dict[str, tuple[float, tuple[int, int], str]] = {}
-    for (order_id, run, version), score in zip(versions, scores, strict=True):
-        if order_id not in best or score > best[order_id][0]:
-            best[order_id] = (score, run, version)
-    # Second pass: the two leading ids read other ways (the run widened by a word, a digit that was a word).
-    leading = sorted(best, key=lambda order_id: best[order_id][0], reverse=True)[:2]
-    others = [(order_id, version) for order_id in leading for version in _variants(text, best[order_id][1], order_id)]
+    for (key, run, version), score in zip(versions[:MAX_TEXTS], scores, strict=True):
+        if key not in best or score > best[key][0]:
+            best[key] = (score, run, version)
+    # Second pass: the two leading ones read other ways (the run widened by a word, a digit that was a word).
+    leading = sorted(best, key=lambda key: best[key][0], reverse=True)[:2]
+    others = [(key, version) for key in leading for version in _variants(text, best[key][1], options[key])]
     if others:
-        for (order_id, version), score in zip(others, scorer([v for _, v in others]), strict=True):
-            if score > best[order_id][0]:
-                best[order_id] = (score, best[order_id][1], version)
+        for (key, version), score in zip(others, scorer([v for _, v in others]), strict=True):
+            if score > best[key][0]:
+                best[key] = (score, best[key][1], version)
     ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-    top_id, (top, run, version) = ranked[0]
+    top_key, (top, run, version) = ranked[0]
     runner_up = ranked[1][1][0] if len(ranked) > 1 else -math.inf
-    found = Match(top_id, text[run[0] : run[1]], top - runner_up, top - heard)
-    log.info("heard ids rescored: %s", found.as_dict())
-    # With one id there is nothing to be ahead of: it must explain the audio as well as what was written.
+    found = Match(kind, options[top_key], text[run[0] : run[1]], top - runner_up, top - heard, math.inf)
+    # With one candidate there is nothing to be ahead of: it must explain the audio as well as what was written.
     slack = SLACK_UNDER_HEARD if len(ranked) > 1 else 0.0
-    if found.margin < MARGIN_OVER_NEXT or found.against_heard < -slack:
+    if found.margin >= MARGIN_OVER_NEXT and found.against_heard >= -slack:
+        # The winner must also beat what is one slip away from it and none of the customer's: two digits
+        # swapped ("550.40" when "505.40" was said, "K9350" for "K9305").
+        decoys = [version.replace(options[top_key], d, 1) for d in _decoys(options[top_key], set(options.values()))]
+        if decoys:
+            found.over_slip = top - max(scorer(decoys))
+    log.info("heard %s rescored: %s", kind, found.as_dict())
+    if found.margin < MARGIN_OVER_NEXT or found.against_heard < -slack or found.over_slip < MARGIN_OVER_SLIP:
         return text, None
     return version, found
+
+
+def _decoys(written: str, taken: set[str]) -> list[str]:
+    """Strings one slip from written (two neighbouring digits swapped), not in taken."""
+    positions = [i for i, c in enumerate(written) if c.isdigit()]
+    out: list[str] = []
+    for i, j in zip(positions, positions[1:], strict=False):
+        if j == i + 1 and written[i] != written[j]:
+            out.append(written[:i] + written[j] + written[i] + written[j + 1 :])
+    return [d for d in dict.fromkeys(out) if d not in taken and d != written][:MAX_TEXTS]

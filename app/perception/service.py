@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,9 +108,10 @@ def transcribe(
     language: str | None,
     hints: list[str] | None = None,
     ids: list[str] | None = None,
+    totals: list[Decimal] | None = None,
 ) -> dict[str, Any]:
     """The transcript, biased towards hints (the customer's own order ids, products and amounts), with one of
-    ids (their own order ids) put in place of id-like words heard wrong when the audio clearly says it."""
+    their ids or totals put in place of words heard wrong when the audio clearly says it."""
     return asr.transcribe(
         samples,
         asr_model_dir(settings),
@@ -119,6 +121,7 @@ def transcribe(
         order_id_pattern=settings.order_id_pattern,
         hotwords=hotwords_of(hints or []),
         ids=ids,
+        totals=totals,
     )
 
 

@@ -124,7 +124,7 @@ def test_ocr_and_asr_commands(tmp_path):
     matched = json.loads(
         shopdesk("asr", str(tmp_path / "k.webm"), "--language", "en", "--ids", "K9350,K9305", "--json").stdout
     )
-    assert "K9305" in matched["text"] and matched["id_match"]["order_id"] == "K9305"  # heard "K-I-3 05"
+    assert "K9305" in matched["text"] and matched["matched"]["value"] == "K9305"  # heard "K-I-3 05"
     bad = shopdesk("ocr", str(tmp_path / "voice.ogg"), "--json")
     assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["code"] == "bad_image"
 

@@ -48,7 +48,8 @@ def test_a_slow_or_dead_model_server_holds_replies_and_recovers_by_itself(
     client, demo_shop, settings, proxy, local_model
 ):
     settings.llm_backend, settings.llm_base_url, settings.llm_model = "openai", proxy.url, str(local_model.path)
-    settings.llm_samples, settings.llm_retries, settings.llm_timeout_s = 1, 0, 5
+    # A timeout long enough for the model's answer on a busy two-core machine (the recovery below needs one).
+    settings.llm_samples, settings.llm_retries, settings.llm_timeout_s = 1, 0, 20
     settings.llm_breaker_failures, settings.llm_breaker_cooldown_s = 2, 3
     conversation = open_conversation(client, "c1001")
 
@@ -58,7 +59,7 @@ def test_a_slow_or_dead_model_server_holds_replies_and_recovers_by_itself(
     assert down.json()["reply"]["status"] == "pending_review" and down.json()["reply"]["text"]  # holding reply
     assert any("model was unavailable" in r for r in down.json()["reply"]["scores"]["reasons"])
     proxy.up()
-    proxy.delay_s = 15  # up, but slower than the timeout
+    proxy.delay_s = 40  # up, but slower than the timeout
     slow = ask(client, conversation, UNANSWERABLE).json()["reply"]
     assert slow["status"] == "pending_review" and any("timed out" in r for r in slow["scores"]["reasons"])
     # Two failures in a row opened the breaker: the next turn is held without waiting on the server.

@@ -3,11 +3,13 @@ scored by the shipped Whisper base model on synthesized speech."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from app.config import get_settings
 from app.perception.audio import decode
-from app.perception.heard_ids import _runs
+from app.perception.heard_ids import _amount_runs, _runs, written_total
 from app.perception.service import transcribe
 from tests.support.speech import encode, speak
 
@@ -28,8 +30,28 @@ def test_id_like_words_as_the_recogniser_writes_them(text, runs):
     assert [text[start:end] for start, end in _runs(text)] == runs
 
 
-def _heard(said: str, ids: list[str]) -> dict:
-    return transcribe(decode(encode(speak(said), "webm"), 60), get_settings(), "en", None, ids)
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("Where is the order that came to 5005.40?", ["5005.40"]),
+        ("I paid 500 $90 for my last order", ["500 $90"]),
+        ("came to 220k$10?", ["220k$10"]),
+        ("It was 36 dollars, I think", ["36 dollars"]),
+        ("the one that came to 1238?", ["1238"]),  # after words for what was paid
+        ("Hi, where is my order 0385280?", []),  # a bare number is an id's business
+    ],
+)
+def test_amounts_as_the_recogniser_writes_them(text, runs):
+    assert [text[start:end] for start, end in _amount_runs(text)] == runs
+
+
+def test_totals_are_written_as_the_recogniser_writes_amounts():
+    assert [written_total(Decimal(t)) for t in ("536.00", "505.40", "1205.5")] == ["$536", "$505.40", "$1,205.50"]
+
+
+def _heard(said: str, ids: list[str], totals: list[str] = (), container: str = "webm") -> dict:
+    clip = decode(encode(speak(said), container), 60)
+    return transcribe(clip, get_settings(), "en", None, ids, [Decimal(t) for t in totals])
 
 
 @pytest.mark.slow
@@ -38,12 +60,12 @@ def test_a_misheard_id_is_matched_to_the_customers_own():
     clearly says K9305 (not K9350, its digits swapped)."""
     heard = _heard("where is order K nine three zero five", ["K9350", "K9305", "P1234"])
     assert "K9305" in heard["text"]
-    assert heard["id_match"]["order_id"] == "K9305" and heard["id_match"]["heard"] == "K-I-3 05"
+    assert heard["matched"]["value"] == "K9305" and heard["matched"]["heard"] == "K-I-3 05"
 
 
 @pytest.mark.slow
 def test_a_digit_that_was_a_word_is_given_back():
-    """"four four seven one two three six for me" is written "44712364 me"."""
+    """ "four four seven one two three six for me" is written "44712364 me"."""
     heard = _heard("Can you check order four four seven one two three six for me please", ["4471263", "4471236"])
     assert "4471236 for me" in heard["text"]
 
@@ -58,11 +80,21 @@ def test_a_digit_that_was_a_word_is_given_back():
 )
 def test_an_id_that_is_not_theirs_is_never_taken_for_one_of_theirs(ids):
     heard = _heard("where is order K nine three zero five", ids)
-    assert heard["id_match"] is None
+    assert heard["matched"] is None
     assert not any(order_id in heard["text"] for order_id in ids)
+
+
+@pytest.mark.slow
+def test_a_misheard_total_is_matched_to_one_of_the_customers():
+    """From a phone (AMR), "five hundred five dollars forty" is written "5005.40"."""
+    said = "Where is the order that came to five hundred five dollars forty?"
+    heard = _heard(said, ["4471236"], ["505.40", "212.90", "88.10"], "amr")
+    assert "$505.40" in heard["text"] and heard["matched"]["kind"] == "amount"
+    other = _heard(said, ["4471236"], ["212.90", "88.10", "550.40"], "amr")  # none of theirs was said
+    assert other["matched"] is None and not any(t in other["text"] for t in ("212.90", "88.10", "550.40"))
 
 
 @pytest.mark.slow
 def test_nothing_is_rescored_when_their_id_was_heard_right():
     heard = _heard("Hello, where is my order B four seven one two?", ["B4712", "B4735"])
-    assert "B4712" in heard["text"] and heard["id_match"] is None
+    assert "B4712" in heard["text"] and heard["matched"] is None
