@@ -117,6 +117,7 @@ def transcribe(
     the recogniser, and ids and totals (the customer's own orders') are matched against id-like and
     amount-like words it wrote wrong (app/perception/heard_ids.py)."""
     model = _model(model_dir, threads)
+    heard_ids.forget_encoder_output()  # what this call encodes is kept for its own scoring, nothing older
     segments, info = model.transcribe(
         audio,
         language=language,
@@ -135,9 +136,12 @@ def transcribe(
         return transcribe(audio, model_dir, language, threads, beam_size, order_id_pattern, None, ids, totals)
     text = amounts_as_numbers(normalize_spoken_ids(text, order_id_pattern))
     matched = None
-    if ids or totals:
+    if (ids or totals) and audio.size <= heard_ids.MAX_SECONDS * SAMPLE_RATE:
         scorer = lambda: heard_ids.Scorer(model, audio, info.language)  # noqa: E731
-        text, matched = heard_ids.match(text, ids or [], scorer, totals)
+        try:
+            text, matched = heard_ids.match(text, ids or [], scorer, totals)
+        except Exception:  # noqa: BLE001 - the transcript as heard is still the customer's message
+            log.exception("matching the customer's ids against the transcript failed; kept as heard")
     return {
         "text": text,
         "language": info.language,

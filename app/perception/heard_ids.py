@@ -38,6 +38,7 @@ SLACK_UNDER_HEARD = 4.0
 # the audio must prefer it to its likeliest slip (a customer's or the recogniser's).
 MARGIN_OVER_SLIP = 0.0
 MAX_TEXTS = 24  # versions scored in one batch: runs × ids, bounded
+MAX_SECONDS = 30  # one window of the recogniser: longer clips are not matched
 
 _DIGIT_WORD = r"(?i:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 _ZH_DIGITS = "零〇一幺二两三四五六七八九"
@@ -47,9 +48,13 @@ _DIGITS = rf"(?:[A-Za-z]{{0,3}}\d[A-Za-z0-9]*|{_DIGIT_WORD}|[{_ZH_DIGITS}]+)"
 _RUN = re.compile(
     rf"(?<![A-Za-z0-9])(?:[A-Z]{{1,3}}[\s.-]{{0,2}}){{0,3}}{_DIGITS}(?:[\s,.:#-]{{1,3}}{_DIGITS})*(?![A-Za-z0-9])"
 )
-_WORD_BEFORE = re.compile(r"([A-Za-z]{1,8})[\s,-]*$")
-_WORD_AFTER = re.compile(r"^\s*([A-Za-z]{2,8})")
-_NOT_PART_OF_AN_ID = {"order", "number", "is", "my", "the", "was", "and", "check", "return", "about", "it", "its"}
+_WORD_BEFORE = re.compile(r"([A-Za-z]{1,6})[\s,-]*$")  # short words: a letter or digit heard as a word
+_WORD_AFTER = re.compile(r"^\s*([A-Za-z]{2,6})")
+# Words never taken in as part of an id heard wrong: what the customer asks and the words around an id.
+_NOT_PART_OF_AN_ID = set(
+    "order number is my the was and check return about it its for me please "  # noqa: SIM905 - a word list
+    "cancel refund paid charged arrived where when what want need help track ship sent invoice".split()
+)
 
 
 @dataclass
@@ -74,7 +79,8 @@ class Match:
         }
 
 
-_AMOUNT_LIKE = re.compile(r"^[$¥€£]|\d[.,]\d{2}$|^\s*(?:dollars?|bucks|yuan|块|元|美元)", re.IGNORECASE)
+_AMOUNT_LIKE = re.compile(r"^[$¥€£]|\d[.,]\d{2}$", re.IGNORECASE)  # on the run and the character before
+_CURRENCY_AFTER = re.compile(r"^\s*(?:dollars?|bucks|yuan|块|元|美元)", re.IGNORECASE)
 
 
 # Amounts as Whisper writes them, said right or not: "$505.40", "5005.40", "500 $90", "220k$10", "36 dollars".
@@ -106,7 +112,7 @@ def _runs(text: str) -> list[tuple[int, int]]:
     """Spans of id-like words with at least two digits in them (said or written), amounts left out."""
     spans = []
     for m in _RUN.finditer(text):
-        if _AMOUNT_LIKE.search(text[max(0, m.start() - 1) : m.end()]) or _AMOUNT_LIKE.search(text[m.end() :]):
+        if _AMOUNT_LIKE.search(text[max(0, m.start() - 1) : m.end()]) or _CURRENCY_AFTER.search(text[m.end() :]):
             continue
         digits = sum(c.isdigit() for c in compact(spoken_digits(m.group(0))))
         digits += sum(c in _ZH_DIGITS for c in m.group(0))
@@ -169,6 +175,10 @@ def written_total(total: Decimal) -> str:
 _encoded = threading.local()
 
 
+def forget_encoder_output() -> None:
+    _encoded.output = None
+
+
 def keep_encoder_output(model: Any) -> None:
     """Make the model keep, per thread, the encoder output of the last window it transcribed: a clip of
     one window (≤ 30 s) is then scored without encoding it again."""
@@ -194,7 +204,7 @@ class Scorer:
         features = model.feature_extractor(audio)
         window = model.feature_extractor.nb_max_frames
         self._frames = min(features.shape[-1] - 1, window)
-        kept = getattr(_encoded, "output", None)
+        kept, _encoded.output = getattr(_encoded, "output", None), None
         if kept is None or features.shape[-1] - 1 > window:  # several windows: the kept one is the last
             kept = model.encode(pad_or_trim(features[:, :window]))
         self._encoded = np.array(kept)
@@ -258,18 +268,28 @@ def _choose(
     top_key, (top, run, version) = ranked[0]
     runner_up = ranked[1][1][0] if len(ranked) > 1 else -math.inf
     found = Match(kind, options[top_key], text[run[0] : run[1]], top - runner_up, top - heard, math.inf)
-    # With one candidate there is nothing to be ahead of: it must explain the audio as well as what was written.
-    slack = SLACK_UNDER_HEARD if len(ranked) > 1 else 0.0
+    # With one candidate there is nothing to be ahead of, and words written in the very shape of the
+    # customer's ids (or totals) may be another id said right: then it must explain the audio at least as
+    # well as what was written.
+    shaped = _shape(text[run[0] : run[1]]) in {_shape(written) for written in options.values()}
+    slack = SLACK_UNDER_HEARD if len(ranked) > 1 and not shaped else 0.0
     if found.margin >= MARGIN_OVER_NEXT and found.against_heard >= -slack:
         # The winner must also beat what is one slip away from it and none of the customer's: two digits
         # swapped ("550.40" when "505.40" was said, "K9350" for "K9305").
-        decoys = [version.replace(options[top_key], d, 1) for d in _decoys(options[top_key], set(options.values()))]
+        where = re.compile(rf"(?<![\w.]){re.escape(options[top_key])}(?![\w])")
+        decoys = [where.sub(d, version, count=1) for d in _decoys(options[top_key], set(options.values()))]
         if decoys:
             found.over_slip = top - max(scorer(decoys))
     log.info("heard %s rescored: %s", kind, found.as_dict())
     if found.margin < MARGIN_OVER_NEXT or found.against_heard < -slack or found.over_slip < MARGIN_OVER_SLIP:
         return text, None
     return version, found
+
+
+def _shape(words: str) -> str:
+    """Letters as A, digits as 9, separators and signs dropped: "HO-2026 1014" → "AA99999999"."""
+    folded = compact(spoken_digits(words))
+    return re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", folded))
 
 
 def _decoys(written: str, taken: set[str]) -> list[str]:

@@ -24,6 +24,7 @@ from tests.support.speech import encode, speak
         ("Oh, one more thing: order B four seven one two", ["B four seven one two"]),
         ("我的订单四四七一二三六到哪了", ["四四七一二三六"]),
         ("I have one question about two things", []),  # digit words, but not an id
+        ("cancel K9350 and it was 505.40", ["K9350"]),  # the amount at the end is not an id
     ],
 )
 def test_id_like_words_as_the_recogniser_writes_them(text, runs):
@@ -98,3 +99,11 @@ def test_a_misheard_total_is_matched_to_one_of_the_customers():
 def test_nothing_is_rescored_when_their_id_was_heard_right():
     heard = _heard("Hello, where is my order B four seven one two?", ["B4712", "B4735"])
     assert "B4712" in heard["text"] and heard["matched"] is None
+
+
+@pytest.mark.slow
+def test_a_clip_longer_than_one_window_is_heard_but_not_matched():
+    """Scores are over the recogniser's first 30 s window only: a longer clip keeps its transcript as heard."""
+    filler = "I ordered a few things last month and I am still waiting for some of them to arrive. " * 6
+    heard = _heard(filler + "Where is order K nine three zero five?", ["K9350", "K9305"])
+    assert heard["duration_s"] > 30 and heard["text"] and heard["matched"] is None
