@@ -9,12 +9,14 @@ One is taken only when it is clearly the best of the customer's and about as lik
 recogniser wrote itself; otherwise the transcript stays as it was heard, and the reply asks or says it
 couldn't find the order (app/grounding/references.py).
 
-Costs one batched decoder pass on the encoder output the transcription already computed, only for a
-message that names none of the customer's ids (or totals) as heard but has such words in it.
+Costs a few batched decoder passes (the candidates, other readings of the two leading ones, their slips)
+on the encoder output the transcription already computed, only for a message that names none of the
+customer's ids (or totals) as heard but has such words in it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -224,13 +226,7 @@ def match(text: str, ids: list[str], scorer_of: Any, totals: list[Decimal] | Non
 
     scorer_of() builds the Scorer (once, and only when there is something to score).
     """
-    scorers: list[Scorer] = []
-
-    def scorer() -> Any:
-        if not scorers:
-            scorers.append(scorer_of())
-        return scorers[0]
-
+    scorer = functools.cache(scorer_of)
     ids = list(dict.fromkeys(i for i in ids if compact(i)))
     if ids and not any(writes_id(text, order_id) for order_id in ids):
         runs = _runs(text)
