@@ -43,7 +43,7 @@ from app.grounding.intents import (
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import excludes_asked, status_words
+from app.grounding.policies import applies_to, excludes_asked, item_names, status_words
 from app.grounding.references import spoken_digits
 from app.grounding.rules import ground_rules
 from app.grounding.text import detect_language, tokenize
@@ -182,7 +182,8 @@ def run_turn(
         heard=heard,
     )
     statuses = [f.status for f in facts if isinstance(f, OrderFact)]
-    facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses) if question else []
+    items = policies.item_names([f for f in facts if isinstance(f, OrderFact)])
+    facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses, [items]) if question else []
     # The shop's structured rules applied to these orders ("delivered on …, so until …").
     facts += ground_rules(session, intents, question, facts, utcnow().date())
     for invoice in invoices or []:
@@ -368,6 +369,7 @@ def asks_something(text: str) -> bool:
 def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKey:
     """What a reply to this question must supply (by its leading intent), and the facts that supply it."""
     orders = [f for f in facts if isinstance(f, OrderFact)]
+    items = item_names(orders)
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
@@ -397,7 +399,12 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         # What says yes or no for the order: its window's last day (or that it hasn't started), or a passage
         # that excludes what the question names.
         verdicts=[r.until or r.order_id for r in rules if r.rule != "address_change_statuses"]
-        + [f.text for f in facts if isinstance(f, PolicyFact) and excludes_asked(f, question)],
+        + [
+            f.text
+            for f in facts
+            if isinstance(f, PolicyFact)
+            and (excludes_asked(f, question) or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
+        ],
     )
 
 

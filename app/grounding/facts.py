@@ -117,6 +117,8 @@ class PolicyFact:
     locale: str
     version: int = 0  # the article's version the passage was read from: a sent reply records what it cited
     condition: str = ""  # the section heading it sits under: the case it applies to ("Fresh food (…)")
+    verdict: str = ""  # "yes" / "no": a table row's answer in its yes/no column, "no" for an exception
+    subject: str = ""  # what an item-specific row or exception is about ("Custom-engraved perfume bottles")
     kind: str = "policy"
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.grounding.facts import PolicyFact
+from app.grounding.facts import OrderFact, PolicyFact
 from app.grounding.intents import (
     ASKS_WINDOW,
     ASPECTS,
@@ -25,7 +26,8 @@ from app.models import PolicyArticle
 from app.shop import repository
 from app.shop.service import ArticleText
 
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s+")
+# A sentence ends at 。！？!? or a full stop and a space, not after "e.g." / "i.e." / "etc." / "approx.".
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bapprox\.)(?<=\.)\s+")
 _DURATION = re.compile(
     r"\d+\s*(?:business |working |calendar )?(?:days?|weeks?|months?|hours?)"
     r"|\d+\s*(?:个)?(?:工作日|天|周|小时|个月)|[一二三四五六七八九十]+\s*(?:天|日|周|个月)",
@@ -64,6 +66,10 @@ CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("e
 _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
+# An exclusion names an item of the customer's order when two of its words are in the item's name (one, when
+# it has one word): "Presale gift sets …" for "Christmas Skincare Gift Set (Presale)", not "Opened skincare,
+# makeup, perfume" for an engraved perfume.
+MIN_ITEM_TERMS = 2
 # A list introduced by one of these is a list of exclusions ("Not eligible:", "以下情况不支持价保：").
 EXCLUDES = re.compile(
     r"not (?:eligible|covered|included|accepted|returnable|refundable)|excluded|exception|except|"
@@ -71,8 +77,30 @@ EXCLUDES = re.compile(
     r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予",
     re.IGNORECASE,
 )
+# A table column that asks a yes/no question ("Can it be returned?", "能否修改地址"): each row's cell answers it.
+_YES_NO_COLUMN = re.compile(
+    r"[?？]\s*$|^(?:can|could|may|is|are|does|do|eligible|allowed|returnable|refundable|cancell?able)\b"
+    r"|^(?:能否|是否|可否|能不能|可不可以|可以|能)",
+    re.IGNORECASE,
+)
+_CELL_NO = re.compile(r"^(?:no\b|not\b|never\b|none\b|n/a\b|×|✗|✘|不|否|无法|没有)", re.IGNORECASE)
+_CELL_YES = re.compile(r"^(?:yes\b|✓|✔|√|可以|能|是|支持|允许)", re.IGNORECASE)
+# "Exception: made-to-order desktops can't be cancelled …", "例外：…": a sentence about some items only.
+_EXCEPTION = re.compile(r"^(?:exceptions?|except|excluding|note|例外|除外|特殊商品|特别说明)\s*[:：]", re.IGNORECASE)
+# Where an exception's sentence stops naming what it is about and says what happens to it.
+_PREDICATE = re.compile(
+    r"\b(?:can(?:'t|not)?|cannot|are|is|may|must|will|won't|only|need|needs|have to|has to)\b"
+    r"|无法|不支持|不能|不可|不予|仅|只|可以|可|付款后|进入|签收后|发货后|一经|一旦|需",
+    re.IGNORECASE,
+)
+_EXCEPTION_HEADING = re.compile(
+    r"^(?:exceptions?|special (?:items|cases)|例外|除外|特殊商品|特殊情况)\b", re.IGNORECASE
+)
 ASPECT_NAMES = frozenset(ASPECTS)
 ASPECT_INTENTS = frozenset({"return", "refund", "cancel", "price_protection"})
+# Words that say what is asked ("cancel", "return") and never name an item or a case.
+INTENT_WORDS_ALL = " ".join(INTENT_WORDS.values())
+ITEM_EXCLUSION_INTENTS = frozenset({"return", "cancel", "address_change", "price_protection"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,8 @@ class Passage:
     text: str
     heading: str = ""  # the section it sits under: searched with the passage, never quoted
     lead: str = ""  # the sentence introducing the list it is an item of (already part of the text)
+    verdict: str = ""  # "yes" or "no": a table row's answer in its yes/no column ("Can it be returned?: No")
+    subject: str = ""  # what an item-specific row or exception names ("Custom-engraved perfume bottles")
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^>\s*")
@@ -99,6 +129,38 @@ def _plain(line: str) -> str:
     return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
 
+def cell_verdict(cell: str) -> str:
+    """ "no" for "No, never" / "不可以", "yes" for "Yes, within 7 days" / "可以"; "" for anything else."""
+    cell = cell.strip()
+    return "no" if _CELL_NO.match(cell) else "yes" if _CELL_YES.match(cell) else ""
+
+
+def _row(columns: list[str], cells: list[str]) -> tuple[str, str]:
+    """A table row's (verdict, subject): its answer in the table's yes/no column, and what the row is about
+    (its first other cell that isn't a status or empty), so "Custom-engraved perfume bottles | No, never"
+    is an exclusion of that item and "processing | No" is what the policy says for that status."""
+    verdict, subject = "", ""
+    for header, cell in zip(columns, cells, strict=False):
+        if not verdict and _YES_NO_COLUMN.search(header.strip()):
+            verdict = cell_verdict(cell)
+        elif not subject and cell and cell not in ("—", "-"):
+            subject = cell
+    if _names_status(subject):
+        subject = ""  # "processing (customs declared) | No": what the policy says for a status, not an item
+    return verdict, subject
+
+
+@functools.cache
+def _status_terms() -> frozenset[str]:
+    """The search terms of every status word: they say when, never which item."""
+    return frozenset(t for words in STATUS_WORDS.values() for w in words for t in tokenize(w))
+
+
+def _names_status(text: str) -> bool:
+    folded = text.lower()
+    return any(w in folded for words in STATUS_WORDS.values() for w in words)
+
+
 def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     """One passage per sentence; a passage is what a reply can quote and the verifier can check.
 
@@ -109,6 +171,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     passages: list[Passage] = []
     heading = ""
     columns: list[str] = []
+    row = ("", "")
     lead = ""  # "The following are not covered:" before a list: each item is quoted with it
     for raw in article.body.splitlines():
         line = raw.strip()
@@ -126,9 +189,12 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             if not columns:
                 columns = cells
                 continue
+            row = _row(columns, cells)
             named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
             colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")
             line = semicolon.join(f"{h}{colon}{v}" if h else v for h, v in named if v) + stop
+        else:
+            row = ("", "")
         if (
             line.startswith("#")
             or (line.startswith("**") and line.rstrip(":：").endswith("**"))
@@ -146,9 +212,30 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
         for sentence in sentences:
             if item and lead:
                 sentence = f"{lead}{'' if lead.endswith('：') else ' '}{sentence}"
+            verdict, subject = row
+            exception = ""
+            if _EXCEPTION.match(sentence):
+                exception = _EXCEPTION.sub("", sentence).strip()
+            elif item and _EXCEPTION_HEADING.match(heading):
+                exception = sentence[len(lead) :].strip() if lead else sentence
+            if exception:
+                # "Exception: made-to-order desktops can't be cancelled…" excludes what it names before its
+                # verb; "Exceptions: a presale set that is still pending can be cancelled" allows.
+                subject = _PREDICATE.split(exception, maxsplit=1)[0].strip(" ,，、")
+                verdict = "no" if EXCLUDES.search(exception) else ""
             if len(sentence) >= MIN_PASSAGE_CHARS and not sentence.endswith((":", "：")):
                 passages.append(
-                    Passage(article.id, article.title, article.locale, len(passages), sentence, heading, lead * item)
+                    Passage(
+                        article.id,
+                        article.title,
+                        article.locale,
+                        len(passages),
+                        sentence,
+                        heading,
+                        lead * item,
+                        verdict,
+                        subject if verdict == "no" else "",
+                    )
                 )
     return passages
 
@@ -193,9 +280,18 @@ class PolicyIndex:
         # What each passage's section heading says beyond its article's title: the case it applies to.
         self.conditions = [set(tokenize(p.heading)) - set(tokenize(p.title)) for p in self.passages]
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
-        # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…").
+        # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…"), and
+        # what a table row answered "No" or an exception names ("Custom-engraved perfume bottles").
         self.excluded = [
-            set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title)) if EXCLUDES.search(p.lead) else set()
+            (
+                set(tokenize(p.subject)) - set(tokenize(p.title))
+                if p.subject
+                else set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title))
+                if EXCLUDES.search(p.lead)
+                else set()
+            )
+            - _status_terms()
+            - REFERENCE_WORDS
             for p in self.passages
         ]
 
@@ -204,6 +300,14 @@ class PolicyIndex:
         """Which of these words the question says: Chinese ones as written anywhere in it (segmentation can
         cut "秒杀价" as 秒 + 杀价), others as its words; never a word of the question's topic."""
         return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
+
+    def _names_item(self, i: int, items: str, item_terms: set[str], topic: set[str]) -> set[str]:
+        """The words of passage i's exclusion that name an item of the customer's orders (MIN_ITEM_TERMS)."""
+        words = {w for w in self.excluded[i] if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+        if not words:
+            return set()
+        hit = self._named(items, item_terms, words, topic)
+        return hit if len(hit) >= min(MIN_ITEM_TERMS, len(words)) else set()
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
@@ -224,10 +328,13 @@ class PolicyIndex:
         statuses: list[str] | None = None,
         aspects: list[str] | None = None,
         deadline: bool = False,
+        items: str = "",
     ) -> list[tuple[Passage, float]]:
         """The passages that answer the query: in an article whose title is about the question's leading
         intent, favouring those that state a time limit (wants_window) or that name the status the
-        customer's order is in (statuses: whether it can still be cancelled or changed depends on it)."""
+        customer's order is in (statuses: whether it can still be cancelled or changed depends on it). An
+        exclusion names what the question names, or an item of the customer's orders (items: their names):
+        "cancel my order" of a presale gift set is answered by "Presale gift sets cannot be cancelled"."""
         named = status_words(statuses or [])
         terms = set(tokenize(query))
         # The words of the question's topic itself ("降价" in a price-protection question) name no exclusion.
@@ -238,6 +345,7 @@ class PolicyIndex:
         )
         if not terms:
             return []
+        item_terms = set(tokenize(items))
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
         # Articles whose title is the question's topic (its aspect, else its leading intent) are the only
         # candidates when there are any: a refund-timing sentence does not answer a return-window question.
@@ -247,14 +355,26 @@ class PolicyIndex:
         narrowing = set(aspects or []) if not lead or lead & ASPECT_INTENTS else set()
         on_topic = self._on_topic(narrowing, lead, locale)
         scored: list[tuple[Passage, float]] = []
+        # The order's items pick out an exclusion for what may not be done to them (returned, cancelled…), but
+        # never for a fault: "my engraved perfume arrived broken" is a defect claim, whatever the exclusions
+        # say about returning engraved perfume.
+        fault = "quality" in (aspects or []) and "change_of_mind" not in (aspects or [])
+        use_items = bool(items) and bool(lead & ITEM_EXCLUSION_INTENTS) and not fault
+        returning = {"exclusion"} if lead == {"return"} else set()
         for i, passage in enumerate(self.passages):
-            if (locale and passage.locale != locale) or (on_topic and passage.article_id not in on_topic):
+            if locale and passage.locale != locale:
                 continue
             sentence = self.sentences.score(i, terms)
             # The question names something the policy lists as not covered: that item answers it.
-            excluded = {
-                t for t in self._named(query, terms, self.excluded[i], topic) if self.sentences.df[t] <= MAX_SPECIFIC_DF
-            }
+            named_here = self._named(query, terms, self.excluded[i], topic)
+            excluded = {t for t in named_here if self.sentences.df[t] <= MAX_SPECIFIC_DF}
+            by_item = self._names_item(i, items, item_terms, topic) if use_items else set()
+            excluded |= by_item
+            # Off the topic, unless it excludes an item of the order from what is asked (an article about
+            # exclusions is about returns: RETURN_ASPECTS).
+            excludes_item = bool(by_item) and bool(self.topics[passage.article_id] & (lead | returning))
+            if on_topic and passage.article_id not in on_topic and not excludes_item:
+                continue
             if excluded:
                 sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST
             if sentence > 0:
@@ -294,14 +414,24 @@ def get_index(session: Session) -> PolicyIndex:
 
 
 def retrieve(
-    session: Session, query: str, locale: str, top_k: int = 3, statuses: list[str] | None = None
+    session: Session,
+    query: str,
+    locale: str,
+    top_k: int = 3,
+    statuses: list[str] | None = None,
+    items: list[str] | None = None,
 ) -> list[PolicyFact]:
     """The passages of the shop's current articles that best answer the query (see passages())."""
-    return passages(get_index(session), query, locale, top_k, statuses)
+    return passages(get_index(session), query, locale, top_k, statuses, items)
 
 
 def passages(
-    index: PolicyIndex, query: str, locale: str, top_k: int = 3, statuses: list[str] | None = None
+    index: PolicyIndex,
+    query: str,
+    locale: str,
+    top_k: int = 3,
+    statuses: list[str] | None = None,
+    items: list[str] | None = None,
 ) -> list[PolicyFact]:
     """The passages that best answer the query, in the customer's language when the shop has them.
 
@@ -313,8 +443,9 @@ def passages(
     window = bool(ASKS_WINDOW.search(query)) or intents[:1] == ["price_protection"]
     aspects = detect_aspects(query)
     deadline = window and not _ASKS_TIMING.search(query)
-    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline)
-    hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline)
+    named = " ".join(items or [])
+    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
+    hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
     if deadline and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
         # "Can I…" is answered by the deadline; when the words matched other passages of the article that
         # answers (how the refund is paid), its deadline joins them, ranked last.
@@ -332,6 +463,8 @@ def passages(
             locale=p.locale,
             version=index.versions.get(p.article_id, 0),
             condition=p.heading,
+            verdict=p.verdict,
+            subject=p.subject,
         )
         for p, s in hits
     ]
@@ -361,6 +494,35 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
     named = PolicyIndex._named(question, set(tokenize(question)), said, topic)
     return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS)
+
+
+def item_names(orders: list[OrderFact]) -> str:
+    """The names of the orders' items, as one text to look for excluded items in."""
+    return " ".join(str(item.get("name", "")) for order in orders for item in order.items)
+
+
+def applies_to(fact: PolicyFact, question: str, items: str) -> bool:
+    """Whether a passage about some items only ("Exception: made-to-order desktops…", "Custom-engraved
+    perfume bottles | No") is about this question's: the question names it, or two words of its subject are
+    in the names of the order's items. A passage about no particular items applies to all."""
+    words = {w for w in tokenize(fact.subject) if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+    words -= set(tokenize(fact.title)) | _status_terms() | REFERENCE_WORDS
+    if not fact.subject or not words:
+        return True
+    said = PolicyIndex._named(question, set(tokenize(question)), words, set(tokenize(INTENT_WORDS_ALL)))
+    named = PolicyIndex._named(items, set(tokenize(items)), words, set())
+    return bool(said) or len(named) >= min(MIN_ITEM_TERMS, len(words))
+
+
+def polarity(fact: PolicyFact) -> str:
+    """ "yes" or "no": what the passage says, by its table cell or its words ("can't", "无法")."""
+    return fact.verdict or ("no" if EXCLUDES.search(fact.text) else "yes")
+
+
+def names_section(question: str, condition: str, title: str) -> bool:
+    """The question names the case a section is about ("Singapore" in "… to my office in Singapore")."""
+    words = set(tokenize(condition)) - set(tokenize(title)) - REFERENCE_WORDS
+    return bool(PolicyIndex._named(question, set(tokenize(question)), words, set()))
 
 
 def named_conditions(question: str, policies: list[PolicyFact]) -> tuple[list[str], list[str]]:

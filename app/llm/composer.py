@@ -14,13 +14,24 @@ from app.grounding.facts import (
     RuleFact,
 )
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
-from app.grounding.policies import is_exclusion, named_conditions, states_limit, status_words
+from app.grounding.policies import (
+    applies_to,
+    is_exclusion,
+    item_names,
+    named_conditions,
+    names_section,
+    polarity,
+    states_limit,
+    status_words,
+)
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
 MAX_ORDERS = 3
 MAX_POLICY_PASSAGES = 2
 MIN_POLICY_SCORE = 1.0
+# Questions answered yes or no for one order: the reply says which, in words, after the policy it follows from.
+VERDICT_INTENTS = frozenset({"cancel", "address_change", "return", "price_protection"})
 
 
 @dataclass
@@ -43,6 +54,10 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
     missing = [f for f in facts if isinstance(f, OrderNotFoundFact)]
     choices = [f for f in facts if isinstance(f, OrderChoiceFact)]
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_POLICY_SCORE]
+    items = item_names(orders)
+    if orders:
+        # A passage about some items only ("Exception: made-to-order desktops…") says nothing about others.
+        policies = [p for p in policies if applies_to(p, question, items)]
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
     if uploaded and "invoice" not in intents:
@@ -72,22 +87,57 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         if intent == "order_status" and not orders and not missing and not choices:
             parts.append(str(book.no_orders()))
     if intent in POLICY_INTENTS:
-        # The shop's rules applied to these orders: the dates that answer "can I still …".
-        shown = {o.order_id for o in orders}
+        quoted = policies[:MAX_POLICY_PASSAGES]
+        on_status = False  # the best passage says what applies to the order's status: no section list
+        if intent in STATUS_DEPENDENT and orders:
+            # Whether it can still be cancelled or changed depends on the order's status: quote what the
+            # policy says for that status, not the rules for the others; an exception for the order's items
+            # first ("Presale gift sets cannot be cancelled once paid"), it overrides the rule.
+            words = status_words([o.status for o in orders])
+            for_status = [p for p in policies if any(w in p.text.lower() for w in words)]
+            for_status.sort(key=lambda p: not (p.subject and p.verdict == "no"))
+            general = [p for p in for_status[:MAX_POLICY_PASSAGES] if not p.subject]
+            said = {p.condition: polarity(p) for p in general if p.condition}
+            if for_status and for_status[0].subject:
+                said = {}  # the exception answers, whatever the cases say
+            cases = set(said)
+            if len(set(said.values())) > 1:
+                # The article says yes for this status in one case and no in another ("Mainland China
+                # orders", "Singapore orders"): the one the question names, else a person answers.
+                named_cases = [c for c in cases if names_section(question, c, for_status[0].title)]
+                if len(named_cases) != 1:
+                    return None
+                for_status = [p for p in for_status if p.condition in (named_cases[0], "")]
+            quoted = for_status[:MAX_POLICY_PASSAGES] or quoted
+            on_status = bool(for_status) and quoted[0] is for_status[0]
+        elif intent == "invoice" and orders:
+            # Whether an invoice can be issued depends on the order's status too ("cancelled orders get none").
+            words = status_words([o.status for o in orders])
+            quoted = sorted(policies, key=lambda p: not any(w in p.text.lower() for w in words))[:MAX_POLICY_PASSAGES]
+            on_status = bool(quoted) and any(w in quoted[0].text.lower() for w in words)
+        # A yes or no for the one order asked about: a table row for its status, an exception or an
+        # exclusion that names its items.
+        first = quoted[0] if quoted else None
+        verdict = ""
+        if first and len(orders) == 1 and intent in VERDICT_INTENTS:
+            if intent in STATUS_DEPENDENT:
+                # What the policy says for the order's status, never for another ("… once processing").
+                verdict = first.verdict if on_status else ""
+            elif first.subject and first.verdict == "no":
+                # An exclusion of the order's items; a yes ("within 30 days") is the window's date to say.
+                verdict = "no"
+        # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
+        # whose items the policy excludes: no date makes them returnable).
+        shown = {o.order_id for o in orders} if verdict != "no" else set()
         for rule in (f for f in facts if isinstance(f, RuleFact) and f.order_id in shown):
             parts.append(str(book.rule(rule)))
             sources.append(rule.source)
-        quoted = policies[:MAX_POLICY_PASSAGES]
-        if intent in STATUS_DEPENDENT and orders:
-            # Whether it can still be cancelled or changed depends on the order's status: quote what the
-            # policy says for that status, not the rules for the others.
-            words = status_words([o.status for o in orders])
-            quoted = [p for p in policies if any(w in p.text.lower() for w in words)][:MAX_POLICY_PASSAGES] or quoted
         texts = [p.text for p in quoted]
         # The best passage excludes what the question names ("Flash sales" under "Not covered"): that is
         # the answer, whatever limits the article's other sections give.
         excluded = bool(policies) and is_exclusion(policies[0])
-        sections, named = ([], []) if excluded else named_conditions(question, policies)
+        by_status = on_status and intent == "invoice"  # "cancelled orders get no invoice" is the answer
+        sections, named = ([], []) if excluded or by_status else named_conditions(question, policies)
         if len(named) == 1:
             # The question names the case: that section's passages (and those under no heading), not the others'.
             quoted = [p for p in policies if p.condition in (named[0], "")][:MAX_POLICY_PASSAGES]
@@ -101,6 +151,8 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         if quoted:
             parts.append(str(book.policy(quoted[0].title, texts)))
             sources += [p.source for p in quoted]
+            if verdict and quoted[0] is first:
+                parts.append(str(book.verdict(intent, orders[0].order_id, verdict == "yes")))
     if not parts or (intent in POLICY_INTENTS and not (orders or missing or choices or policies or uploaded)):
         return None
     separator = "" if lang == "zh" else " "
