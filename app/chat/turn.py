@@ -43,9 +43,9 @@ from app.grounding.intents import (
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import applies_to, excludes_asked, item_names, status_words
+from app.grounding.policies import applies_to, excludes_asked, item_names, states_deadline, status_words
 from app.grounding.references import spoken_digits
-from app.grounding.rules import ground_rules
+from app.grounding.rules import NO_INVOICE, ground_rules
 from app.grounding.text import detect_language, tokenize
 from app.llm import prompts
 from app.llm.base import ChatModel, LLMUnavailable
@@ -387,6 +387,11 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         needs = ["topic"]
     if intents and intents[0] == "invoice" and orders:
         needs = ["order"]  # the invoice of their order, not the invoice policy
+        # "Can I still get an invoice for it?" where the policy sets a deadline: yes or no for this order.
+        late = bool(ASKS_YES_NO.search(question) and ASKS_WINDOW.search(question))
+        requestable = len(orders) == 1 and not orders[0].invoice_number and orders[0].status not in NO_INVOICE
+        if late and requestable and any(isinstance(f, PolicyFact) and states_deadline(f.text) for f in facts):
+            needs.append("verdict")
     if any(isinstance(f, InvoiceFact) for f in facts):
         needs = []  # an uploaded invoice's verdict is the answer (the verifier checks its claims)
     return AnswerKey(

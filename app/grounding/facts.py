@@ -180,7 +180,8 @@ class InvoiceFact:
 class RuleFact:
     """One of the shop's structured rules applied to one of the customer's orders (app/shop/rules.py)."""
 
-    rule: str  # return_window_days | quality_window_days | price_protection_days | address_change_statuses
+    rule: str  # return_window_days | quality_window_days | price_protection_days | invoice_window_days
+    # | address_change_statuses
     order_id: str
     days: int | None = None
     since: str | None = None  # what the window counts from: "delivery" or "order"
@@ -211,6 +212,7 @@ class RuleFact:
             "return_window_days": "returns for any reason",
             "quality_window_days": "returns for a quality problem",
             "price_protection_days": "price protection",
+            "invoice_window_days": "invoice requests",
         }[self.rule]
         line = f"order {self.order_id}: {what} within {self.days} days of {self.since}"
         if self.start is None:

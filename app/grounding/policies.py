@@ -446,7 +446,16 @@ def passages(
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
-    if deadline and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
+    if intents[:1] == ["invoice"] and hits:
+        # "Can I get an invoice for …" is answered by until when one may be requested and how long issuing
+        # takes: the article's deadline and its first other time limit join the passages, ranked last.
+        article = hits[0][0].article_id
+        own = [p for p in index.passages if p.article_id == article and p.locale == hits[0][0].locale]
+        stated = next((p for p in own if _DEADLINE.search(p.text)), None)
+        timing = next((p for p in own if states_issuing_time(p.text)), None)
+        shown = {(p.article_id, p.index) for p, _ in hits}
+        hits += [(p, hits[-1][1]) for p in (stated, timing) if p is not None and (p.article_id, p.index) not in shown]
+    elif deadline and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
         # "Can I…" is answered by the deadline; when the words matched other passages of the article that
         # answers (how the refund is paid), its deadline joins them, ranked last.
         article = hits[0][0].article_id
@@ -468,6 +477,26 @@ def passages(
         )
         for p, s in hits
     ]
+
+
+# How long something takes to be issued or sent ("we email the PDF within 3 business days", "3 个工作日内开具").
+_ISSUING = re.compile(r"\b(?:issue[sd]?|send|sent|e-?mail(?:ed)?)\b|开具|开出|发送|寄出", re.IGNORECASE)
+_REQUEST = re.compile(r"\b(?:request|apply|ask for|ask us)\b|申请|补开|索取|索要", re.IGNORECASE)
+
+
+def asks_for(text: str) -> bool:
+    """The passage is about asking for something ("request one within 90 days", "可申请时间")."""
+    return bool(_REQUEST.search(text))
+
+
+def states_issuing_time(text: str) -> bool:
+    """The text says how long issuing or sending takes, with no deadline ("we email it within 3 business days")."""
+    return bool(_DURATION.search(text) and _ISSUING.search(text) and not _DEADLINE.search(text))
+
+
+def states_deadline(text: str) -> bool:
+    """The text states a limit counted from an event ("within 90 days of receipt", "签收后 30 天内")."""
+    return bool(_DEADLINE.search(text))
 
 
 def states_limit(text: str) -> bool:
@@ -517,6 +546,16 @@ def applies_to(fact: PolicyFact, question: str, items: str) -> bool:
 def polarity(fact: PolicyFact) -> str:
     """ "yes" or "no": what the passage says, by its table cell or its words ("can't", "无法")."""
     return fact.verdict or ("no" if EXCLUDES.search(fact.text) else "yes")
+
+
+def names_items(text: str, items: str) -> bool:
+    """The passage names an item of the customer's orders ("礼品卡" of "电子礼品卡 ¥200"): a Chinese word or two
+    other words of the item's name, beyond the words of any topic ("invoice", "发票")."""
+    if not items:
+        return False
+    said = {w for w in tokenize(text) if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+    named = said & set(tokenize(items)) - set(tokenize(INTENT_WORDS_ALL)) - REFERENCE_WORDS - _status_terms()
+    return any(_CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
 
 
 def names_section(question: str, condition: str, title: str) -> bool:

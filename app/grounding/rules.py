@@ -24,15 +24,21 @@ from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
 # Which window a question about each intent asks about; "quality" (an aspect) picks the fault window.
-_WINDOWS = {"return": "return_window_days", "price_protection": "price_protection_days"}
+_WINDOWS = {
+    "return": "return_window_days",
+    "price_protection": "price_protection_days",
+    "invoice": "invoice_window_days",  # no structured rule: the invoice article's own "request within …"
+}
+# An order that gets no invoice whatever the date: nothing to request.
+NO_INVOICE = frozenset({"pending", "cancelled", "canceled", "refunded"})
 # Statuses before delivery: a window counted from delivery has not started.
 _BEFORE_DELIVERY = frozenset({"pending", "paid", "processing", "shipped"})
 # A limit counted from an event, as articles state it (calendar days only: business days can't be counted
 # without the shop's calendar).
 _STATED = re.compile(
-    r"(\d+)\s*(?:calendar\s+)?(days?|weeks?)\s+(?:of|after|from)\s+(?:the\s+|your\s+)?"
+    r"(\d+)\s*(?:calendar\s+)?(days?|weeks?|months?)\s+(?:of|after|from)\s+(?:the\s+|your\s+)?"
     r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying)\b"
-    r"|(付款|支付|签收|收货|下单|购买|到货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(天|日|周)",
+    r"|(付款|支付|签收|收货|下单|购买|到货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(天|日|周|月)",
     re.IGNORECASE,
 )
 _FROM_DELIVERY = frozenset({"delivery", "receipt", "receiving", "arrival", "签收", "收货", "到货"})
@@ -50,7 +56,10 @@ def _limits(text: str) -> set[tuple[int, str]]:
             count, unit, event = int(match.group(1)), match.group(2).lower(), match.group(3).lower()
         else:
             event, count, unit = match.group(4), int(match.group(5)), match.group(6)
-        days = count * 7 if unit.startswith(("week", "周")) else count
+        if unit.startswith(("month", "月")):
+            days = round(count * 365 / 12)  # "within 12 months of the order date": 365 days
+        else:
+            days = count * 7 if unit.startswith(("week", "周")) else count
         found.add((days, "delivery" if event in _FROM_DELIVERY else "order"))
     return found
 
@@ -200,7 +209,12 @@ def apply_rules(
         rule = "quality_window_days"
     if rule is None:
         return []
-    days, since = getattr(rules, rule), None
+    if rule == "invoice_window_days":
+        # A window to request an invoice only for orders that have none yet and can get one.
+        orders = [o for o in orders if not o.invoice_number and o.status not in NO_INVOICE]
+        if not orders:
+            return []
+    days, since = getattr(rules, rule, None), None
     if days is None:
         stated = stated_window(facts, question)  # the shop set no such rule: the article's own limit, if it states one
         if stated is None:

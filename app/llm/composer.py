@@ -16,14 +16,19 @@ from app.grounding.facts import (
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
 from app.grounding.policies import (
     applies_to,
+    asks_for,
     is_exclusion,
     item_names,
     named_conditions,
+    names_items,
     names_section,
     polarity,
+    states_deadline,
+    states_issuing_time,
     states_limit,
     status_words,
 )
+from app.grounding.rules import NO_INVOICE
 from app.llm.prompts import phrasebook
 
 POLICY_INTENTS = ("return", "refund", "shipping", "address_change", "invoice", "cancel", "price_protection")
@@ -114,7 +119,21 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
             # Whether an invoice can be issued depends on the order's status too ("cancelled orders get none").
             words = status_words([o.status for o in orders])
             quoted = sorted(policies, key=lambda p: not any(w in p.text.lower() for w in words))[:MAX_POLICY_PASSAGES]
-            on_status = bool(quoted) and any(w in quoted[0].text.lower() for w in words)
+            # A status that gets no invoice ("cancelled orders are not invoiced") is the answer, if said.
+            no_invoice = any(o.status in NO_INVOICE for o in orders)
+            on_status = no_invoice and bool(quoted) and any(w in quoted[0].text.lower() for w in words)
+            # The deadline to request one ("request within 90 days of receipt"), not to correct one.
+            deadline = sorted((p for p in policies if states_deadline(p.text)), key=lambda p: not asks_for(p.text))[:1]
+            timing = [p for p in policies if states_issuing_time(p.text)][:1]
+            about_items = [p for p in policies if names_items(p.text, items)]
+            if not on_status and about_items:
+                quoted = about_items[:MAX_POLICY_PASSAGES]  # "gift cards are not invoiced when bought"
+            elif not on_status and deadline and not any(o.invoice_number for o in orders):
+                # None issued yet: until when one may be requested, and how long issuing takes.
+                # And the passage that answers the question best, if it is neither ("company titles need the
+                # tax id"): three passages, this answer's only exception to MAX_POLICY_PASSAGES.
+                best = [p for p in policies[:1] if p not in deadline + timing]
+                quoted, on_status = deadline + timing + best, True
         # A yes or no for the one order asked about: a table row for its status, an exception or an
         # exclusion that names its items.
         first = quoted[0] if quoted else None

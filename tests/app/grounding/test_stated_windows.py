@@ -161,3 +161,69 @@ def test_an_undated_delivery_is_open_at_least_as_long_as_counted_from_the_order(
     reply = compose(["return"], [_order(placed="2026-11-28T09:00:00+00:00"), fact], "en", question)
     assert reply is not None and "at least until 2026-12-12" in reply.text
     assert _rules(question, _order(placed="2026-11-01T09:00:00+00:00")) == []  # could be either: no verdict
+
+
+INVOICES = PolicyArticle(
+    id="invoices-en",
+    title="Invoices",
+    locale="en",
+    version=1,
+    body=(
+        "## Company invoices\n\n"
+        "A wrong company name can be corrected within 14 days of the invoice date.\n"
+        "You can request a company invoice within 6 months of delivery.\n"
+        "We email the PDF within 3 business days.\n"
+    ),
+)
+INVOICES_ZH = PolicyArticle(
+    id="invoices-zh",
+    title="发票",
+    locale="zh",
+    version=1,
+    body="抬头填错的，开票后 14 天内可换开一次。\n签收后 2 个月内可申请补开发票。\n申请后 3 个工作日内开具。\n",
+)
+
+
+def _invoice_turn(question: str, order: OrderFact, lang: str = "en") -> tuple[list, str]:
+    facts = [order, *passages(PolicyIndex([INVOICES, INVOICES_ZH]), question, lang)]
+    rules = apply_rules(ShopRules(), detect_intents(question), [], facts, TODAY, question)
+    reply = compose(detect_intents(question), [*facts, *rules], lang, question)
+    assert reply is not None
+    return rules, reply.text
+
+
+def test_an_invoice_request_gets_the_request_deadline_for_the_order_and_how_long_issuing_takes():
+    order = _order(delivered="2026-11-20T10:00:00+00:00")
+    (window,), text = _invoice_turn("Can I get a company invoice for order SG-77120?", order)
+    assert (window.rule, window.days, window.since, window.until, window.open) == (
+        "invoice_window_days",
+        182,  # six months, counted as 365/12 days each
+        "delivery",
+        "2027-05-21",
+        True,
+    )
+    assert "6 months of delivery" in text and "3 business days" in text, text
+    assert "corrected within 14 days" not in text, text  # the deadline to request, not to correct
+
+
+def test_a_closed_invoice_window_says_no_invoice_can_be_issued_in_chinese():
+    order = _order(delivered="2026-09-01T10:00:00+00:00")
+    (window,), text = _invoice_turn("SG-77120 还能补开发票吗", order, "zh")
+    assert (window.days, window.until, window.open) == (61, "2026-11-01", False)
+    assert "已无法再为该订单开具发票" in text, text
+
+
+def test_no_invoice_window_for_an_order_that_has_an_invoice_or_was_cancelled():
+    question = "Can I get an invoice for order SG-77120?"
+    cancelled = _order(status="cancelled", delivered=None)
+    assert _invoice_turn(question, cancelled)[0] == []
+    invoiced = OrderFact(
+        "SG-77120",
+        "delivered",
+        "89.00",
+        "USD",
+        "2026-11-01T09:00:00+00:00",
+        invoice_number="IN-1",
+        invoice_issued_at="2026-11-02T00:00:00+00:00",
+    )
+    assert _invoice_turn(question, invoiced)[0] == []
