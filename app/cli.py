@@ -341,13 +341,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     threading.Thread(target=work, daemon=True).start()
     shown = ""
-    while not done.wait(2.0):  # progress on the terminal: stage, step and loss
+    while not done.wait(2.0):  # progress on the terminal: stage, step and loss (and DPO's margin)
         with get_sessionmaker()() as session:
             current = session.get(TrainingRun, run_id)
             p = current.progress if current else {}
             line = f"run {run_id}: {current.status if current else '?'} {p.get('stage', '')}"
             if "step" in p:
                 line += f" step {p['step']}/{p['max_steps']} loss {p['loss']}"
+            if "margin" in p:  # a DPO step
+                line += f" reward margin {p['margin']} accuracy {p['accuracy']}"
         if line != shown and not args.json:
             print(line, flush=True)
             shown = line

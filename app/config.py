@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     training_eval_suite: int = 10  # fixed-suite cases (demo-shop order questions, en and zh)
     training_quantize: bool = True  # AWQ W4A16 after the merge; the quantized model is judged and served
     training_awq_samples: int = Field(default=32, ge=1, le=1024)  # calibration conversations
+    # DPO after the fine-tune, on agents' edits and rejections; the gate keeps it only where it beats SFT alone
+    training_dpo: bool = True
+    training_dpo_steps: int = Field(default=20, ge=1)
+    training_dpo_beta: float = Field(default=0.1, gt=0)  # how far the policy may move from the SFT model
+    training_dpo_min_pairs: int = Field(default=4, ge=1)  # fewer preference pairs: the DPO stage is skipped
     training_schedule_hours: float = 24.0  # beat: how often to look for enough new turns
     training_min_new_turns: int = 20  # beat: new final replies since the last run needed to start one
     training_stale_s: float = Field(default=600.0, gt=0)  # a running run without a heartbeat this long is dead

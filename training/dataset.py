@@ -1,7 +1,9 @@
 """Training data from logged turns: ms-swift JSONL (`messages`, `images`, `audios`) and preference pairs.
 
 A turn counts when its final reply reached the customer: auto-sent and not thumbed down, approved, or
-edited by an agent (chosen = the edit, rejected = the model's candidate). Its prompt is the one the turn
+edited by an agent. Preference pairs (for DPO) come from edits (chosen = the edit, rejected = the model's
+candidate) and from rejections that sent the agent's own reply (chosen = that reply, rejected = the
+candidate); a rejection gives a pair only, not a fine-tuning example. Its prompt is the one the turn
 sent: rebuilt from the turn's record (facts' lines, history, text, language, media) by the turn's own
 builder (app/llm/prompts), the media as markers after the customer's text. Text is PII-scrubbed, examples
 are deduplicated, and the split is by conversation, so no conversation is in both train and eval.
@@ -40,6 +42,7 @@ class Example:
     images: list[str] = field(default_factory=list)
     audios: list[str] = field(default_factory=list)
     rejected: str | None = None  # the model's candidate an agent replaced
+    pair_only: bool = False  # a rejection: a preference pair, not a fine-tuning example
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(self.messages, ensure_ascii=False).encode()).hexdigest()
@@ -72,23 +75,26 @@ def scrub_prompt(messages: list[dict[str, str]], keep: list[str]) -> list[dict[s
     return [m if m["role"] == "system" else {**m, "content": scrub(m["content"], keep)} for m in messages]
 
 
-def _final_replies(session: Session) -> list[tuple[Message, str, str | None]]:
-    """(the held or sent reply, the text the customer got, the model text an agent replaced)."""
+def _final_replies(session: Session) -> list[tuple[Message, str, str | None, bool]]:
+    """(the held or sent reply, the text the customer got, the model text an agent replaced, whether only as
+    a preference pair: a rejection's reply is the agent's own, sent instead of a proposal it refused)."""
     thumbs_down = select(Feedback.message_id).where(Feedback.rating == "down")
     sent = session.scalars(
         select(Message)
         .where(Message.role == "assistant", Message.status == "sent", Message.turn.is_not(None))
         .where(Message.id.not_in(thumbs_down))
     ).all()
-    out: list[tuple[Message, str, str | None]] = [(m, m.text, None) for m in sent]
+    out: list[tuple[Message, str, str | None, bool]] = [(m, m.text, None, False) for m in sent]
     decided = session.execute(
         select(Review, Message)
         .join(Message, Message.id == Review.message_id)
-        .where(Review.status.in_(("approved", "edited")), Review.final_text.is_not(None))
+        .where(Review.status.in_(("approved", "edited", "rejected")), Review.final_text.is_not(None))
     ).all()
     for review, held in decided:
-        replaced = review.candidate_text if review.status == "edited" and review.candidate_text else None
-        out.append((held, review.final_text or "", replaced))
+        replaced = review.candidate_text.strip() if review.status != "approved" else ""
+        if review.status == "rejected" and not replaced:
+            continue  # no proposal was refused: nothing to prefer the agent's reply over
+        out.append((held, review.final_text or "", replaced or None, review.status == "rejected"))
     return out
 
 
@@ -96,7 +102,7 @@ def collect(session: Session, data_dir: Path) -> list[Example]:
     """One example per final reply: the prompt the turn sent (rebuilt from its record by the turn's own
     builder, its media as ms-swift markers and files), scrubbed, and the reply the customer got."""
     examples: dict[str, Example] = {}
-    for reply, final, replaced in _final_replies(session):
+    for reply, final, replaced, pair_only in _final_replies(session):
         record = reply.turn or {}
         question = session.get(Message, reply.reply_to_id) if reply.reply_to_id else None
         if question is None or not final.strip():
@@ -117,6 +123,7 @@ def collect(session: Session, data_dir: Path) -> list[Example]:
             images=[p["image"] for p in parts if p["type"] == "image"],
             audios=[p["audio"] for p in parts if p["type"] == "audio"],
             rejected=scrub(replaced, keep) if replaced else None,
+            pair_only=pair_only,
         )
         examples.setdefault(example.key(), example)  # the same turn twice teaches nothing new
     return list(examples.values())
@@ -190,13 +197,16 @@ def build(session: Session, config: DatasetConfig) -> DatasetInfo:
         return {"messages": e.messages, "images": e.images, "audios": e.audios}
 
     paths = (config.out_dir / "train.jsonl", config.out_dir / "eval.jsonl", config.out_dir / "preferences.jsonl")
-    _write(paths[0], [row(e) for e in train])
-    _write(paths[1], [row(e) for e in evaluation])
+    train_rows = [row(e) for e in train if not e.pair_only]
+    eval_rows = [row(e) for e in evaluation if not e.pair_only]
+    _write(paths[0], train_rows)
+    _write(paths[1], eval_rows)
+    # The prompt as the turn sent it (the example's own), the reply the customer got, the candidate it replaced.
     preferences = [
         {"messages": e.messages[:-1], "chosen": e.messages[-1]["content"], "rejected": e.rejected}
         for e in train
-        if e.rejected
+        if e.rejected and e.rejected != e.messages[-1]["content"]
     ]
     _write(paths[2], preferences)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths[:2])).hexdigest()
-    return DatasetInfo(*paths, len(train), len(evaluation), len(preferences), digest)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+    return DatasetInfo(*paths, len(train_rows), len(eval_rows), len(preferences), digest)

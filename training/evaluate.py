@@ -5,7 +5,8 @@ Grounded accuracy: the reply states every id, number and amount of the reference
 facts don't back. Verifier pass rate: the reply makes checkable claims and the verifier backs every one
 (a reply that says nothing checkable, such as a model repeating its instructions, is not a pass: it would
 never be sent on its own). Moderation pass rate: no lexicon hit. A candidate is promoted only when it is
-not worse than the active model on any of the three.
+not worse than the active model on any of the three. Where a run trained DPO after the fine-tune, the
+SFT+DPO candidate is kept over SFT alone only when it is not worse on any of the three and better on one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from app.llm.local import EngineChoice, LocalChatModel
 from app.shop.service import DEMO_DIR
 from moderation.lexicon import DEFAULT_PATH, Lexicon
 from moderation.verifier import extract_claims, verify
+
+MEASURES = ("grounded_accuracy", "verifier_pass", "moderation_pass")
 
 
 @dataclass
@@ -99,7 +102,17 @@ def gate(candidate: dict[str, Any], active: dict[str, Any]) -> tuple[bool, list[
     hold more for the agents, even if it is as accurate: that is worse, too.
     """
     reasons = []
-    for key in ("grounded_accuracy", "verifier_pass", "moderation_pass"):
+    for key in MEASURES:
         if candidate[key] < active[key]:
             reasons.append(f"{key} fell from {active[key]} to {candidate[key]}")
     return not reasons, reasons
+
+
+def prefer(challenger: dict[str, Any], incumbent: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether the challenger (SFT+DPO) beats the incumbent (SFT alone): not worse on any measure and better
+    on one; the reasons either way. A tie keeps the incumbent: the extra stage has to earn its place."""
+    worse = [f"{k} fell from {incumbent[k]} to {challenger[k]}" for k in MEASURES if challenger[k] < incumbent[k]]
+    if worse:
+        return False, worse
+    better = [f"{k} rose from {incumbent[k]} to {challenger[k]}" for k in MEASURES if challenger[k] > incumbent[k]]
+    return (True, better) if better else (False, ["not better on any measure"])

@@ -64,7 +64,7 @@ function runView(run) {
   const p = run.progress || {};
   const pct = p.max_steps ? Math.round((100 * (p.step || 0)) / p.max_steps) : null;
   const m = run.metrics || {};
-  const stages = ["dataset", "finetune", "quantize", "evaluate", "register", "deploy"];
+  const stages = ["dataset", "finetune", "dpo", "quantize", "evaluate", "register", "deploy"];
   return h("section", { class: "run", id: "run-detail", "data-status": run.status },
     h("h3", {}, `Run ${run.id} `, h("span", { class: `status ${run.status}`, id: "run-status", text: run.status })),
     h("ol", { class: "stages" }, ...stages.map((s) => {
@@ -77,8 +77,16 @@ function runView(run) {
       h("progress", { max: 100, value: pct, id: "run-progress" }),
       h("span", { class: "small", text: ` step ${p.step}/${p.max_steps} · loss ${number(p.loss)}` })) : null,
     h("p", { class: "small muted", id: "run-time", text: runTime(run) }),
-    p.losses?.length ? lineChart({ title: "training loss", labels: p.losses.map((_, i) => String(i + 1)),
-                                   series: [{ name: "loss", values: p.losses }] }) : null,
+    h("div", { class: "charts" },
+      p.losses?.length ? lineChart({ title: "fine-tune (SFT) loss", labels: p.losses.map((_, i) => String(i + 1)),
+                                     series: [{ name: "loss", values: p.losses }] }) : null,
+      // DPO on the agents' edits and rejections: its loss falls from ln 2 as the reward margin rises (the
+      // margin is given in words: it can be negative, and the chart's axis starts at 0).
+      p.dpo_losses?.length ? h("div", { id: "dpo-chart" }, lineChart({
+        title: "preference (DPO) loss", labels: p.dpo_losses.map((_, i) => String(i + 1)),
+        series: [{ name: "loss", values: p.dpo_losses }, { name: "accuracy", values: p.dpo_accuracies }] }),
+        h("p", { class: "small muted", text:
+          `reward margin ${number(p.dpo_margins[0])} → ${number(p.dpo_margins[p.dpo_margins.length - 1])}` })) : null),
     ["queued", "running"].includes(run.status)
       ? h("button", { type: "button", class: "danger", onclick: async () => {
           try { await api(`/api/v1/training/runs/${run.id}/cancel`, { method: "POST" }); toast("Cancelling…"); training(run.id); }
@@ -103,22 +111,34 @@ function runTime(run) {
   const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
   let text = `elapsed ${duration((end - Date.parse(run.started_at)) / 1000)}`;
   const p = run.progress || {};
-  if (run.status === "running" && p.stage === "finetune" && p.step && p.max_steps && p.stage_started_at) {
+  const training = { finetune: "fine-tune", dpo: "DPO" }[p.stage];
+  if (run.status === "running" && training && p.step && p.max_steps && p.stage_started_at) {
     const perStep = (Date.now() - Date.parse(p.stage_started_at)) / 1000 / p.step;
-    text += ` · fine-tune about ${duration(perStep * (p.max_steps - p.step))} left`;
+    text += ` · ${training} about ${duration(perStep * (p.max_steps - p.step))} left`;
   }
   return text;
 }
 
+// The gate's table: the active model, SFT alone and SFT+DPO (runs from before DPO: candidate and active).
 function evalTable(m) {
   const keys = ["grounded_accuracy", "verifier_pass", "moderation_pass", "cases"];
+  const columns = m.compared
+    ? [["active", "active before"], ["sft", "SFT only"], ["sft+dpo", "SFT+DPO"]].map(([key, label]) =>
+        ({ label: key === m.chosen ? `${label} (kept)` : label, values: m.compared[key] }))
+    : [{ label: "candidate", values: m.candidate }, { label: "active before", values: m.active_before }];
+  const cell = (values, k) => h("td", { text: values ? number(values[k]) : "not run" });
+  const dpo = m.dpo || {};
   return h("div", {},
     h("h4", { text: m.promoted ? "Eval gate: promoted" : "Eval gate: not promoted" }),
     m.not_promoted_because?.length ? h("ul", {}, ...m.not_promoted_because.map((r) => h("li", { text: r }))) : null,
-    h("table", {},
-      h("thead", {}, h("tr", {}, h("th", { text: "metric" }), h("th", { text: "candidate" }), h("th", { text: "active before" }))),
+    h("table", { id: "gate-table" },
+      h("thead", {}, h("tr", {}, h("th", { text: "metric" }), ...columns.map((c) => h("th", { text: c.label })))),
       h("tbody", {}, ...keys.filter((k) => k in m.candidate).map((k) =>
-        h("tr", {}, h("td", { text: k }), h("td", { text: number(m.candidate[k]) }), h("td", { text: number(m.active_before?.[k]) }))))),
+        h("tr", {}, h("td", { text: k }), ...columns.map((c) => cell(c.values, k)))))),
+    m.chosen_because?.length ? h("p", { class: "small muted", text:
+      `${m.chosen === "sft+dpo" ? "SFT+DPO" : "SFT alone"} kept: ${m.chosen_because.join("; ")}` }) : null,
+    dpo.pairs !== undefined && !dpo.skipped ? h("p", { class: "small muted", text:
+      `DPO: ${dpo.pairs} preference pairs, ${dpo.steps} steps, beta ${number(dpo.beta)}, ${number(dpo.seconds, 0)} s` }) : null,
     m.finetune ? h("p", { class: "small muted", text:
       `eval loss ${number(m.finetune.eval_loss_before)} → ${number(m.finetune.eval_loss_after)}, ` +
       `${m.finetune.train_examples} train / ${m.finetune.eval_examples} eval examples, ${number(m.finetune.seconds, 0)} s` }) : null);

@@ -44,6 +44,48 @@ def test_admin_starts_a_training_run_and_sees_its_progress(
     assert page.errors == []
 
 
+def test_a_run_with_dpo_shows_both_curves_and_the_gate_table(new_page, live_server, demo_shop):
+    """A finished run as the pipeline records one that trained DPO: its progress and its metrics."""
+    from app.db import session_scope
+    from app.models import TrainingRun
+    from training.pipeline import STAGES
+
+    def scores(grounded: float) -> dict:
+        return {"engine": "transformers", "cases": 7, "grounded_accuracy": grounded, "verifier_pass": 0.5,
+                "moderation_pass": 1.0, "samples": []}  # fmt: skip
+
+    progress = {
+        "stage": "deploy",
+        "timings": dict.fromkeys(STAGES, 1.0),
+        "losses": [2.1, 1.8, 1.5],
+        "dpo_losses": [0.6931, 0.61, 0.52],
+        "dpo_margins": [0.0, 0.19, 0.4],
+        "dpo_accuracies": [0.0, 1.0, 1.0],
+    }
+    table = {"active": scores(0.286), "sft": scores(0.286), "sft+dpo": scores(0.429)}
+    metrics = {
+        "candidate": table["sft+dpo"],
+        "active_before": table["active"],
+        "compared": table,
+        "chosen": "sft+dpo",
+        "chosen_because": ["grounded_accuracy rose from 0.286 to 0.429"],
+        "dpo": {"pairs": 8, "steps": 3, "beta": 0.1, "seconds": 40.2},
+        "promoted": True,
+        "not_promoted_because": [],
+    }
+    with session_scope() as s:
+        s.add(TrainingRun(status="succeeded", stage="deploy", progress=progress, metrics=metrics))
+    page = new_page("/login")
+    sign_in(page, live_server, make_user("admin"), "/admin")
+    expect(page.locator("svg.chart")).to_have_count(2)  # the fine-tune's loss and DPO's, side by side
+    expect(page.locator("#dpo-chart")).to_contain_text("reward margin 0 → 0.4")
+    expect(page.locator("#gate-table th")).to_have_text(["metric", "active before", "SFT only", "SFT+DPO (kept)"])
+    grounded = page.locator("#gate-table tr", has_text="grounded_accuracy").locator("td")
+    expect(grounded).to_have_text(["grounded_accuracy", "0.286", "0.286", "0.429"])
+    expect(page.locator("#run-detail")).to_contain_text("SFT+DPO kept: grounded_accuracy rose from 0.286 to 0.429")
+    assert page.errors == []
+
+
 def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
     from app.db import session_scope
     from app.models import ModelVersion

@@ -58,6 +58,24 @@ def test_the_edit_gives_a_preference_pair(logged_turns, tmp_path):
     assert all(p["chosen"] != p["rejected"] for p in pairs)
 
 
+def test_edits_and_rejections_give_pairs_with_the_prompt_the_turn_sent(corrected_turns, tmp_path):
+    with session_scope() as s:
+        info = build(s, DatasetConfig(out_dir=tmp_path, eval_fraction=0.0, data_dir=get_settings().data_dir))
+    pairs = {p["messages"][-1]["content"]: p for p in map(json.loads, info.preferences_path.read_text().splitlines())}
+    rows = map(json.loads, info.train_path.read_text().splitlines())
+    sft = {json.dumps(r["messages"][:-1]): r["messages"][-1]["content"] for r in rows}
+    assert info.preferences == len(pairs) == len(corrected_turns) == 8
+    for corrected in corrected_turns:
+        pair = pairs[prompts.render("customer.j2", text=corrected["question"])]
+        assert (pair["chosen"], pair["rejected"]) == (corrected["chosen"], corrected["rejected"])
+        assert [pair["messages"][0]["role"], pair["messages"][-1]["role"]] == ["system", "user"]
+        # An edit is also a fine-tuning example, on the same prompt; a rejection gives the pair alone.
+        if corrected["action"] == "edit":
+            assert sft[json.dumps(pair["messages"])] == corrected["chosen"]
+        else:
+            assert json.dumps(pair["messages"]) not in sft
+
+
 def test_split_keeps_each_conversation_on_one_side(logged_turns, tmp_path):
     with session_scope() as s:
         info = build(s, DatasetConfig(out_dir=tmp_path, data_dir=get_settings().data_dir))

@@ -59,6 +59,11 @@ def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_traini
         # version's onnx-int4/), and that is what the gate judged, against the base on the same engine.
         assert (Path(candidate.path) / "onnx-int4" / "model.onnx").exists() and candidate.lineage["onnx"]
         assert metrics["candidate"]["engine"] == metrics["active_before"]["engine"] == "onnx-int4"
+        # The held reply had no model proposal to replace (no LLM in these tests): no preference pairs, so DPO
+        # was skipped and the gate's table has SFT alone beside the active model.
+        assert "DPO skipped: 0 preference pairs" in run.log and run.progress["dpo_losses"] == []
+        assert metrics["compared"]["sft+dpo"] is None and metrics["chosen"] == "sft"
+        assert metrics["compared"]["sft"] == metrics["candidate"] and not candidate.lineage["dpo"]
         # Either it was promoted and is active, or the gate said why not and the base still answers.
         active = [v for v in versions.values() if v.status == "active"]
         assert len(active) == 1
