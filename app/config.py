@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     llm_breaker_failures: int = Field(default=3, ge=1)
     llm_breaker_cooldown_s: float = Field(default=30.0, ge=0)
     llm_samples: int = Field(default=1, ge=0, le=8)  # LLM candidates per turn
+    # When a turn doesn't wait for the model: "eligible" (the composer's reply would go out on its own: eligible
+    # and over the threshold) or "settled" (only when no model answer could outrank it; slower, rarely different)
+    llm_skip: Literal["eligible", "settled"] = "eligible"
     llm_max_new_tokens: int = Field(default=96, ge=8, le=2048)
     llm_temperature: float = 0.7
     llm_threads: int = 0  # torch threads for the local backend; 0: torch's default

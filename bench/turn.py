@@ -47,6 +47,12 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--samples", type=int, default=1, help="LLM candidates per turn (0: composer only)")
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument(
+        "--skip",
+        choices=["eligible", "settled"],
+        default="eligible",
+        help="when the turn doesn't wait for the model (SHOPDESK_LLM_SKIP)",
+    )
     parser.add_argument("--json", action="store_true", help="also print one JSON line")
     args = parser.parse_args()
 
@@ -55,6 +61,7 @@ def main() -> int:
         SHOPDESK_LLM_BACKEND="local",
         SHOPDESK_LLM_SAMPLES=str(args.samples),
         SHOPDESK_LLM_MAX_NEW_TOKENS=str(args.max_new_tokens),
+        SHOPDESK_LLM_SKIP=args.skip,
     )
     from app.chat import service as chat_service
     from app.config import get_settings
@@ -76,6 +83,7 @@ def main() -> int:
 
     stages: dict[str, list[float]] = {"ground": [], "generate": [], "decide": [], "turn": [], "overhead": []}
     statuses: dict[str, int] = {}
+    model_ran = 0
     for i in range(args.turns):
         ref, text = QUESTIONS[i % len(QUESTIONS)]
         with get_sessionmaker()() as session:
@@ -84,7 +92,9 @@ def main() -> int:
             t0 = time.perf_counter()
             response, _, _ = chat_service.post_message(session, settings, conversation, text, f"bench-{i}", model)
             total = (time.perf_counter() - t0) * 1000
-            timings = session.get(Message, response["reply"]["id"]).turn["timings"]
+            turn = session.get(Message, response["reply"]["id"]).turn
+            timings = turn["timings"]
+            model_ran += bool(args.samples) and not turn.get("llm_skipped") and "generate_ms" in timings
         stages["ground"].append(timings["ground_ms"])
         stages["generate"].append(timings["generate_ms"])
         stages["decide"].append(timings["decide_ms"])
@@ -95,7 +105,8 @@ def main() -> int:
 
     print(
         f"\nText turn, local backend ({model.name}), {args.turns} turns, {args.samples} LLM sample(s), "
-        f"max {args.max_new_tokens} new tokens, SQLite, {os.cpu_count()} CPUs"
+        f"max {args.max_new_tokens} new tokens, model skipped when the composer's reply is {args.skip}, SQLite, "
+        f"{os.cpu_count()} CPUs; the model ran in {model_ran} of {args.turns} turns"
     )
     print(f"{'stage':<10}{'p50 ms':>10}{'p95 ms':>10}")
     summary = {}
@@ -105,7 +116,8 @@ def main() -> int:
         print(f"{name:<10}{p50:>10.1f}{p95:>10.1f}")
     print(f"statuses: {statuses}")
     if args.json:
-        print(json.dumps({"turns": args.turns, "samples": args.samples, "stages": summary, "statuses": statuses}))
+        record = {"turns": args.turns, "samples": args.samples, "skip": args.skip, "model_ran": model_ran}
+        print(json.dumps({**record, "stages": summary, "statuses": statuses}))
     return 0
 
 

@@ -228,10 +228,15 @@ def run_turn(
 
     llm_error = None
     hands_over = bool(composition and composition.hands_over)
-    # The composer's reply, when no model answer could outrank it, goes out without waiting for the model.
+    # The composer's reply goes out without waiting for the model when it would go out on its own
+    # (SHOPDESK_LLM_SKIP=eligible), or only when no model answer could outrank it (settled).
     first = score(candidates[0]) if composition and not hands_over else None
     wanted = model is not None and settings.llm_samples > 0 and not hands_over
-    skip_llm = wanted and first is not None and settled(first, settings.reply_threshold)
+    threshold = settings.reply_threshold
+    sends = first is not None and (
+        settled(first, threshold) if settings.llm_skip == "settled" else first.eligible and first.score >= threshold
+    )
+    skip_llm = wanted and sends
     if model is not None and wanted and not skip_llm:
         try:
             # A text-only model is sent the text alone; the images and clips go to one that reads them.
@@ -313,7 +318,7 @@ def run_turn(
         media=[{"kind": upload.kind, "mime": upload.mime, "sha256": upload.sha256} for upload, _ in media or []],
         timings=timings,
         llm_error=llm_error,
-        llm_skipped=skip_llm,  # the composer's reply went out as it could not be outranked: no model ran
+        llm_skipped=skip_llm,  # the composer's reply went out without waiting: no model ran
         citations=citations(facts, candidates[chosen] if chosen is not None else None),
     )
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, hands_over, record)

@@ -23,6 +23,7 @@ def _candidates(reply_id: int) -> list[ReplyCandidate]:
 
 def test_local_model_candidate_is_generated_and_logged(client, demo_shop, settings, local_model):
     settings.llm_samples = 1
+    settings.llm_skip = "settled"  # wait for the model unless no answer of its could outrank the composer's
     conversation = open_conversation(client, "c1001")
     body = ask(client, conversation, "Where is my order A1023?").json()
     candidates = _candidates(body["reply"]["id"])
@@ -33,12 +34,26 @@ def test_local_model_candidate_is_generated_and_logged(client, demo_shop, settin
     assert body["reply"]["scores"]["candidates"][1]["source"] == "llm"
 
 
+def test_an_eligible_composer_reply_goes_out_without_waiting_for_the_model(client, demo_shop, settings, local_model):
+    from app.models import Message
+
+    settings.llm_samples = 1  # SHOPDESK_LLM_SKIP=eligible, the default
+    conversation = open_conversation(client, "c1001")
+    reply = ask(client, conversation, "Where is my order A1023?").json()["reply"]
+    [candidate] = _candidates(reply["id"])
+    # Outrankable by a model answer (it scores under 0.94), but it goes out on its own: no need to wait.
+    assert candidate.source == "composer" and candidate.scores["score"] <= 0.94 and reply["status"] == "sent"
+    with session_scope() as s:
+        assert s.get(Message, reply["id"]).turn["llm_skipped"] is True
+
+
 def test_a_composer_reply_no_model_answer_can_outrank_goes_out_without_the_model(
     client, demo_shop, settings, local_model
 ):
     from app.models import Message
 
     settings.llm_samples = 1
+    settings.llm_skip = "settled"
     conversation = open_conversation(client, "c1001")
     reply = ask(client, conversation, "我的订单A1024发货了吗？").json()["reply"]
     [candidate] = _candidates(reply["id"])
@@ -112,7 +127,7 @@ def test_openai_backend_in_the_pipeline(client, demo_shop, settings, openai_serv
         openai_server,
         str(local_model.path),
     )
-    settings.llm_samples = 1
+    settings.llm_samples, settings.llm_skip = 1, "settled"  # the model answers beside the composer
     conversation = open_conversation(client, "c1002")
     body = ask(client, conversation, "Where is my order B4735?").json()
     assert body["reply"]["status"] == "sent" and "794612345678" in body["reply"]["text"]
