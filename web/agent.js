@@ -250,7 +250,19 @@ function transcriptView(p) {
     h("p", {}, h("strong", { text: "Transcript: " }), ...(text ? parts : ["(nothing heard)"])),
     h("p", { class: "muted small" },
       typeof p.confidence === "number" ? `recogniser confidence ${number(p.confidence, 2)}` : "",
-      near.length ? h("span", { class: "near", text: ` · heard nearly right: ${near.join(", ")} (the customer was asked to confirm)` }) : null));
+      near.length ? h("span", { class: "near", text: ` · heard nearly right: ${near.join(", ")} (the customer was asked to confirm)` }) : null),
+    p.matched ? matchedView(p.matched) : null);
+}
+
+// An id or total of the customer's put in place of what the recogniser wrote, because the audio itself
+// scored it higher (app/perception/heard_ids.py): what was heard, what it became, and by how much it won.
+function matchedView(m) {
+  const what = m.kind === "id" ? `order ${m.value}` : `the total ${m.value}`;
+  const ahead = typeof m.margin === "number" ? `${number(m.margin, 1)} nats ahead of their next ${m.kind === "id" ? "order" : "total"}`
+    : `their only ${m.kind === "id" ? "order" : "total"}`;
+  return h("p", { class: "matched small" },
+    h("strong", { text: "Matched by the audio: " }),
+    `“${m.heard}” → ${what} (${ahead}; ${number(m.against_heard, 1)} nats against what was written)`);
 }
 
 function ocrTable(fields) {

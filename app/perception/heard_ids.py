@@ -50,8 +50,10 @@ _DIGITS = rf"(?:[A-Za-z]{{0,3}}\d[A-Za-z0-9]*|{_DIGIT_WORD}|[{_ZH_DIGITS}]+)"
 _RUN = re.compile(
     rf"(?<![A-Za-z0-9])(?:[A-Z]{{1,3}}[\s.-]{{0,2}}){{0,3}}{_DIGITS}(?:[\s,.:#-]{{1,3}}{_DIGITS})*(?![A-Za-z0-9])"
 )
-_WORD_BEFORE = re.compile(r"([A-Za-z]{1,6})[\s,-]*$")  # short words: a letter or digit heard as a word
-_WORD_AFTER = re.compile(r"^\s*([A-Za-z]{2,6})")
+# Short whole words (a letter or digit heard as a word: "Kate I'm" for "K nine"), never the end of a longer
+# one ("porter" of "reporter").
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z'])([A-Za-z]{1,6}(?:'[A-Za-z]{1,2})?)[\s,-]*$")
+_WORD_AFTER = re.compile(r"^\s*([A-Za-z]{2,6})(?![A-Za-z])")
 # Words never taken in as part of an id heard wrong: what the customer asks and the words around an id.
 _NOT_PART_OF_AN_ID = set(
     "order number is my the was and check return about it its for me please "  # noqa: SIM905 - a word list
@@ -158,14 +160,14 @@ def _replace(text: str, start: int, end: int, order_id: str) -> str:
     return re.sub(r"\s+([?.!,;:？。！，])", r"\1", joined)
 
 
-def _variants(text: str, run: tuple[int, int], written: str) -> list[str]:
-    """Other readings of the run as this id or total: with the word beside it taken in, or a digit it ends
-    in that was a word ("for", "to")."""
-    texts = [_replace(text, *span, written) for span in _widened(text, *run)[1:]]
+def _variants(text: str, run: tuple[int, int], written: str) -> list[tuple[tuple[int, int], str]]:
+    """Other readings of the run as this id or total, each with the words it replaces: with the words beside
+    it taken in, or a digit it ends in that was a word ("for", "to")."""
+    texts = [(span, _replace(text, *span, written)) for span in _widened(text, *run)[1:]]
     heard = compact(spoken_digits(text[run[0] : run[1]]))
     tail = heard[len(compact(written)) :]
     if heard.startswith(compact(written)) and tail in _HOMOPHONE_TAILS:
-        texts.append(_replace(text, *run, f"{written} {_HOMOPHONE_TAILS[tail]}"))
+        texts.append((run, _replace(text, *run, f"{written} {_HOMOPHONE_TAILS[tail]}")))
     return texts
 
 
@@ -255,11 +257,11 @@ def _choose(
             best[key] = (score, run, version)
     # Second pass: the two leading ones read other ways (the run widened by a word, a digit that was a word).
     leading = sorted(best, key=lambda key: best[key][0], reverse=True)[:2]
-    others = [(key, version) for key in leading for version in _variants(text, best[key][1], options[key])]
+    others = [(key, *variant) for key in leading for variant in _variants(text, best[key][1], options[key])]
     if others:
-        for (key, version), score in zip(others, scorer([v for _, v in others]), strict=True):
+        for (key, span, version), score in zip(others, scorer([v for _, _, v in others]), strict=True):
             if score > best[key][0]:
-                best[key] = (score, best[key][1], version)
+                best[key] = (score, span, version)
     ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
     top_key, (top, run, version) = ranked[0]
     runner_up = ranked[1][1][0] if len(ranked) > 1 else -math.inf

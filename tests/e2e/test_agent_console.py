@@ -239,3 +239,41 @@ def test_the_agent_sees_a_voice_transcript_with_the_order_and_amount_marked(new_
     expect(agent.locator("mark.heard.order")).to_have_text("B4735")
     expect(agent.locator(".transcript-text")).to_contain_text("recogniser confidence")
     assert agent.errors == []
+
+
+def test_the_agent_sees_which_of_the_customers_ids_the_audio_matched(new_page, live_server, demo_shop, client):
+    """The console shows what was heard, what it was matched to and by how much (app/perception/heard_ids.py
+    decides the match; tests/app/perception/test_heard_ids.py tests it on real speech). Here the stored
+    perception is given one, as a matched clip stores it, and the page must render it as text."""
+    from app.db import session_scope
+    from app.models import Attachment
+    from tests.helpers import auth, open_conversation
+    from tests.support.speech import encode, speak
+
+    hold_every_reply(make_user("admin")["id"])
+    conversation = open_conversation(client, "c1002")
+    clip = encode(speak("Hello, where is my order B four seven three five?"), "webm")
+    sent = client.post(
+        f"/api/v1/conversations/{conversation['id']}/messages",
+        files=[("files", ("voice.webm", clip, "audio/webm"))],
+        headers=auth(conversation),
+    )
+    assert sent.status_code == 201, sent.text
+    matched = {
+        "kind": "id",
+        "value": "B4735",
+        "heard": "before 735",
+        "margin": 6.25,
+        "against_heard": 1.5,
+        "over_slip": 3.0,
+    }
+    with session_scope() as s:
+        attachment = s.query(Attachment).one()
+        attachment.perception = {**attachment.perception, "matched": matched}
+    agent = new_page("/login")
+    sign_in(agent, live_server, make_user("agent", "ana@shop.test"), "/agent")
+    agent.locator("#reviews .item button").first.click()
+    line = agent.locator(".transcript-text .matched")
+    expect(line).to_contain_text("“before 735” → order B4735")
+    expect(line).to_contain_text("6.3 nats ahead of their next order")
+    assert agent.errors == []

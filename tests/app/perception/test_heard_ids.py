@@ -57,11 +57,13 @@ def _heard(said: str, ids: list[str], totals: list[str] = (), container: str = "
 
 @pytest.mark.slow
 def test_a_misheard_id_is_matched_to_the_customers_own():
-    """Whisper base writes this clip as "Where is Order K-I-3 05?"; of the customer's three ids, the audio
-    clearly says K9305 (not K9350, its digits swapped)."""
+    """Whisper base writes this clip as "where reporter Kate I'm 3-0-5" (with espeak-ng 1.51+dfsg-10+deb12u2;
+    "Where is Order K-I-3 05?" on an earlier machine); of the customer's three ids, the audio clearly says
+    K9305 (not K9350, its digits swapped), and the words it replaces are the ones the id was heard as."""
     heard = _heard("where is order K nine three zero five", ["K9350", "K9305", "P1234"])
-    assert "K9305" in heard["text"]
-    assert heard["matched"]["value"] == "K9305" and heard["matched"]["heard"] == "K-I-3 05"
+    assert "K9305" in heard["text"] and heard["matched"]["value"] == "K9305"
+    words = heard["matched"]["heard"]
+    assert words not in heard["text"] and words.replace("-", "").replace(" ", "").endswith("305"), words
 
 
 @pytest.mark.slow
