@@ -62,10 +62,17 @@ def test_detect_language():
         ("转人工", "human"),
         ("口红拆开就是断的！！！", "return"),  # a broken item, no question mark, no listed word for "return"
         ("杯子收到就碎了", "return"),
+        ("这个锅用着太重了，想退", "return"),  # "want to return", not "refund"
+        ("要退掉这件吗", "return"),
     ],
 )
 def test_intents(text, intent):
     assert intent in detect_intents(text)
+
+
+def test_wanting_money_back_or_to_quit_is_not_a_return():
+    assert detect_intents("我想退款")[:1] == ["refund"]
+    assert "return" not in detect_intents("我想退出会员")
 
 
 def test_no_intent_in_small_talk():
