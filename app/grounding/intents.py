@@ -62,7 +62,19 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "return": (
         (r"\breturn", r"\bexchange\b", r"\bsend\w* (it|them|things|items?|\w+) back\b", r"\btake (it|them) back\b"),
-        ("退货", "换货", "退换", "退回", "无理由", "能退", "可以退", "退吗", "售后", r"[想要]退(?!款|钱|费|出)", "退掉"),
+        (
+            "退货",
+            "换货",
+            "退换",
+            "退回",
+            "无理由",
+            "能退",
+            "可以退",
+            "退吗",
+            "售后",
+            r"[想要]退(?!款|钱|费|出)",
+            "退掉",
+        ),
     ),
     "order_status": (
         (
