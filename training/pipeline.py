@@ -3,7 +3,8 @@ register → deploy.
 
 DPO runs where it is on and the agents' edits and rejections gave enough preference pairs; then both
 candidates, SFT alone and SFT+DPO, are quantized as they would be served and judged against the active model,
-and the gate keeps SFT+DPO only where it beats SFT alone (training/evaluate.py prefer).
+and the gate keeps SFT+DPO only where it beats SFT alone (training/evaluate.py prefer); the one kept is promoted
+by the same rule against the active model: not worse on any measure, better on one (evaluate.gate).
 
 Progress (stage, step, loss, a heartbeat) is stored as it goes. The run's status, its lock and its
 recovery belong to training/runs.py, which calls stages() for a claimed run. The active model changes
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.admin import runtime
 from app.config import Settings
 from app.db import session_scope, utcnow
 from app.models import ModelVersion, TrainingRun
@@ -150,11 +152,13 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
 
     progress.enter("evaluate")
     cases = evaluate.held_out(read_jsonl(info.eval_path)) + evaluate.fixed_suite()[: settings.training_eval_suite]
-    # Judged as they will be served: through the engine the local backend will load them with.
-    judged = {
-        name: evaluate.run(s.path, cases, settings.training_eval_tokens, engine=engine) for name, s in served.items()
-    }
-    current = evaluate.run(base_path, cases, settings.training_eval_tokens, engine=engine)
+    # Judged as they will be served: through the engine the local backend will load them with, and by the
+    # decision stage as turns run it now (the admin's reply threshold and moderation thresholds included).
+    with session_scope() as session:
+        deciding = runtime.effective(session, settings)
+    tokens = settings.training_eval_tokens
+    judged = {name: evaluate.run(s.path, cases, tokens, engine=engine, settings=deciding) for name, s in served.items()}
+    current = evaluate.run(base_path, cases, tokens, engine=engine, settings=deciding)
     chosen, why = SFT, [f"DPO did not run: {preferred.get('skipped')}"]
     if SFT_DPO in judged:
         keep, why = evaluate.prefer(judged[SFT_DPO], judged[SFT])

@@ -120,8 +120,9 @@ function runTime(run) {
 }
 
 // The gate's table: the active model, SFT alone and SFT+DPO (runs from before DPO: candidate and active).
+// The measures of training/evaluate.py MEASURES; a run from before one was added shows the others.
 function evalTable(m) {
-  const keys = ["grounded_accuracy", "verifier_pass", "moderation_pass", "cases"];
+  const keys = ["grounded_accuracy", "verifier_pass", "moderation_pass", "sendable", "cases"];
   const columns = m.compared
     ? [["active", "active before"], ["sft", "SFT only"], ["sft+dpo", "SFT+DPO"]].map(([key, label]) =>
         ({ label: key === m.chosen ? `${label} (kept)` : label, values: m.compared[key] }))
@@ -156,11 +157,12 @@ async function models() {
     ...(versions.length ? [] : [h("p", { class: "muted", text: "No trained version yet: the model above answers until a run promotes one." })]),
     h("p", { class: "muted small", text: "Activating an older version is a roll-back; every process answers with it from its next turn." }),
     h("table", { id: "models" },
-      h("thead", {}, h("tr", {}, ...["name", "status", "grounded", "verifier", "base", "created", "activated", ""].map((c) => h("th", { text: c })))),
+      h("thead", {}, h("tr", {}, ...["name", "status", "grounded", "verifier", "sendable", "base", "created", "activated", ""].map((c) => h("th", { text: c })))),
       h("tbody", {}, ...versions.map((v) => h("tr", { class: v.status },
         h("td", { text: v.name }), h("td", {}, h("span", { class: `status ${v.status}`, text: v.status })),
         h("td", { text: number(v.metrics?.candidate?.grounded_accuracy) }),
         h("td", { text: number(v.metrics?.candidate?.verifier_pass) }),
+        h("td", { text: number(v.metrics?.candidate?.sendable) }),
         h("td", { text: v.base }), h("td", { text: when(v.created_at) }), h("td", { text: when(v.activated_at) }),
         h("td", {}, v.status === "active" ? "" : h("button", { type: "button", onclick: async () => {
           if (!confirm(`Activate ${v.name}?`)) return;

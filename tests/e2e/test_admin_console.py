@@ -50,9 +50,9 @@ def test_a_run_with_dpo_shows_both_curves_and_the_gate_table(new_page, live_serv
     from app.models import TrainingRun
     from training.pipeline import STAGES
 
-    def scores(grounded: float) -> dict:
+    def scores(grounded: float, sendable: float) -> dict:
         return {"engine": "transformers", "cases": 7, "grounded_accuracy": grounded, "verifier_pass": 0.5,
-                "moderation_pass": 1.0, "samples": []}  # fmt: skip
+                "moderation_pass": 1.0, "sendable": sendable, "samples": []}  # fmt: skip
 
     progress = {
         "stage": "deploy",
@@ -62,13 +62,13 @@ def test_a_run_with_dpo_shows_both_curves_and_the_gate_table(new_page, live_serv
         "dpo_margins": [0.0, 0.19, 0.4],
         "dpo_accuracies": [0.0, 1.0, 1.0],
     }
-    table = {"active": scores(0.286), "sft": scores(0.286), "sft+dpo": scores(0.429)}
+    table = {"active": scores(0.286, 0.143), "sft": scores(0.286, 0.143), "sft+dpo": scores(0.429, 0.286)}
     metrics = {
         "candidate": table["sft+dpo"],
         "active_before": table["active"],
         "compared": table,
         "chosen": "sft+dpo",
-        "chosen_because": ["grounded_accuracy rose from 0.286 to 0.429"],
+        "chosen_because": ["grounded_accuracy rose from 0.286 to 0.429", "sendable rose from 0.143 to 0.286"],
         "dpo": {"pairs": 8, "steps": 3, "beta": 0.1, "seconds": 40.2},
         "promoted": True,
         "not_promoted_because": [],
@@ -82,6 +82,8 @@ def test_a_run_with_dpo_shows_both_curves_and_the_gate_table(new_page, live_serv
     expect(page.locator("#gate-table th")).to_have_text(["metric", "active before", "SFT only", "SFT+DPO (kept)"])
     grounded = page.locator("#gate-table tr", has_text="grounded_accuracy").locator("td")
     expect(grounded).to_have_text(["grounded_accuracy", "0.286", "0.286", "0.429"])
+    sendable = page.locator("#gate-table tr", has_text="sendable").locator("td")
+    expect(sendable).to_have_text(["sendable", "0.143", "0.143", "0.286"])
     expect(page.locator("#run-detail")).to_contain_text("SFT+DPO kept: grounded_accuracy rose from 0.286 to 0.429")
     assert page.errors == []
 

@@ -19,7 +19,7 @@ from training.dataset import DatasetInfo
 from training.dpo import DpoConfig, answer_logps, dpo_loss, encode_pair
 from training.dpo import main as train_dpo
 
-MEASURES = {"grounded_accuracy", "verifier_pass", "moderation_pass"}
+MEASURES = set(evaluate.MEASURES)
 
 
 def _run(status: str = "queued") -> int:

@@ -20,6 +20,9 @@ SHOP_NAME = "the shop"
 # transformers-style parts (`{"type": "image", "image": path}`) the training set is built with.
 MARKERS = {"image_url": "<image>", "image": "<image>", "input_audio": "<audio>", "audio": "<audio>"}
 _TRAILING_MARKERS = re.compile("(?:<image>|<audio>)+\\Z")
+_SLOT = "\x00"  # stands for the customer's text in customer.j2, to find what surrounds it
+_FACTS_HEADING = "\nFACTS:\n"
+_NO_FACTS = "- (none)"  # system.j2's line where there are no facts
 
 
 @lru_cache
@@ -85,3 +88,38 @@ def without_markers(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return [
         {**m, "content": _TRAILING_MARKERS.sub("", m["content"])} if i == last else m for i, m in enumerate(messages)
     ]
+
+
+# The inverse of build_messages, for a prompt read back from the training set (the eval gate scores a model's
+# answer against the question and the facts the turn had).
+
+
+def customer_text(messages: Sequence[ChatMessage]) -> str:
+    """The customer's text build_messages wrapped (customer.j2) as the last user message: what the turn
+    grounded and scored its candidates on. Media parts or markers after it are left out; "" without one."""
+    last = next((m for m in reversed(messages) if m["role"] == "user"), None)
+    if last is None:
+        return ""
+    content = last["content"]
+    if isinstance(content, list):
+        content = "".join(p["text"] for p in content if p["type"] == "text")
+    content = _TRAILING_MARKERS.sub("", content)
+    before, _, after = render("customer.j2", text=_SLOT).partition(_SLOT)
+    if len(content) < len(before) + len(after) or not (content.startswith(before) and content.endswith(after)):
+        return ""
+    return content[len(before) : len(content) - len(after)]
+
+
+def fact_lines(messages: Sequence[ChatMessage]) -> list[str]:
+    """The fact lines in the system prompt (system.j2's FACTS list), as the turn passed them."""
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+    _, heading, listed = system.partition(_FACTS_HEADING)
+    lines = [line[2:] for line in listed.splitlines() if line.startswith("- ")] if heading else []
+    return [] if listed.strip() == _NO_FACTS else lines
+
+
+def prompt_language(messages: Sequence[ChatMessage]) -> str:
+    """The language the system prompt's rules were written in ("zh" or "en")."""
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+    zh_rules = system_prompt([], "zh").partition(_FACTS_HEADING)[0]
+    return "zh" if system.startswith(zh_rules) else "en"
