@@ -34,6 +34,7 @@ class FinetuneConfig:
     max_length: int = 512
     seed: int = 0
     gradient_checkpointing: bool = False  # on CUDA for large models
+    packing: bool = False  # examples packed end to end into max_length rows (positions restart), no padding
     qlora: bool = False  # 4-bit base (bitsandbytes, CUDA only)
     merge: bool = True  # merge the adapter and save the merged model (benchmarks of the training alone skip it)
 
@@ -92,6 +93,46 @@ def _batches(encoded: list[tuple[list[int], list[int]]], size: int, pad_id: int,
                 labels[row, : len(labs)] = torch.tensor(labs)
                 mask[row, : len(ids)] = 1
             yield input_ids, labels, mask
+
+
+def _packed_batches(encoded: list[tuple[list[int], list[int]]], size: int, width: int, pad_id: int, rng: random.Random):  # type: ignore[no-untyped-def]
+    """Rows of `width` tokens filled with whole examples, each starting again at position 0.
+
+    The position ids mark where an example starts; with no attention mask transformers builds a causal mask
+    per example from them, so examples in one row don't see each other. An example that does not fit what
+    is left of a row opens the next; the rest of the row is padding (its own segment, no labels). Yields
+    ids, labels, position ids and the number of real tokens.
+    """
+    import torch
+
+    def stream():  # type: ignore[no-untyped-def]
+        while True:
+            order = list(range(len(encoded)))
+            rng.shuffle(order)
+            yield from (encoded[i] for i in order)
+
+    examples = stream()
+    pending: tuple[list[int], list[int]] | None = None
+    while True:
+        input_ids = torch.full((size, width), pad_id)
+        labels = torch.full((size, width), -100)
+        positions = torch.zeros((size, width), dtype=torch.long)
+        real = 0
+        for row in range(size):
+            used = 0
+            while used < width:
+                ids, labs = pending or next(examples)
+                pending = None
+                if used + len(ids) > width:  # encode() cut every example to max_length, so it fits a new row
+                    pending = (ids, labs)
+                    break
+                input_ids[row, used : used + len(ids)] = torch.tensor(ids)
+                labels[row, used : used + len(ids)] = torch.tensor(labs)
+                positions[row, used : used + len(ids)] = torch.arange(len(ids))
+                used += len(ids)
+            positions[row, used:] = torch.arange(width - used)
+            real += used
+        yield input_ids, labels, positions, real
 
 
 def eval_loss(model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> float | None:
@@ -156,7 +197,10 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     model.train()
     encoded = [encode(tokenizer, row["messages"], config.max_length) for row in train_rows]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    batches = _batches(encoded, config.batch_size, pad, random.Random(config.seed))
+    if config.packing:
+        batches = _packed_batches(encoded, config.batch_size, config.max_length, pad, random.Random(config.seed))
+    else:
+        batches = _batches(encoded, config.batch_size, pad, random.Random(config.seed))
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / 3) * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
@@ -168,15 +212,21 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         torch.cuda.reset_peak_memory_stats()
     loop_started = time.perf_counter()
     for step in range(1, config.max_steps + 1):
-        input_ids, labels, mask = (t.to(device) for t in next(batches))
-        loss = model(input_ids=input_ids, labels=labels, attention_mask=mask).loss
+        if config.packing:  # no mask and no cache: the position ids delimit the examples
+            input_ids, labels, positions, real = next(batches)
+            inputs = {"input_ids": input_ids, "labels": labels, "position_ids": positions}
+            loss = model(**{k: v.to(device) for k, v in inputs.items()}, use_cache=False).loss
+        else:
+            input_ids, labels, mask = (t.to(device) for t in next(batches))
+            loss = model(input_ids=input_ids, labels=labels, attention_mask=mask).loss
+            real = int(mask.sum())
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
         losses.append(round(float(loss.detach()), 4))
-        tokens += int(mask.sum())
+        tokens += real
         if progress:
             progress({"step": step, "max_steps": config.max_steps, "loss": losses[-1]})  # may raise Cancelled
     if cuda:
