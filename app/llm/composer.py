@@ -92,59 +92,18 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         if intent == "order_status" and not orders and not missing and not choices:
             parts.append(str(book.no_orders()))
     if intent in POLICY_INTENTS:
-        quoted = policies[:MAX_POLICY_PASSAGES]
-        on_status = False  # the best passage says what applies to the order's status: no section list
+        quoted, on_status = policies[:MAX_POLICY_PASSAGES], False
         if intent in STATUS_DEPENDENT and orders:
-            # Whether it can still be cancelled or changed depends on the order's status: quote what the
-            # policy says for that status, not the rules for the others; an exception for the order's items
-            # first ("Presale gift sets cannot be cancelled once paid"), it overrides the rule.
-            words = status_words([o.status for o in orders])
-            for_status = [p for p in policies if any(w in p.text.lower() for w in words)]
-            for_status.sort(key=lambda p: not (p.subject and p.verdict == "no"))
-            general = [p for p in for_status[:MAX_POLICY_PASSAGES] if not p.subject]
-            said = {p.condition: polarity(p) for p in general if p.condition}
-            if for_status and for_status[0].subject:
-                said = {}  # the exception answers, whatever the cases say
-            cases = set(said)
-            if len(set(said.values())) > 1:
-                # The article says yes for this status in one case and no in another ("Mainland China
-                # orders", "Singapore orders"): the one the question names, else a person answers.
-                named_cases = [c for c in cases if names_section(question, c, for_status[0].title)]
-                if len(named_cases) != 1:
-                    return None
-                for_status = [p for p in for_status if p.condition in (named_cases[0], "")]
-            quoted = for_status[:MAX_POLICY_PASSAGES] or quoted
-            on_status = bool(for_status) and quoted[0] is for_status[0]
+            chosen = _for_status(policies, orders, question)
+            if chosen is None:
+                return None  # yes in one case, no in another, and the question names neither: a person answers
+            quoted, on_status = chosen[0] or quoted, chosen[1]
         elif intent == "invoice" and orders:
-            # Whether an invoice can be issued depends on the order's status too ("cancelled orders get none").
-            words = status_words([o.status for o in orders])
-            quoted = sorted(policies, key=lambda p: not any(w in p.text.lower() for w in words))[:MAX_POLICY_PASSAGES]
-            # A status that gets no invoice ("cancelled orders are not invoiced") is the answer, if said.
-            no_invoice = any(o.status in NO_INVOICE for o in orders)
-            on_status = no_invoice and bool(quoted) and any(w in quoted[0].text.lower() for w in words)
-            # The deadline to request one ("request within 90 days of receipt"), not to correct one.
-            deadline = sorted((p for p in policies if states_deadline(p.text)), key=lambda p: not asks_for(p.text))[:1]
-            timing = [p for p in policies if states_issuing_time(p.text)][:1]
-            about_items = [p for p in policies if names_items(p.text, items)]
-            if not on_status and about_items:
-                quoted = about_items[:MAX_POLICY_PASSAGES]  # "gift cards are not invoiced when bought"
-            elif not on_status and deadline and not any(o.invoice_number for o in orders):
-                # None issued yet: until when one may be requested, and how long issuing takes.
-                # And the passage that answers the question best, if it is neither ("company titles need the
-                # tax id"): three passages, this answer's only exception to MAX_POLICY_PASSAGES.
-                best = [p for p in policies[:1] if p not in deadline + timing]
-                quoted, on_status = deadline + timing + best, True
+            quoted, on_status = _for_invoice(policies, orders, items)
         # A yes or no for the one order asked about: a table row for its status, an exception or an
         # exclusion that names its items.
         first = quoted[0] if quoted else None
-        verdict = ""
-        if first and len(orders) == 1 and intent in VERDICT_INTENTS:
-            if intent in STATUS_DEPENDENT:
-                # What the policy says for the order's status, never for another ("… once processing").
-                verdict = first.verdict if on_status else ""
-            elif first.subject and first.verdict == "no":
-                # An exclusion of the order's items; a yes ("within 30 days") is the window's date to say.
-                verdict = "no"
+        verdict = _verdict(intent, first, on_status) if first and len(orders) == 1 else ""
         # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
         # whose items the policy excludes: no date makes them returnable).
         shown = {o.order_id for o in orders} if verdict != "no" else set()
@@ -176,6 +135,64 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)
+
+
+def _says_status(passage: PolicyFact, words: list[str]) -> bool:
+    return any(w in passage.text.lower() for w in words)
+
+
+def _for_status(
+    policies: list[PolicyFact], orders: list[OrderFact], question: str
+) -> tuple[list[PolicyFact], bool] | None:
+    """Whether it can still be cancelled or changed depends on the order's status: (the passages that say
+    what the policy says for that status, whether the first is one), an exception for the order's items
+    first ("Presale gift sets cannot be cancelled once paid": it overrides the rule). None when the article
+    says yes for this status in one case and no in another ("Mainland China orders", "Singapore orders")
+    and the question names neither."""
+    words = status_words([o.status for o in orders])
+    for_status = [p for p in policies if _says_status(p, words)]
+    for_status.sort(key=lambda p: not (p.subject and p.verdict == "no"))
+    general = [p for p in for_status[:MAX_POLICY_PASSAGES] if not p.subject]
+    # What each case (section) says for the status; an exception answers, whatever the cases say.
+    said = {} if for_status and for_status[0].subject else {p.condition: polarity(p) for p in general if p.condition}
+    if len(set(said.values())) > 1:
+        named = [c for c in said if names_section(question, c, for_status[0].title)]
+        if len(named) != 1:
+            return None
+        for_status = [p for p in for_status if p.condition in (named[0], "")]
+    return for_status[:MAX_POLICY_PASSAGES], bool(for_status)
+
+
+def _for_invoice(policies: list[PolicyFact], orders: list[OrderFact], items: str) -> tuple[list[PolicyFact], bool]:
+    """The passages that answer an invoice question about these orders, and whether they settle it so that
+    no section list is wanted: what the policy says for a status that gets no invoice ("cancelled orders are
+    not invoiced"), else what it says of their items ("gift cards are not invoiced when bought"), else, when
+    none was issued yet, until when one may be requested (not corrected), how long issuing takes and the
+    passage that answers best (three passages: this answer's only exception to MAX_POLICY_PASSAGES)."""
+    words = status_words([o.status for o in orders])
+    quoted = sorted(policies, key=lambda p: not _says_status(p, words))[:MAX_POLICY_PASSAGES]
+    if any(o.status in NO_INVOICE for o in orders) and quoted and _says_status(quoted[0], words):
+        return quoted, True
+    about_items = [p for p in policies if names_items(p.text, items)]
+    if about_items:
+        return about_items[:MAX_POLICY_PASSAGES], False
+    deadline = sorted((p for p in policies if states_deadline(p.text)), key=lambda p: not asks_for(p.text))[:1]
+    if deadline and not any(o.invoice_number for o in orders):
+        timing = [p for p in policies if states_issuing_time(p.text)][:1]
+        best = [p for p in policies[:1] if p not in deadline + timing]
+        return deadline + timing + best, True
+    return quoted, False
+
+
+def _verdict(intent: str, first: PolicyFact, on_status: bool) -> str:
+    """ "yes" / "no" for the one order asked about, from the passage quoted first: a table row or exception
+    for its status (never for another status: "… once processing"), or an exclusion of its items (a yes,
+    "within 30 days", is the window's date to say)."""
+    if intent not in VERDICT_INTENTS:
+        return ""
+    if intent in STATUS_DEPENDENT:
+        return first.verdict if on_status else ""
+    return "no" if first.subject and first.verdict == "no" else ""
 
 
 def hand_over_reply(lang: str) -> str:
