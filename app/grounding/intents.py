@@ -190,6 +190,8 @@ _ORDER_WORDS = re.compile(
 _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INTENTS.items()}
 
 
+# Cancelling said in so many words; "don't want it any more" / "不要了" alone may be a return as well.
+_CANCEL_WORD = re.compile(r"\bcancel|\bcall off\b|取消|撤单|退订", re.IGNORECASE)
 _DIFFERENCE = re.compile(r"\bthe difference\b|\bprice (drop|difference)|差价|保价|价保", re.IGNORECASE)
 
 
@@ -206,6 +208,9 @@ def detect_intents(text: str) -> list[str]:
     if "price_protection" in found and _DIFFERENCE.search(folded):
         found.remove("price_protection")
         found.insert(0, "price_protection")  # "refund the difference": the price drop, not a refund's timing
+    if "cancel" in found and "return" in found and not _CANCEL_WORD.search(folded):
+        found.remove("return")
+        found.insert(found.index("cancel"), "return")  # "can I return it? don't want it anymore": a return
     if not set(found) - {"order_status"} and set(detect_aspects(folded)) & RETURN_ASPECTS:
         found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
     return found

@@ -70,6 +70,13 @@ def test_intents(text, intent):
     assert intent in detect_intents(text)
 
 
+def test_a_return_said_with_not_wanting_it_is_a_return_and_a_cancel_said_stays_one():
+    assert detect_intents("can I return order BK-4410? don't want it anymore")[0] == "return"
+    assert detect_intents("这个不要了，能退货吗")[0] == "return"
+    assert detect_intents("don't want it anymore, please cancel and I'll return the other one")[0] == "cancel"
+    assert detect_intents("不要了，帮我取消")[0] == "cancel"
+
+
 def test_wanting_money_back_or_to_quit_is_not_a_return():
     assert detect_intents("我想退款")[:1] == ["refund"]
     assert "return" not in detect_intents("我想退出会员")
