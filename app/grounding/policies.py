@@ -353,6 +353,8 @@ class PolicyIndex:
         # Aspects (a fault, an exclusion, a change of mind) narrow return-like questions only: "which courier
         # for non-food items" is about shipping, whatever the word "food" suggests.
         narrowing = set(aspects or []) if not lead or lead & ASPECT_INTENTS else set()
+        if lead == {"cancel"}:
+            narrowing.discard("change_of_mind")  # every cancel is a change of mind: the returns article isn't it
         on_topic = self._on_topic(narrowing, lead, locale)
         scored: list[tuple[Passage, float]] = []
         # The order's items pick out an exclusion for what may not be done to them (returned, cancelled…), but

@@ -159,3 +159,19 @@ def test_policy_facts_carry_the_verdict_and_subject_of_their_passage():
     facts = passages(INDEX, "can I return the name plate?", "en", 3, ["delivered"], ["Personalised name plate"])
     top = facts[0]
     assert isinstance(top, PolicyFact) and (top.verdict, top.subject) == ("no", "Personalised name plates")
+
+
+def test_not_wanting_it_any_more_is_a_cancel_question_not_a_return_one():
+    """Every cancel is a change of mind: "不要了，帮我取消" is answered from the cancel article, not the returns one."""
+    question = "BK-4410 不要了，帮我取消"
+    facts = passages(PolicyIndex([CANCEL_ZH, RETURNS_ZH]), question, "zh", 3, ["paid"])
+    assert facts and all(f.article_id == "cancel-zh" for f in facts), [f.article_id for f in facts]
+
+
+RETURNS_ZH = PolicyArticle(
+    id="returns-zh",
+    title="七天无理由退货",
+    locale="zh",
+    version=1,
+    body="不想要了、不喜欢的商品，签收后 7 天内可无理由退货，商品需完好。\n",
+)
