@@ -420,7 +420,10 @@ INTENT_WORDS = {
 
 
 def expand_query(text: str) -> str:
-    """The question plus the words a policy uses for its topics and for the aspects it asks about."""
-    extra = [INTENT_WORDS[name] for name in detect_intents(text) if name in INTENT_WORDS]
-    extra += [_ASPECTS[name][2] for name in detect_aspects(text)]
+    """The question plus the words a policy uses for its topics and for the aspects it asks about (not a
+    change of mind in a cancel question: every cancel is one, and its words would pull in the returns policy)."""
+    intents = detect_intents(text)
+    extra = [INTENT_WORDS[name] for name in intents if name in INTENT_WORDS]
+    aspects = [a for a in detect_aspects(text) if not (a == "change_of_mind" and intents[:1] == ["cancel"])]
+    extra += [_ASPECTS[name][2] for name in aspects]
     return " ".join([text, *extra])
