@@ -12,7 +12,6 @@ The adapter is merged into the model and saved, as the fine-tune does.
 from __future__ import annotations
 
 import json
-import math
 import random
 import sys
 import time
@@ -21,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training.finetune import encode, read_jsonl
+from training.finetune import encode, optimizer_and_schedule, pad_id, read_jsonl, with_lora
 
 Encoded = tuple[list[int], list[int]]  # token ids, labels (-100 but on the answer)
 
@@ -113,7 +112,6 @@ def _batches(count: int, size: int, rng: random.Random) -> Iterator[list[int]]:
 def main(config: DpoConfig, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Train a LoRA adapter with DPO on the merged SFT model, merge it, save the result; return the metrics."""
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
@@ -130,23 +128,10 @@ def main(config: DpoConfig, progress: Callable[[dict[str, Any]], None] | None = 
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     pairs = [encode_pair(tokenizer, row, config.max_length) for row in rows]
-    model = get_peft_model(
-        model,
-        LoraConfig(
-            r=config.lora_r,
-            lora_alpha=config.lora_alpha,
-            lora_dropout=config.lora_dropout,
-            target_modules=config.target_modules,
-            task_type="CAUSAL_LM",
-        ),
-    )
-    model.train()
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    model = with_lora(model, config)
+    pad = pad_id(tokenizer)
     device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / 3) * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
-    )
+    optimizer, scheduler = optimizer_and_schedule(model, config.learning_rate, config.max_steps)
     # The reference never changes: each pair's log-probabilities are computed the first time it is drawn.
     reference: dict[int, tuple[float, float]] = {}
     batches = _batches(len(pairs), config.batch_size, random.Random(config.seed))

@@ -135,6 +135,38 @@ def _packed_batches(encoded: list[tuple[list[int], list[int]]], size: int, width
         yield input_ids, labels, positions, real
 
 
+def with_lora(model: Any, config: Any) -> Any:
+    """The model with a new LoRA adapter of config's shape (lora_r, lora_alpha, lora_dropout, target_modules),
+    in training mode: the fine-tune's and DPO's."""
+    from peft import LoraConfig, get_peft_model
+
+    adapter = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    model = get_peft_model(model, adapter)
+    model.train()
+    return model
+
+
+def optimizer_and_schedule(model: Any, learning_rate: float, max_steps: int) -> tuple[Any, Any]:
+    """AdamW on the trainable parameters, with 3 warm-up steps and a cosine decay over max_steps."""
+    import torch
+
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / 3) * 0.5 * (1 + math.cos(math.pi * step / max_steps))
+    )
+    return optimizer, scheduler
+
+
+def pad_id(tokenizer: Any) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
 def eval_loss(model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> float | None:
     """Mean loss on the assistant tokens of the rows."""
     import torch
@@ -155,7 +187,6 @@ def eval_loss(model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length
 def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Train a LoRA adapter, merge it into the base, save the merged model; return the metrics."""
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
@@ -184,27 +215,14 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         raise ValueError(f"no training examples in {config.train_file}")
     loss_before = eval_loss(model, tokenizer, eval_rows, config.max_length)
 
-    model = get_peft_model(
-        model,
-        LoraConfig(
-            r=config.lora_r,
-            lora_alpha=config.lora_alpha,
-            lora_dropout=config.lora_dropout,
-            target_modules=config.target_modules,
-            task_type="CAUSAL_LM",
-        ),
-    )
-    model.train()
+    model = with_lora(model, config)
     encoded = [encode(tokenizer, row["messages"], config.max_length) for row in train_rows]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = pad_id(tokenizer)
     if config.packing:
         batches = _packed_batches(encoded, config.batch_size, config.max_length, pad, random.Random(config.seed))
     else:
         batches = _batches(encoded, config.batch_size, pad, random.Random(config.seed))
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / 3) * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
-    )
+    optimizer, scheduler = optimizer_and_schedule(model, config.learning_rate, config.max_steps)
     device = next(model.parameters()).device
     losses: list[float] = []
     tokens = 0
