@@ -7,6 +7,7 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -303,11 +304,7 @@ class PolicyIndex:
 
     def _names_item(self, i: int, items: str, item_terms: set[str], topic: set[str]) -> set[str]:
         """The words of passage i's exclusion that name an item of the customer's orders (MIN_ITEM_TERMS)."""
-        words = {w for w in self.excluded[i] if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
-        if not words:
-            return set()
-        hit = self._named(items, item_terms, words, topic)
-        return hit if len(hit) >= min(MIN_ITEM_TERMS, len(words)) else set()
+        return _items_name(_specific(self.excluded[i]), items, item_terms, topic)
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
@@ -532,17 +529,26 @@ def item_names(orders: list[OrderFact]) -> str:
     return " ".join(str(item.get("name", "")) for order in orders for item in order.items)
 
 
+def _specific(words: Iterable[str]) -> set[str]:
+    """Words that can name a thing: three letters and more, or a Chinese word ("e", "t" of "can't" can't)."""
+    return {w for w in words if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+
+
+def _items_name(words: set[str], items: str, item_terms: set[str], topic: set[str]) -> set[str]:
+    """Those of words the order's item names say, when they are MIN_ITEM_TERMS of them (all, if fewer)."""
+    hit = PolicyIndex._named(items, item_terms, words, topic) if words else set()
+    return hit if hit and len(hit) >= min(MIN_ITEM_TERMS, len(words)) else set()
+
+
 def applies_to(fact: PolicyFact, question: str, items: str) -> bool:
     """Whether a passage about some items only ("Exception: made-to-order desktops…", "Custom-engraved
     perfume bottles | No") is about this question's: the question names it, or two words of its subject are
     in the names of the order's items. A passage about no particular items applies to all."""
-    words = {w for w in tokenize(fact.subject) if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
-    words -= set(tokenize(fact.title)) | _status_terms() | REFERENCE_WORDS
+    words = _specific(tokenize(fact.subject)) - set(tokenize(fact.title)) - _status_terms() - REFERENCE_WORDS
     if not fact.subject or not words:
         return True
     said = PolicyIndex._named(question, set(tokenize(question)), words, set(tokenize(INTENT_WORDS_ALL)))
-    named = PolicyIndex._named(items, set(tokenize(items)), words, set())
-    return bool(said) or len(named) >= min(MIN_ITEM_TERMS, len(words))
+    return bool(said) or bool(_items_name(words, items, set(tokenize(items)), set()))
 
 
 def polarity(fact: PolicyFact) -> str:
@@ -555,7 +561,7 @@ def names_items(text: str, items: str) -> bool:
     other words of the item's name, beyond the words of any topic ("invoice", "发票")."""
     if not items:
         return False
-    said = {w for w in tokenize(text) if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+    said = _specific(tokenize(text))
     named = said & set(tokenize(items)) - set(tokenize(INTENT_WORDS_ALL)) - REFERENCE_WORDS - _status_terms()
     return any(_CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
 
