@@ -12,6 +12,11 @@ abuse, injected codes and pretexts on purpose: abusive_real, other_customer, unk
 ordinary questions in other words than the corpus's, so the share it stops is a false-stop rate on text the
 corpus's writers did not write. The test split (test.jsonl) is never read here: bench/moderation_eval.py
 measures it.
+
+Evasions: each held-out message is also scored once rewritten the way people write around a filter, by
+rules that know nothing of the message (seeded): English words with a vowel masked ("f*ck"), spread
+letters ("k i l l") or leet ("$h1t"); Chinese characters swapped for homophones, or a run of 2–4 written
+in pinyin or its initials ("shabi", "sb"). The "evaded" columns are recall and false stops on those.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -28,11 +34,55 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from moderation.classifier import SERVICE_SETTINGS, fit, service_corpus  # noqa: E402
+from moderation.folding import pinyin  # noqa: E402
 
 THRESHOLDS = [round(0.40 + 0.05 * i, 2) for i in range(12)]  # 0.40 … 0.95
 BUDGET = 0.05  # false stops per language (the issue's limit)
 SHOPS = Path(__file__).resolve().parent / "shops"
 NOT_CLEAN = {"abusive_real", "other_customer", "unknown_ref"}
+CJK = re.compile(r"[\u4e00-\u9fa5]")
+LEET = {"a": "@", "e": "3", "i": "1", "o": "0", "s": "$"}
+
+
+def homophones() -> dict[str, list[str]]:
+    """Toneless pinyin → the common characters read that way."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for code in range(0x4E00, 0x9FA6):
+        out[pinyin(chr(code))[0]].append(chr(code))
+    return out
+
+
+def evade(text: str, rng: random.Random, sounds: dict[str, list[str]]) -> str:
+    """The message rewritten by one evasion, chosen at random (see the module's docstring)."""
+    if CJK.search(text):
+        kind = rng.choice(["homophone", "pinyin", "initials"])
+        if kind == "homophone":
+            return "".join(rng.choice(sounds[pinyin(c)[0]]) if CJK.match(c) and rng.random() < 0.4 else c for c in text)
+        runs = list(re.finditer(r"[\u4e00-\u9fa5]{2,}", text))
+        if not runs:
+            return text
+        run = rng.choice(runs)
+        n = min(len(run.group()), rng.randint(2, 4))
+        start = run.start() + rng.randint(0, len(run.group()) - n)
+        syllables = pinyin(text[start : start + n])
+        spelled = "".join(syllables) if kind == "pinyin" else "".join(s[0] for s in syllables)
+        return text[:start] + spelled + text[start + n :]
+    words = text.split(" ")
+    kind = rng.choice(["mask", "spread", "leet"])
+    long = [i for i, w in enumerate(words) if sum(c.isalpha() for c in w) >= 4]
+    for i in rng.sample(long, min(len(long), max(1, len(long) // 3))):
+        word = words[i]
+        if kind == "mask":
+            vowels = [k for k in range(1, len(word) - 1) if word[k] in "aeiou"]
+            if vowels:
+                k = rng.choice(vowels)
+                word = word[:k] + "*" + word[k + 1 :]
+        elif kind == "spread":
+            word = " ".join(word)
+        else:
+            word = "".join(LEET.get(c, c) if rng.random() < 0.6 else c for c in word)
+        words[i] = word
+    return " ".join(words)
 
 
 def main() -> int:
@@ -54,12 +104,17 @@ def main() -> int:
             fold_of[i] = k % args.folds
 
     harm = [0.0] * len(examples)
+    evaded_harm = [0.0] * len(examples)
+    sounds, evasion_rng = homophones(), random.Random(11)
+    evaded = [evade(e.text, evasion_rng, sounds) for e in examples]
     for fold in range(args.folds):
         train = [e for e, f in zip(examples, fold_of, strict=True) if f != fold]
         held = [i for i, f in enumerate(fold_of) if f == fold]
         scorer = fit(train, **{**SERVICE_SETTINGS, "c": args.c})
         for i, scores in zip(held, scorer.probabilities([examples[i].text for i in held]), strict=True):
             harm[i] = 1.0 - scores.get("clean", 0.0)
+        for i, scores in zip(held, scorer.probabilities([evaded[i] for i in held]), strict=True):
+            evaded_harm[i] = 1.0 - scores.get("clean", 0.0)
         print(f"fold {fold + 1}/{args.folds} scored ({len(held)} messages)", file=sys.stderr)
 
     questions = [
@@ -73,20 +128,24 @@ def main() -> int:
 
     rows = []
     print(f"{len(examples)} train messages, {args.folds} folds, C={args.c}; {len(questions)} shop questions")
-    print(f"{'threshold':>9}  {'en recall':>9} {'en false':>9}  {'zh recall':>9} {'zh false':>9}  {'shops false':>11}")
+    print(
+        f"{'threshold':>9}  {'en recall':>9} {'en false':>9}  {'zh recall':>9} {'zh false':>9}  {'shops false':>11}"
+        f"   evaded: {'en recall':>9} {'en false':>9}  {'zh recall':>9} {'zh false':>9}"
+    )
     for threshold in THRESHOLDS:
         row: dict[str, float] = {"threshold": threshold}
-        for lang in ("en", "zh"):
-            harmful = [h for h, e in zip(harm, examples, strict=True) if e.lang == lang and e.label != "clean"]
-            clean = [h for h, e in zip(harm, examples, strict=True) if e.lang == lang and e.label == "clean"]
-            row[f"{lang}_recall"] = sum(h >= threshold for h in harmful) / len(harmful)
-            row[f"{lang}_false"] = sum(h >= threshold for h in clean) / len(clean)
+        for prefix, harms in (("", harm), ("evaded_", evaded_harm)):
+            for lang in ("en", "zh"):
+                harmful = [h for h, e in zip(harms, examples, strict=True) if e.lang == lang and e.label != "clean"]
+                clean = [h for h, e in zip(harms, examples, strict=True) if e.lang == lang and e.label == "clean"]
+                row[f"{prefix}{lang}_recall"] = sum(h >= threshold for h in harmful) / len(harmful)
+                row[f"{prefix}{lang}_false"] = sum(h >= threshold for h in clean) / len(clean)
         row["shops_false"] = sum(h >= threshold for h in shop_harm) / len(shop_harm)
         rows.append(row)
-        print(
-            f"{threshold:>9.2f}  {100 * row['en_recall']:>8.1f}% {100 * row['en_false']:>8.1f}%"
-            f"  {100 * row['zh_recall']:>8.1f}% {100 * row['zh_false']:>8.1f}%  {100 * row['shops_false']:>10.1f}%"
-        )
+        keys = ("en_recall", "en_false", "zh_recall", "zh_false")
+        plain = "  ".join(f"{100 * row[a]:>8.1f}% {100 * row[b]:>8.1f}%" for a, b in (keys[:2], keys[2:]))
+        evaded_cells = " ".join(f"{100 * row['evaded_' + k]:>9.1f}%" for k in keys)
+        print(f"{threshold:>9.2f}  {plain}  {100 * row['shops_false']:>10.1f}%           {evaded_cells}")
     within = [r for r in rows if r["en_false"] <= BUDGET and r["zh_false"] <= BUDGET]
     chosen = min(within, key=lambda r: r["threshold"]) if within else None
     print(f"lowest threshold with ≤ {100 * BUDGET:.0f}% false stops in each language: {chosen and chosen['threshold']}")
