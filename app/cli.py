@@ -232,7 +232,9 @@ def cmd_moderate(args: argparse.Namespace) -> int:
     text = args.text if args.text != "-" else sys.stdin.read()
     settings = get_settings()
     lexicon = get_store(settings.resolved_lexicon_path).get()
-    verdict = screen(text, args.direction, lexicon, semantic_model(settings), guard_model(settings))
+    verdict = screen(
+        text, args.direction, lexicon, semantic_model(settings), guard_model(settings), tuple(settings.shop_domains)
+    )
     _print({**verdict.as_dict(), "reasons": reasons(verdict)}, args.json)
     return 0
 

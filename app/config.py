@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     guard_model: str = "Qwen/Qwen3Guard-Gen-0.6B"
     guard_api_key: str = ""
     guard_timeout_s: float = Field(default=2.0, gt=0)
+    # The shop's own web domains (JSON list, e.g. ["deskworks.com"]): a link imitating one is phishing
+    # (moderation/links.py), like one imitating a marketplace, courier or payment service.
+    shop_domains: list[str] = Field(default_factory=list)
 
     # Retraining
     training_min_examples: int = 8  # approved/sent turns needed before a run trains

@@ -15,6 +15,7 @@ from moderation.base import combine
 from moderation.classifier import SemanticModel
 from moderation.eligibility import AnswerKey, non_answer_reasons
 from moderation.lexicon import Lexicon
+from moderation.links import hosts
 from moderation.pii import find_pii
 from moderation.verifier import relevance, verify
 
@@ -79,6 +80,11 @@ def score_candidate(
     if input_injection and source != "composer":
         reasons.append("the customer's message tried to instruct the model; its answers need a human")
     reasons += non_answer_reasons(source, text, question, answer_key, prompt_rules, abuse_terms)
+    if source != "composer":
+        # A generated link goes only where the shop's own facts or passages point ("paypa1.com" never does).
+        unknown = [h for h in hosts(text) if h.lower() not in own_words]
+        if unknown:
+            reasons.append(f"{source} reply links to a site no fact or policy names ({', '.join(unknown)})")
     if semantic is not None and source != "composer":
         # Generated text only: the composer's replies are the shop's own policy sentences and facts.
         # What a reply must never be, in words no list names: abusive, threatening, a scam, a pretext.

@@ -1,6 +1,7 @@
 """One text through every moderation check, as `shopdesk moderate` and the admin API see it.
 
-The lexicon (listed words, with jieba word starts for Chinese), injection patterns, the semantic layer
+The lexicon (listed words, with jieba word starts for Chinese), injection patterns, look-alike links
+(moderation/links.py), the semantic layer
 (categories of harm in words no list names; moderation/classifier.py), the guard model when one is
 configured (moderation/guard.py) and, for replies, personal data.
 The turn (app/chat/turn.py) runs the same checks and adds its own policy on top: abuse with a real question
@@ -16,6 +17,7 @@ from moderation.classifier import SemanticModel
 from moderation.guard import GuardClient
 from moderation.injection import find_injection
 from moderation.lexicon import Lexicon
+from moderation.links import find_links
 from moderation.pii import find_pii
 
 Direction = Literal["in", "out"]
@@ -27,9 +29,10 @@ def screen(
     lexicon: Lexicon,
     semantic: SemanticModel | None,
     guard: GuardClient | None = None,
+    own_domains: tuple[str, ...] = (),
 ) -> Verdict:
     """The strongest action of every check, every category, and the reasons an agent is shown."""
-    hits = lexicon.hits(text) + find_injection(text)
+    hits = lexicon.hits(text) + find_injection(text) + find_links(text, own_domains)
     if direction == "out":
         hits += find_pii(text)  # replies mask personal data; customers may send their own
     if semantic is not None:

@@ -61,6 +61,7 @@ from moderation.guard import UNAVAILABLE as GUARD_UNAVAILABLE
 from moderation.guard import GuardClient
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import get_store
+from moderation.links import find_links
 from moderation.reranker import CandidateScore, choose, score_candidate, settled
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ def run_turn(
     semantic = semantic_model(settings)
     # Categories in words the lexicon never listed, from the semantic layer and the guard model if any.
     meaning = semantic.check(text) if semantic is not None else Verdict(masked_text=text)
+    links = find_links(text, tuple(settings.shop_domains))  # a look-alike of a known site: phishing
+    if links:
+        meaning = combine(text, meaning.hits + links)
     guard = guard_model(settings)
     if guard is not None:
         meaning = combine(text, meaning.hits + guard.check_message(text).hits)

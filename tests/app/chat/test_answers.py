@@ -72,3 +72,12 @@ def test_a_scam_offer_is_never_obeyed_but_the_question_is_answered(client, demo_
     assert "whatsapp" not in reply["text"].lower()
     if reply["status"] == "sent":
         assert reply["scores"]["chosen"] == "composer"  # the grounded answer, never a model's
+
+
+def test_a_look_alike_link_is_flagged_and_never_repeated(client, demo_shop):
+    text = "I got a text that my refund is waiting at sf-expresss.cn/fix, is that you? Where is my order A1023?"
+    reply = ask(client, open_conversation(client, "c1001"), text).json()["reply"]
+    assert "fraud" in reply["scores"]["inbound"]["categories"]
+    assert "expresss" not in reply["text"]
+    if reply["status"] == "sent":
+        assert reply["scores"]["chosen"] == "composer"
