@@ -119,6 +119,7 @@ class PolicyFact:
     condition: str = ""  # the section heading it sits under: the case it applies to ("Fresh food (…)")
     verdict: str = ""  # "yes" / "no": a table row's answer in its yes/no column, "no" for an exception
     subject: str = ""  # what an item-specific row or exception is about ("Custom-engraved perfume bottles")
+    row_key: str = ""  # a table row's status cell ("Paid"): what the policy says for that status alone
     kind: str = "policy"
 
     @property

@@ -36,6 +36,7 @@ _DURATION = re.compile(
 )
 WINDOW_BOOST = 1.5
 STATUS_BOOST = 1.5
+ROW_KEY_BOOST = 2.0
 MIN_PASSAGE_CHARS = 6
 # How policies name an order's status, in en and zh.
 STATUS_WORDS: dict[str, tuple[str, ...]] = {
@@ -66,6 +67,7 @@ CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("e
 # "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
 _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
 # An exclusion names an item of the customer's order when two of its words are in the item's name (one, when
 # it has one word): "Presale gift sets …" for "Christmas Skincare Gift Set (Presale)", not "Opened skincare,
@@ -115,6 +117,7 @@ class Passage:
     lead: str = ""  # the sentence introducing the list it is an item of (already part of the text)
     verdict: str = ""  # "yes" or "no": a table row's answer in its yes/no column ("Can it be returned?: No")
     subject: str = ""  # what an item-specific row or exception names ("Custom-engraved perfume bottles")
+    row_key: str = ""  # a table row's first cell when it names a status ("Paid"): the row speaks for it alone
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^>\s*")
@@ -124,6 +127,21 @@ _LIST_MARK = re.compile(r"^(?:[-*•+]|\d+[.)、])\s+")
 def status_words(statuses: list[str]) -> list[str]:
     """How policies name these order statuses, in en and zh (an unknown status by its own name)."""
     return [w for status in statuses for w in STATUS_WORDS.get(status, (status,))]
+
+
+@functools.cache
+def _status_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of these words: an English word whole ("paid" is not in "unpaid"), a Chinese one anywhere."""
+    alternatives = (re.escape(w) if _CJK.search(w) else rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words)
+    return re.compile("|".join(alternatives) or r"(?!)", re.IGNORECASE)
+
+
+def says_status(text: str, words: list[str], row_key: str = "") -> bool:
+    """Whether a passage says what the policy does for the status these words name: a table row keyed by
+    a status says it for that status only ("Pending (waiting for payment) | Yes | … unpaid orders close …"
+    is not the row for a paid order, nor "Paid | … unlike Pending orders" the row for a pending one); any
+    other passage when it names the status."""
+    return bool(words) and bool(_status_pattern(tuple(words)).search(row_key or text))
 
 
 def _plain(line: str) -> str:
@@ -136,10 +154,11 @@ def cell_verdict(cell: str) -> str:
     return "no" if _CELL_NO.match(cell) else "yes" if _CELL_YES.match(cell) else ""
 
 
-def _row(columns: list[str], cells: list[str]) -> tuple[str, str]:
-    """A table row's (verdict, subject): its answer in the table's yes/no column, and what the row is about
-    (its first other cell that isn't a status or empty), so "Custom-engraved perfume bottles | No, never"
-    is an exclusion of that item and "processing | No" is what the policy says for that status."""
+def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
+    """A table row's (verdict, subject, key): its answer in the table's yes/no column, and what the row is
+    about (its first other cell, when not empty), so "Custom-engraved perfume bottles | No, never" is an
+    exclusion of that item; a first cell that names a status is the row's key instead ("processing | No" is
+    what the policy says for that status, and for no other)."""
     verdict, subject = "", ""
     for header, cell in zip(columns, cells, strict=False):
         if not verdict and _YES_NO_COLUMN.search(header.strip()):
@@ -147,8 +166,8 @@ def _row(columns: list[str], cells: list[str]) -> tuple[str, str]:
         elif not subject and cell and cell not in ("—", "-"):
             subject = cell
     if _names_status(subject):
-        subject = ""  # "processing (customs declared) | No": what the policy says for a status, not an item
-    return verdict, subject
+        return verdict, "", subject
+    return verdict, subject, ""
 
 
 @functools.cache
@@ -158,8 +177,7 @@ def _status_terms() -> frozenset[str]:
 
 
 def _names_status(text: str) -> bool:
-    folded = text.lower()
-    return any(w in folded for words in STATUS_WORDS.values() for w in words)
+    return says_status(text, [w for words in STATUS_WORDS.values() for w in words])
 
 
 def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
@@ -172,7 +190,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     passages: list[Passage] = []
     heading = ""
     columns: list[str] = []
-    row = ("", "")
+    row = ("", "", "")
     lead = ""  # "The following are not covered:" before a list: each item is quoted with it
     for raw in article.body.splitlines():
         line = raw.strip()
@@ -195,7 +213,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")
             line = semicolon.join(f"{h}{colon}{v}" if h else v for h, v in named if v) + stop
         else:
-            row = ("", "")
+            row = ("", "", "")
         if (
             line.startswith("#")
             or (line.startswith("**") and line.rstrip(":：").endswith("**"))
@@ -213,7 +231,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
         for sentence in sentences:
             if item and lead:
                 sentence = f"{lead}{'' if lead.endswith('：') else ' '}{sentence}"
-            verdict, subject = row
+            verdict, subject, key = row
             exception = ""
             if _EXCEPTION.match(sentence):
                 exception = _EXCEPTION.sub("", sentence).strip()
@@ -236,6 +254,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                         lead * item,
                         verdict,
                         subject if verdict == "no" else "",
+                        key,
                     )
                 )
     return passages
@@ -342,6 +361,10 @@ class PolicyIndex:
         )
         if not terms:
             return []
+        if named:
+            # The order's status is known: what the policy says for it answers, not what the customer thinks
+            # it is ("it hasn't shipped, right?" of a paid order is not asking about shipped orders).
+            terms = (terms - _status_terms()) | (terms & topic) or terms
         item_terms = set(tokenize(items))
         article_score = {a: self.articles.score(i, terms) for i, a in enumerate(self.article_ids)}
         # Articles whose title is the question's topic (its aspect, else its leading intent) are the only
@@ -385,9 +408,10 @@ class PolicyIndex:
                         sentence *= WINDOW_BOOST * DEADLINE_BOOST if _DEADLINE.search(passage.text) else LIMIT_BOOST
                     else:
                         sentence *= WINDOW_BOOST if wants_window else LIMIT_BOOST
-                folded = passage.text.lower()
-                if named and any(w in folded for w in named):
-                    sentence *= STATUS_BOOST
+                if says_status(passage.text, named, passage.row_key):
+                    # A table row keyed by the status is what the policy says for it; a sentence that
+                    # mentions it in passing ("pre-orders stay in Paid…") only may be.
+                    sentence *= STATUS_BOOST * (ROW_KEY_BOOST if passage.row_key else 1.0)
                 scored.append((passage, sentence + article_score[passage.article_id]))
         scored.sort(key=lambda ps: (-ps[1], ps[0].article_id, ps[0].index))
         return scored[:top_k]
@@ -473,6 +497,7 @@ def passages(
             condition=p.heading,
             verdict=p.verdict,
             subject=p.subject,
+            row_key=p.row_key,
         )
         for p, s in hits
     ]

@@ -23,6 +23,7 @@ from app.grounding.policies import (
     names_items,
     names_section,
     polarity,
+    says_status,
     states_deadline,
     states_issuing_time,
     states_limit,
@@ -138,7 +139,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
 
 
 def _says_status(passage: PolicyFact, words: list[str]) -> bool:
-    return any(w in passage.text.lower() for w in words)
+    return says_status(passage.text, words, passage.row_key)
 
 
 def _for_status(
@@ -151,7 +152,8 @@ def _for_status(
     and the question names neither."""
     words = status_words([o.status for o in orders])
     for_status = [p for p in policies if _says_status(p, words)]
-    for_status.sort(key=lambda p: not (p.subject and p.verdict == "no"))
+    # An exception for the order's items first, then the table row for its status, then what mentions it.
+    for_status.sort(key=lambda p: (not (p.subject and p.verdict == "no"), not p.row_key))
     general = [p for p in for_status[:MAX_POLICY_PASSAGES] if not p.subject]
     # What each case (section) says for the status; an exception answers, whatever the cases say.
     said = {} if for_status and for_status[0].subject else {p.condition: polarity(p) for p in general if p.condition}

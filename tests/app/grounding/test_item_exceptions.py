@@ -175,3 +175,35 @@ RETURNS_ZH = PolicyArticle(
     version=1,
     body="不想要了、不喜欢的商品，签收后 7 天内可无理由退货，商品需完好。\n",
 )
+
+
+def test_the_row_for_the_orders_status_answers_not_a_row_that_mentions_it():
+    """ "Pending … unpaid orders close" is the pending row, not the paid one ("paid" is not in "unpaid");
+    and a sentence that mentions the status in passing loses to the row keyed by it."""
+    table = PolicyArticle(
+        id="garden-cancel-en",
+        title="Cancelling an order",
+        locale="en",
+        version=1,
+        body=(
+            "| Status | Can I cancel? | How |\n|---|---|---|\n"
+            "| Pending (waiting for payment) | Yes | Don't pay: unpaid orders close after 72 hours |\n"
+            "| Paid | Yes | Tap Cancel; the full amount is refunded automatically |\n"
+            "| Shipped | No | Refuse the parcel or return it |\n\n"
+            "## Exceptions\n\n"
+            "- Seed subscriptions stay in Paid until the season starts and can be cancelled any time before.\n"
+        ),
+    )
+    index = PolicyIndex([table])
+    rows = split_passages(table)[:3]
+    assert [(p.row_key, p.verdict, p.subject) for p in rows] == [
+        ("Pending (waiting for payment)", "yes", ""),
+        ("Paid", "yes", ""),
+        ("Shipped", "no", ""),
+    ]
+    question = "pls cancel GD-2201, found it cheaper elsewhere. it hasn't shipped right?"
+    order = OrderFact("GD-2201", "paid", "39.00", "USD", "2026-12-03T10:00:00+00:00", items=[{"name": "Hose reel"}])
+    facts: list[Any] = [order, *passages(index, question, "en", 3, ["paid"], [item_names([order])])]
+    composition = compose(detect_intents(question), facts, "en", question)
+    assert composition is not None and "refunded automatically" in composition.text, composition
+    assert "72 hours" not in composition.text and "So order GD-2201 can be cancelled." in composition.text
