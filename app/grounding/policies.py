@@ -222,6 +222,11 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             heading = _plain(line.lstrip("#")).rstrip(":：")
             continue
         sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
+        if item and _EXCEPTION_HEADING.match(heading) and sentences:
+            # An item under "Exceptions" is one exception however many sentences it takes ("Engraved tags go
+            # into production once processing. From then on they can't be cancelled."): quoted whole, what
+            # it names from its first sentence, its verdict from all of them.
+            sentences = [" ".join(sentences)]
         if not item and sentences and sentences[-1].endswith((":", "：")):
             lead = sentences[-1]  # a list follows: "以下情况不支持价保：" is what each item is an instance of
         if item and not lead and heading and EXCLUDES.search(heading):
@@ -567,13 +572,16 @@ def _items_name(words: set[str], items: str, item_terms: set[str], topic: set[st
 
 def applies_to(fact: PolicyFact, question: str, items: str) -> bool:
     """Whether a passage about some items only ("Exception: made-to-order desktops…", "Custom-engraved
-    perfume bottles | No") is about this question's: the question names it, or two words of its subject are
-    in the names of the order's items. A passage about no particular items applies to all."""
+    perfume bottles | No") is about this question's: two words of its subject (all, if fewer) are in the
+    question or in the names of the order's items ("my cat won't drink from it" does not name "Fresh dog
+    and cat food"). A passage about no particular items applies to all."""
     words = _specific(tokenize(fact.subject)) - set(tokenize(fact.title)) - _status_terms() - REFERENCE_WORDS
     if not fact.subject or not words:
         return True
-    said = PolicyIndex._named(question, set(tokenize(question)), words, set(tokenize(INTENT_WORDS_ALL)))
-    return bool(said) or bool(_items_name(words, items, set(tokenize(items)), set()))
+    topic = set(tokenize(INTENT_WORDS_ALL))
+    return bool(_items_name(words, question, set(tokenize(question)), topic)) or bool(
+        _items_name(words, items, set(tokenize(items)), set())
+    )
 
 
 def polarity(fact: PolicyFact) -> str:

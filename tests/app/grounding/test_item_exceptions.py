@@ -207,3 +207,50 @@ def test_the_row_for_the_orders_status_answers_not_a_row_that_mentions_it():
     composition = compose(detect_intents(question), facts, "en", question)
     assert composition is not None and "refunded automatically" in composition.text, composition
     assert "72 hours" not in composition.text and "So order GD-2201 can be cancelled." in composition.text
+
+
+PET_EXCLUSIONS = PolicyArticle(
+    id="pets-final-en",
+    title="What can't be returned",
+    locale="en",
+    version=1,
+    body=(
+        "| Product | Change-of-mind return? |\n|---|---|\n"
+        "| Fresh (chilled) dog and cat food | Never, opened or unopened |\n"
+        "| Engraved name tags | Never |\n"
+    ),
+)
+PET_CANCEL = PolicyArticle(
+    id="pets-cancel-en",
+    title="Cancelling an order",
+    locale="en",
+    version=1,
+    body=(
+        "You can cancel any order before it ships.\n\n## Exceptions\n\n"
+        "- Engraved name tags go into production as soon as the order is processing. From then on they can't be"
+        " cancelled. Other items of the order still can.\n"
+    ),
+)
+
+
+def test_one_shared_word_does_not_make_the_question_about_an_items_row():
+    """ "my cat won't drink from it" of a fountain names one word of "Fresh dog and cat food": not that row."""
+    index = PolicyIndex([PET_EXCLUSIONS])
+    question = "the fountain from PT-1001 is still sealed, my cat won't drink from it. can I return it?"
+    order = OrderFact("PT-1001", "delivered", "59.00", "USD", "2026-11-20T10:00:00+00:00", items=[{"name": "Fountain"}])
+    facts: list[Any] = [order, *passages(index, question, "en", 3, ["delivered"], [item_names([order])])]
+    composition = compose(detect_intents(question), facts, "en", question)
+    assert composition is None or "cat food" not in composition.text, composition
+
+
+def test_an_exception_item_of_several_sentences_is_one_exception_with_its_verdict():
+    exception = split_passages(PET_CANCEL)[-1]
+    assert exception.text.startswith("Exceptions: Engraved name tags") and exception.text.endswith("still can.")
+    assert exception.verdict == "no" and exception.subject.startswith("Engraved name tags")
+    index = PolicyIndex([PET_CANCEL])
+    question = "can I still cancel PT-1002? it's the engraved name tag"
+    order = OrderFact("PT-1002", "processing", "19.00", "USD", "2026-12-01T10:00:00+00:00", items=[
+        {"name": "Engraved Name Tag, Bone"}])  # fmt: skip
+    facts: list[Any] = [order, *passages(index, question, "en", 3, ["processing"], [item_names([order])])]
+    composition = compose(detect_intents(question), facts, "en", question)
+    assert composition is not None and "So order PT-1002 can't be cancelled." in composition.text, composition
