@@ -510,6 +510,7 @@ def passages(
 
 # How long something takes to be issued or sent ("we email the PDF within 3 business days", "3 个工作日内开具").
 _ISSUING = re.compile(r"\b(?:issue[sd]?|send|sent|e-?mail(?:ed)?)\b|开具|开出|发送|寄出", re.IGNORECASE)
+_NO_LONGER = re.compile(r"\bno longer\b|\bnot any ?more\b|不再", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(?:request|apply|ask for|ask us)\b|申请|补开|索取|索要", re.IGNORECASE)
 
 
@@ -519,8 +520,15 @@ def asks_for(text: str) -> bool:
 
 
 def states_issuing_time(text: str) -> bool:
-    """The text says how long issuing or sending takes, with no deadline ("we email it within 3 business days")."""
-    return bool(_DURATION.search(text) and _ISSUING.search(text) and not _DEADLINE.search(text))
+    """The text says how long issuing or sending takes, with no deadline ("we email it within 3 business days"),
+    and not what can no longer be done ("after 60 days we can no longer issue one" is a deadline)."""
+    return bool(
+        _DURATION.search(text)
+        and _ISSUING.search(text)
+        and not _DEADLINE.search(text)
+        and not EXCLUDES.search(text)
+        and not _NO_LONGER.search(text)
+    )
 
 
 def states_deadline(text: str) -> bool:

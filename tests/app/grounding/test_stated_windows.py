@@ -13,7 +13,7 @@ import pytest
 from app.grounding.dates import delivered_said
 from app.grounding.facts import OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects, detect_intents
-from app.grounding.policies import PolicyIndex, passages
+from app.grounding.policies import PolicyIndex, passages, states_issuing_time
 from app.grounding.rules import apply_rules, stated_window
 from app.llm.composer import compose
 from app.models import PolicyArticle
@@ -227,3 +227,9 @@ def test_no_invoice_window_for_an_order_that_has_an_invoice_or_was_cancelled():
         invoice_issued_at="2026-11-02T00:00:00+00:00",
     )
     assert _invoice_turn(question, invoiced)[0] == []
+
+
+def test_what_can_no_longer_be_done_is_not_how_long_issuing_takes():
+    assert states_issuing_time("We issue the invoice within 3 business days of your request.")
+    assert not states_issuing_time("After 60 days we can no longer issue an invoice for that order.")
+    assert not states_issuing_time("超过 60 天后不再开具发票。")
