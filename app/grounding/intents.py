@@ -213,7 +213,17 @@ def detect_intents(text: str) -> list[str]:
         found.insert(found.index("cancel"), "return")  # "can I return it? don't want it anymore": a return
     if not set(found) - {"order_status"} and set(detect_aspects(folded)) & RETURN_ASPECTS:
         found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
+    elif found[:1] == ["refund"] and "quality" in detect_aspects(folded) and not _REFUND_PROGRESS.search(folded):
+        found.insert(0, "return")  # "the button snapped off, can I get a replacement or refund?": a fault claim
     return found
+
+
+# A question about a refund already under way ("where is my refund for the broken pump?"), not a claim.
+_REFUND_PROGRESS = re.compile(
+    r"(?:when|how long|how much|where(?:'s| is)|status|yet|received|arrived|credited)"
+    r"|到账|多少|多久|什么时候|进度|退了吗|退回来了",
+    re.IGNORECASE,
+)
 
 
 # "My order", "the parcel I bought": the customer means an order of their own, not orders in general.
@@ -265,9 +275,22 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bquality\b",
             r"\bmissing part",
             r"\b(dead|died|noise|noisy|flicker\w*|malfunction\w*|not working|wrong item|mushy|smells?|warranty)\b",
+            # Things that break: "the button snapped off", "the seam ripped", "it won't turn on".
+            r"\b(broke|snapped|shattered|torn|ripped|frayed|dented|jammed|overheat\w*|burnt|burned out)\b",
+            r"\b(came|come|coming|fell|falls?|falling) (apart|off)\b",
+            r"\b(won'?t|doesn'?t|does not|can'?t|will not) (turn on|switch on|charge|power on|start|spin|open|close)\b",
         ),
         (
             "坏了",
+            "断了",
+            "裂了",
+            "开裂",
+            "碎了",
+            "脱落",
+            "卡住",
+            "开不了机",
+            "充不进电",
+            "不工作",
             "质量问题",
             "质量",
             "故障",

@@ -233,3 +233,23 @@ def test_what_can_no_longer_be_done_is_not_how_long_issuing_takes():
     assert states_issuing_time("We issue the invoice within 3 business days of your request.")
     assert not states_issuing_time("After 60 days we can no longer issue an invoice for that order.")
     assert not states_issuing_time("超过 60 天后不再开具发票。")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the retract button snapped off after a week",
+        "the seam ripped the first time my dog pulled",
+        "the lid came off and the handle fell off",
+        "the camera won't turn on any more",
+        "把手断了，能换吗",
+        "外壳开裂了",
+    ],
+)
+def test_things_that_break_are_a_fault(text):
+    assert "quality" in detect_aspects(text)
+
+
+def test_a_fault_with_refund_or_replacement_is_a_claim_and_a_refund_under_way_is_not():
+    assert detect_intents("the button snapped off (PC-1). can I get a replacement or refund?")[0] == "return"
+    assert detect_intents("退款什么时候到账？碗是坏的")[0] == "refund"  # a refund under way: its timing
