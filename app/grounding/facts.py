@@ -196,6 +196,10 @@ class RuleFact:
     said: bool = False  # the delivery date is the customer's own account (start … start_latest), not a record
     at_least: bool = False  # no delivery date known; counted from the order date, so open at least until `until`
     start_latest: str | None = None
+    # Price protection: the customer's stated current price of an item of the order, and the difference due
+    item: str | None = None
+    price_now: str | None = None
+    difference: str | None = None
     kind: str = "rule"
 
     @property
@@ -229,6 +233,9 @@ class RuleFact:
         if self.excluded:
             items = ", ".join(f"{i['name']} ({i['tag']})" for i in self.excluded)
             line += f"; not covered: {items}"
+        if self.difference:
+            said = f"at the {self.price_now} the customer says {self.item} costs now"
+            line += f"; {said}, the difference is {self.difference}"
         return line
 
 

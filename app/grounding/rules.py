@@ -12,13 +12,16 @@ order delivered on a date nobody recorded gets no verdict (never "not delivered 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from app.grounding.dates import delivered_said
 from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
+from app.grounding.numbers import amounts_as_numbers
 from app.grounding.policies import is_exclusion, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
@@ -222,5 +225,36 @@ def apply_rules(
         days, since = stated
     excluded = set(rules.excluded_categories or [])
     said = delivered_said(question, today) if len(orders) == 1 else None  # about the one order asked about
-    windows = (_window(rule, days, order, excluded, today, since, said) for order in orders)
-    return [w for w in windows if w is not None]
+    windows = [w for w in (_window(rule, days, order, excluded, today, since, said) for order in orders) if w]
+    if rule == "price_protection_days" and len(windows) == 1 and windows[0].open:
+        drop = price_drop(question, orders[0])
+        if drop is not None:
+            windows[0] = replace(windows[0], item=drop[0], price_now=drop[1], difference=drop[2])
+    return list(windows)
+
+
+# An amount as customers write it: "259", "259.00", "¥259", "259元"; not part of an id, a date or a longer number.
+_AMOUNT = re.compile(
+    r"(?<![A-Za-z0-9_.\-/])(?:[¥$€£]\s?)?(\d{1,6}(?:\.\d{1,2})?)(?![A-Za-z0-9_.\-/:]|\s?(?:号|日|月|年|点|%|个|件|天))"
+)
+
+
+def price_drop(question: str, order: OrderFact) -> tuple[str, str, str] | None:
+    """(item, the price now, the difference for the quantity bought) when the customer says what an item of
+    the order costs now and it is less than they paid ("bought the carrier at 289, now it's 259"): the item
+    whose price they also state, else the order's only item. None when they state no lower price, or when
+    it isn't clear which item, or the drop is implausible (to under a fifth of the price)."""
+    stated = [Decimal(m.group(1)) for m in _AMOUNT.finditer(amounts_as_numbers(question))]
+    priced = [i for i in order.items if i.get("unit_price")]
+    paid_said = [i for i in priced if Decimal(str(i["unit_price"])) in stated]
+    candidates = paid_said or (priced if len(priced) == 1 else [])
+    if len(candidates) != 1:
+        return None
+    item = candidates[0]
+    paid = Decimal(str(item["unit_price"]))
+    lower = [a for a in stated if paid / 5 <= a < paid]
+    if not lower:
+        return None
+    now = lower[-1]  # "289, 今天降到259": the price it came down to is said last
+    difference = (paid - now) * int(item.get("qty") or 1)
+    return str(item["name"]), f"{now:.2f}", f"{difference:.2f}"

@@ -14,7 +14,7 @@ from app.grounding.dates import delivered_said
 from app.grounding.facts import OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects, detect_intents
 from app.grounding.policies import PolicyIndex, passages, states_issuing_time
-from app.grounding.rules import apply_rules, stated_window
+from app.grounding.rules import apply_rules, price_drop, stated_window
 from app.llm.composer import compose
 from app.models import PolicyArticle
 from app.shop.rules import ShopRules
@@ -253,3 +253,34 @@ def test_things_that_break_are_a_fault(text):
 def test_a_fault_with_refund_or_replacement_is_a_claim_and_a_refund_under_way_is_not():
     assert detect_intents("the button snapped off (PC-1). can I get a replacement or refund?")[0] == "return"
     assert detect_intents("退款什么时候到账？碗是坏的")[0] == "refund"  # a refund under way: its timing
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "said"),
+    [
+        ("I bought the tent (SG-77120) at 89 on Dec 1, it's 74.50 now, can I get the price difference back?", "en",
+         "At the 74.50 you mention, the difference for Trail Tent 2P is 14.50."),
+        ("12月1号89买的帐篷 SG-77120，今天降到74.5了，能退差价吗", "zh",
+         "按您说的现价 74.50 计算，Trail Tent 2P 的差价为 14.50。"),
+    ],
+)  # fmt: skip
+def test_the_price_the_customer_says_it_costs_now_gives_the_difference(question, lang, said):
+    order = OrderFact(
+        "SG-77120", "delivered", "89.00", "USD", "2026-12-01T09:00:00+00:00",
+        items=[{"name": "Trail Tent 2P", "qty": 1, "unit_price": "89.00"}],
+    )  # fmt: skip
+    facts = [order, *_facts(question, lang)]
+    facts += apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
+    composition = compose(detect_intents(question), facts, lang, question)
+    assert composition is not None and said in composition.text, composition
+
+
+def test_no_difference_without_a_lower_price_for_one_clear_item():
+    two = OrderFact(
+        "SG-1", "paid", "250.00", "USD", "2026-12-01T09:00:00+00:00",
+        items=[{"name": "Stove", "qty": 1, "unit_price": "150.00"}, {"name": "Pot", "qty": 1, "unit_price": "100.00"}],
+    )  # fmt: skip
+    assert price_drop("the stove I paid 150 for is 120 now", two) == ("Stove", "120.00", "30.00")
+    assert price_drop("it's 80 now", two) is None  # which item?
+    assert price_drop("the stove is cheaper now", two) is None  # no price said
+    assert price_drop("SG-1 dropped to 12 on 12月3号", two) is None  # a fifth of the price or less: not a price
