@@ -171,6 +171,13 @@ def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
 
 
 @functools.cache
+def _asking() -> frozenset[str]:
+    """Words that ask rather than name a case: a heading "How much you get back" is not what "which is
+    quicker, and by how much?" names (多久, 多少 likewise)."""
+    return frozenset(tokenize("how much many long soon when where which what who why get back quick quicker fast"))
+
+
+@functools.cache
 def _status_terms() -> frozenset[str]:
     """The search terms of every status word: they say when, never which item."""
     return frozenset(t for words in STATUS_WORDS.values() for w in words for t in tokenize(w))
@@ -303,7 +310,7 @@ class PolicyIndex:
         self.locales = {a.id: a.locale for a in articles}
         self.versions = {a.id: a.version for a in articles}
         # What each passage's section heading says beyond its article's title: the case it applies to.
-        self.conditions = [set(tokenize(p.heading)) - set(tokenize(p.title)) for p in self.passages]
+        self.conditions = [set(tokenize(p.heading)) - set(tokenize(p.title)) - _asking() for p in self.passages]
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…"), and
         # what a table row answered "No" or an exception names ("Custom-engraved perfume bottles").
@@ -609,7 +616,7 @@ def names_items(text: str, items: str) -> bool:
 
 def names_section(question: str, condition: str, title: str) -> bool:
     """The question names the case a section is about ("Singapore" in "… to my office in Singapore")."""
-    words = set(tokenize(condition)) - set(tokenize(title)) - REFERENCE_WORDS
+    words = set(tokenize(condition)) - set(tokenize(title)) - REFERENCE_WORDS - _asking()
     return bool(PolicyIndex._named(question, set(tokenize(question)), words, set()))
 
 
@@ -628,5 +635,5 @@ def named_conditions(question: str, policies: list[PolicyFact]) -> tuple[list[st
     title = set(tokenize(policies[0].title))
     # The question's own topic words ("difference" in a price-protection question) name no section.
     topic = set(tokenize(" ".join(INTENT_WORDS.get(name, "") for name in detect_intents(question))))
-    named = [c for c in sections if PolicyIndex._named(question, said, set(tokenize(c)) - title, topic)]
+    named = [c for c in sections if PolicyIndex._named(question, said, set(tokenize(c)) - title - _asking(), topic)]
     return sections, named

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.grounding.facts import PolicyFact
 from app.grounding.intents import detect_aspects, detect_intents
-from app.grounding.policies import PolicyIndex, named_conditions, passages, split_passages
+from app.grounding.policies import PolicyIndex, named_conditions, names_section, passages, split_passages
 from app.llm.composer import compose
 from app.models import PolicyArticle
 
@@ -135,3 +135,25 @@ def test_how_customers_ask_is_read_as_what_they_ask():
     from app.grounding.intents import mentions_own_order
 
     assert mentions_own_order("帮我查下我最近的订单")
+
+
+def test_words_that_ask_do_not_name_a_section():
+    """ "which is quicker, and by how much?" asks; it does not name the section "How much you get back"."""
+    refunds = PolicyArticle(
+        id="kite-refunds-en",
+        title="Refunds",
+        locale="en",
+        version=1,
+        body=(
+            "## Where the money goes\n\n| Refund to | How long until you see it |\n|---|---|\n"
+            "| Your card | 5–10 business days |\n| Store credit | Within 24 hours, with a 5% bonus |\n\n"
+            "## How much you get back\n\n"
+            "- Orders paid partly with store credit: that part comes back as store credit.\n"
+            "- Original shipping is not refunded.\n"
+        ),
+    )
+    question = "can I take store credit instead of money back on my card? which one's quicker and by how much?"
+    assert not names_section(question, "How much you get back", "Refunds")
+    assert names_section("where does the money go if I return it?", "Where the money goes", "Refunds")
+    texts = [f.text for f in passages(PolicyIndex([refunds]), question, "en")]
+    assert any("24 hours" in t for t in texts) and any("5–10" in t for t in texts), texts
