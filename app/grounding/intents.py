@@ -415,7 +415,8 @@ RETURN_ASPECTS = frozenset({"change_of_mind", "quality"})  # a message with thes
 ASKS_WINDOW = re.compile(
     r"\bpolic(y|ies)\b|政策|规则|支持.{0,8}吗|"
     r"\bhow (long|many days)\b|\bstill\b|\btoo late\b|\bwithin\b|\bdeadline\b|\btime limit\b|\bafter \d+"
-    r"|\bdays?\b|\bweeks?\b|还能|多久|几天|期限|超过|过了|天内|多长时间",
+    r"|\bdays?\b|\bweeks?\b|还能|多久|几天|期限|超过|过了|天内|多长时间"
+    r"|\bquick(?:er|est|ly)?\b|\bfast(?:er|est)?\b|\bhow soon\b|\bsooner\b|更快|哪个快|快多少",
     re.IGNORECASE,
 )
 _ASPECTS = {name: ([re.compile(p) for p in en], zh, words) for name, (en, zh, words) in ASPECTS.items()}

@@ -12,7 +12,7 @@ import pytest
 
 from app.grounding.dates import delivered_said
 from app.grounding.facts import OrderFact, PolicyFact, RuleFact
-from app.grounding.intents import detect_aspects, detect_intents
+from app.grounding.intents import ASKS_WINDOW, detect_aspects, detect_intents
 from app.grounding.policies import PolicyIndex, passages, states_issuing_time
 from app.grounding.rules import apply_rules, price_drop, stated_window
 from app.llm.composer import compose
@@ -284,3 +284,8 @@ def test_no_difference_without_a_lower_price_for_one_clear_item():
     assert price_drop("it's 80 now", two) is None  # which item?
     assert price_drop("the stove is cheaper now", two) is None  # no price said
     assert price_drop("SG-1 dropped to 12 on 12月3号", two) is None  # a fifth of the price or less: not a price
+
+
+@pytest.mark.parametrize("text", ["store credit or card, which one's quicker?", "how soon would I see it?", "哪个快？"])
+def test_which_is_quicker_asks_a_time_limit(text):
+    assert ASKS_WINDOW.search(text)  # so the reply must state one, or a person answers
