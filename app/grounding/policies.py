@@ -474,9 +474,14 @@ def passages(
     an exclusion), and a question about a time limit favours passages that state one.
     """
     expanded, intents = expand_query(query), detect_intents(query)
-    # "Can I get the difference back?" is answered by the condition with its time limit, asked or not.
-    window = bool(ASKS_WINDOW.search(query)) or intents[:1] == ["price_protection"]
     aspects = detect_aspects(query)
+    # "Can I get the difference back?" and "it broke, what are my options?" are answered by the condition
+    # with its time limit, asked or not: whether the claim can be made depends on it.
+    window = (
+        bool(ASKS_WINDOW.search(query))
+        or intents[:1] == ["price_protection"]
+        or (intents[:1] == ["return"] and "quality" in aspects)
+    )
     deadline = window and not _ASKS_TIMING.search(query)
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)

@@ -208,7 +208,9 @@ def apply_rules(
             )
         return found
     rule = _WINDOWS.get(intent)
-    if rule == "return_window_days" and "quality" in aspects and rules.quality_window_days is not None:
+    if rule == "return_window_days" and "quality" in aspects:
+        # A fault's window: the shop's rule for it, else the limit its article states; never "a return for
+        # any reason".
         rule = "quality_window_days"
     if rule is None:
         return []

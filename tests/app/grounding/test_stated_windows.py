@@ -289,3 +289,25 @@ def test_no_difference_without_a_lower_price_for_one_clear_item():
 @pytest.mark.parametrize("text", ["store credit or card, which one's quicker?", "how soon would I see it?", "哪个快？"])
 def test_which_is_quicker_asks_a_time_limit(text):
     assert ASKS_WINDOW.search(text)  # so the reply must state one, or a person answers
+
+
+def test_a_fault_is_answered_by_the_fault_window_never_a_return_for_any_reason():
+    faults = PolicyArticle(
+        id="faults-en",
+        title="Faulty items",
+        locale="en",
+        version=1,
+        body=(
+            "## Report within 45 days\n\n"
+            "Tell us within 45 days of delivery and you choose a replacement or a refund.\n\n"
+            "## After 45 days\n\nStoves carry a 12-month warranty: we repair them.\n"
+        ),
+    )
+    question = "the stove from SG-77120 just died, no flame at all. it was delivered on Nov 20. what are my options?"
+    order = OrderFact("SG-77120", "delivered", "89.00", "USD", "2026-11-10T09:00:00+00:00", items=[{"name": "Stove"}])
+    facts = [order, *passages(PolicyIndex([faults]), question, "en", 3, ["delivered"], ["Stove"])]
+    assert any("within 45 days of delivery" in f.text for f in facts[1:])  # a claim's deadline, asked or not
+    rules = apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
+    assert [(r.rule, r.until, r.open) for r in rules] == [("quality_window_days", "2027-01-04", True)]
+    composition = compose(detect_intents(question), [*facts, *rules], "en", question)
+    assert composition is not None and "a return for a quality problem is possible until 2027-01-04" in composition.text
