@@ -23,7 +23,9 @@ MAX_ORDERS = 3
 MAX_CHOICES = 4
 # "where are my orders", "all my orders", "我的订单都": the customer asks about all of them, not one.
 _PLURAL = re.compile(
-    r"\b(?:orders|parcels|packages|purchases|all (?:of )?my)\b|所有|全部|都|哪些|几个订单", re.IGNORECASE
+    # 都 only of orders ("我的订单都到了吗"): "你们客服都是…" is about the staff, not several orders.
+    r"\b(?:orders|parcels|packages|purchases|all (?:of )?my)\b|所有|全部|(?:订单|单子|包裹|快递|东西)都|哪些|几个订单",
+    re.IGNORECASE,
 )
 CANDIDATE_ORDERS = 200  # the customer's newest orders that references are resolved against
 

@@ -322,3 +322,10 @@ def test_a_transcript_marks_their_ids_amounts_and_near_misses():
     near = heard_marks("my order H0 2026 1102 0131 please", ORDERS)
     assert [(m["kind"], m["value"]) for m in near] == [("near", "HO-20261102-0113")]
     assert heard_marks("order HO-20990101-0001 please", ORDERS) == []  # nobody's, or someone else's: nothing
+
+
+def test_dou_is_plural_only_of_orders():
+    from app.grounding.orders import _PLURAL
+
+    assert _PLURAL.search("我的订单都到了吗") and _PLURAL.search("所有订单的发票")
+    assert not _PLURAL.search("你们客服都是饭桶吗，那单的发票号给我")  # about the staff: which order is asked
