@@ -182,7 +182,7 @@ ASKS_YES_NO = re.compile(
     r"|\b(?:eligible|too late)\b|能不能|可不可以|可以不|行不行|还来得及|(?:能|可以|可否|能否|还能|允许).{0,12}[吗么嘛]",
     re.IGNORECASE,
 )
-ASKS_AMOUNT = re.compile(r"how much|amount|sum|多少|金额|几块|多少钱", re.IGNORECASE)
+ASKS_AMOUNT = re.compile(r"\bhow much\b|\bamount\b|\bsum\b|多少|金额|几块|多少钱", re.IGNORECASE)
 _ORDER_WORDS = re.compile(
     r"\b(?:orders?|purchased?|bought|parcels?|packages?|shipments?)\b|#\s*\d|订单|单号|单子|包裹|快递|买的|购买|[那这]一?[单笔]",
     re.IGNORECASE,
@@ -218,9 +218,12 @@ def detect_intents(text: str) -> list[str]:
     return found
 
 
-# A question about a refund already under way ("where is my refund for the broken pump?"), not a claim.
+# A question about a refund already under way ("where is my refund for the broken pump?"), not a claim. Its
+# words are about the refund: "it arrived broken" describes the item, "has the refund arrived" the refund.
 _REFUND_PROGRESS = re.compile(
-    r"(?:when|how long|how much|where(?:'s| is)|status|yet|received|arrived|credited)"
+    r"\bhow (?:long|much)\b|\bwhen (?:will|do|does|is|would|can)\b|\bstatus\b"
+    r"|\bwhere(?:'s| is)\b.{0,20}\brefund|\brefund\b.{0,25}\b(?:yet|arrived|received|credited|come through)\b"
+    r"|\b(?:received|got) (?:my|the) refund"
     r"|到账|多少|多久|什么时候|进度|退了吗|退回来了",
     re.IGNORECASE,
 )

@@ -252,7 +252,9 @@ def test_things_that_break_are_a_fault(text):
 
 def test_a_fault_with_refund_or_replacement_is_a_claim_and_a_refund_under_way_is_not():
     assert detect_intents("the button snapped off (PC-1). can I get a replacement or refund?")[0] == "return"
+    assert detect_intents("the lid snapped off. it arrived on Oct 7. a replacement or refund?")[0] == "return"
     assert detect_intents("退款什么时候到账？碗是坏的")[0] == "refund"  # a refund under way: its timing
+    assert detect_intents("has the refund arrived yet? the kettle lid snapped off")[0] == "refund"
 
 
 @pytest.mark.parametrize(
