@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from app.grounding.policies import says_status
 from app.grounding.text import tokenize
 
 # Words of the prompt that a reply to a customer has no business saying.
@@ -178,7 +179,7 @@ def supplies(reply: str, key: AnswerKey) -> list[str]:
         missing.append("the policy's condition")
     if "window" in key.needs and not _DURATION.search(folded):
         missing.append("the time limit")
-    names_status = any(w in p.lower() for p in quoted for w in key.status_words)
+    names_status = any(says_status(p, key.status_words) for p in quoted)
     if "status_rule" in key.needs and key.status_words and not names_status:
         missing.append("what the policy says for the order's status")
     # A verdict is a date said as it is, or a passage quoted (its content words, as for "policy").
