@@ -140,12 +140,16 @@ def _mostly_words(units: list[str]) -> bool:
     return sum(len(u) > 1 for u in units) > len(units) / 2
 
 
-def repeats_itself(reply: str) -> bool:
-    """The same sentence twice, or one phrase three times and more (a model stuck in a loop)."""
+def repeats_itself(reply: str, phrases: bool = True) -> bool:
+    """The same sentence twice, or (phrases) one phrase three times and more: a model stuck in a loop. The
+    composer's templates quote the shop's passages, which share phrases ("within 14 days of delivery") by
+    design; only a sentence said twice counts for them."""
     sentences = [_plain(s) for s in _SENTENCE.findall(reply)]
     sentences = [s for s in sentences if len(s) >= 8]
     if len(sentences) != len(set(sentences)):
         return True
+    if not phrases:
+        return False
     units = _WORD.findall(_plain(reply))
     n = 4 if _mostly_words(units) else 6  # words, or Chinese characters
     counts = Counter(tuple(units[i : i + n]) for i in range(len(units) - n + 1))
@@ -207,7 +211,7 @@ def non_answer_reasons(
         reasons.append(f"{source} reply repeats the question instead of answering it")
     if leaks_prompt(reply, prompt_rules):
         reasons.append(f"{source} reply repeats its instructions")
-    if repeats_itself(reply):
+    if repeats_itself(reply, phrases=source != "composer"):
         reasons.append(f"{source} reply repeats itself")
     if abuse_terms and repeats_abuse(reply, abuse_terms):
         reasons.append(f"{source} reply repeats the customer's abuse")

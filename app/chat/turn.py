@@ -43,7 +43,7 @@ from app.grounding.intents import (
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import applies_to, excludes_asked, item_names, states_deadline, status_words
+from app.grounding.policies import applies_to, excludes_outright, item_names, states_deadline, status_words
 from app.grounding.references import spoken_digits
 from app.grounding.rules import NO_INVOICE, ground_rules
 from app.grounding.text import detect_language, tokenize
@@ -205,7 +205,8 @@ def run_turn(
     fact_texts = [f.prompt_line() for f in facts]
     # Policy passages, and the invoice policy as applied to an uploaded invoice, back policy verdicts.
     policy_texts = [
-        f.text if isinstance(f, PolicyFact) else f.prompt_line()
+        # A passage says what it says under its title ("Items that can't be returned: opened food …").
+        f"{f.title}: {f.text}" if isinstance(f, PolicyFact) else f.prompt_line()
         for f in facts
         if isinstance(f, PolicyFact | InvoiceFact | RuleFact)
     ]
@@ -417,7 +418,9 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
             f.text
             for f in facts
             if isinstance(f, PolicyFact)
-            and (excludes_asked(f, question) or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
+            # (an exclusion the question names counts only where it says no outright: "cat litter: unopened
+            # bags only" is a condition, not the answer)
+            and (excludes_outright(f, question) or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
         ],
     )
 

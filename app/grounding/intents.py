@@ -41,8 +41,14 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("发票", "报销", "抬头", "税号", "开票", "专票", "普票"),
     ),
     "refund": (
-        (r"\brefund", r"\bmoney back\b", r"\breimburse me\b", r"\bcharged\b"),
-        ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退", r"退了?多少"),
+        # "charged" of a fee ("why was I charged $6 shipping") asks about shipping, not a refund.
+        (
+            r"\brefund",
+            r"\bmoney back\b",
+            r"\breimburse me\b",
+            r"\bcharged\b(?!.{0,20}\b(?:for )?(?:shipping|delivery|postage)\b)",
+        ),
+        ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退", r"退了?多少", r"退(?:我|给我)多少"),
     ),
     "cancel": (
         (r"\bcancel", r"\bdon'?t want (it|them|this|the \w+|my \w+)( \w+)? any ?more\b", r"\bcall off\b"),
@@ -68,7 +74,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "退换",
             "退回",
             "无理由",
-            "能退",
+            r"能退(?!款|钱|我|给|多少)",
             "可以退",
             "退吗",
             "售后",
@@ -178,7 +184,8 @@ STATUS_DEPENDENT = frozenset({"cancel", "address_change"})
 # is answered by yes or no for X (its window's date, or an exclusion that covers it), not by the rule alone.
 WINDOW_VERDICT = frozenset({"return", "price_protection"})
 ASKS_YES_NO = re.compile(
-    r"\b(?:can|could|may)\s+(?:i|we|you)\b|\bis it (?:possible|too late|still)\b|\bam i (?:able|eligible|allowed)"
+    r"\b(?:can|could|may)\s+(?:i|we|you)\b|\bis it (?:possible|too late|still)\b|\bam i (?:able|eligible|allowed|still)"
+    r"|\bstill (?:within|in time|eligible|returnable|possible)\b"
     r"|\b(?:eligible|too late)\b|能不能|可不可以|可以不|行不行|还来得及|(?:能|可以|可否|能否|还能|允许).{0,12}[吗么嘛]",
     re.IGNORECASE,
 )
@@ -213,8 +220,20 @@ def detect_intents(text: str) -> list[str]:
         found.insert(found.index("cancel"), "return")  # "can I return it? don't want it anymore": a return
     if not set(found) - {"order_status"} and set(detect_aspects(folded)) & RETURN_ASPECTS:
         found.insert(0, "return")  # "it arrived broken", "I changed my mind": a return in all but the word
-    elif found[:1] == ["refund"] and "quality" in detect_aspects(folded) and not _REFUND_PROGRESS.search(folded):
-        found.insert(0, "return")  # "the button snapped off, can I get a replacement or refund?": a fault claim
+    elif (
+        found[:1] == ["refund"]
+        and "cancel" in found
+        and _CANCEL_WORD.search(folded)
+        and not _REFUND_PROGRESS.search(folded)
+    ):
+        found.remove("cancel")
+        found.insert(0, "cancel")  # "cancel it, do I get all my money back?": the cancel, the refund its end
+    elif found[:1] == ["refund"] and not _REFUND_PROGRESS.search(folded) and not _SENT_BACK.search(folded):
+        if "return" in found and not _CANCEL_WORD.search(folded):
+            found.remove("return")
+            found.insert(0, "return")  # "can I still send it back for a refund?": a return, the refund its end
+        elif "quality" in detect_aspects(folded):
+            found.insert(0, "return")  # "the button snapped off, can I get a replacement or refund?": a fault claim
     return found
 
 
@@ -225,6 +244,15 @@ _REFUND_PROGRESS = re.compile(
     r"|\bwhere(?:'s| is)\b.{0,20}\brefund|\brefund\b.{0,25}\b(?:yet|arrived|received|credited|come through)\b"
     r"|\b(?:received|got) (?:my|the) refund"
     r"|到账|多少|多久|什么时候|进度|退了吗|退回来了",
+    re.IGNORECASE,
+)
+
+
+# The item already went back ("I returned it last week", "我寄回去了"): what is asked is the refund's progress.
+_SENT_BACK = re.compile(
+    r"\b(?:i|we)(?:'ve| have)? (?:already )?"
+    r"(?:returned|sent (?:it|them|\w+) back|shipped (?:it|them) back|dropped (?:it|them) off)\b"
+    r"|寄回去了|退回去了|寄回了|退回了|已(?:经)?寄回|已(?:经)?退回|已(?:经)?退货",
     re.IGNORECASE,
 )
 
@@ -259,8 +287,30 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bwrong size\b",
             r"\bany reason\b",
             r"\bno reason\b",
+            # Never used, still sealed: the state a return for any reason asks for.
+            r"\b(?:unused|unopened|unworn|never (?:been )?(?:used|opened|worn))\b",
+            r"\b(?:haven'?t|hasn'?t|didn'?t|have not|did not|not) (?:even |yet |ever )?(?:used|opened|worn|unboxed)\b",
+            r"\bstill (?:in (?:the|its) (?:box|packaging|wrapper)|sealed)\b",
+            r"\bprefer (?:my|the|our) (?:old|other)\b",
         ),
-        ("不想要", "不喜欢", "不合适", "无理由", "不要了", "买错", "尺码"),
+        (
+            "不想要",
+            "不喜欢",
+            "不合适",
+            "无理由",
+            "不要了",
+            "买错",
+            "尺码",
+            "没用过",
+            "没有用过",
+            "没使用",
+            "未使用",
+            "没拆",
+            "未拆",
+            "没开封",
+            "未开封",
+            "没打开",
+        ),
         "any reason no reason unused unopened original packaging 无理由 未使用 不影响二次销售",
     ),
     "quality": (
@@ -282,6 +332,9 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\b(broke|snapped|shattered|torn|ripped|frayed|dented|jammed|overheat\w*|burnt|burned out)\b",
             r"\b(came|come|coming|fell|falls?|falling) (apart|off)\b",
             r"\b(won'?t|doesn'?t|does not|can'?t|will not) (turn on|switch on|charge|power on|start|spin|open|close)\b",
+            r"\b(won'?t|doesn'?t|does not|no longer) (heat|heats|grind|grinds|build|builds|hold|holds|pump|pumps)\b",
+            r"\b(keeps|kept) (stopping|shutting off|turning off|cutting out|dying)\b",
+            r"\b(cuts|shuts) (out|off) by itself\b",
         ),
         (
             "坏了",
@@ -325,6 +378,17 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "压坏",
             "压扁",
             "划痕",
+            "上不去",
+            "没反应",
+            "失灵",
+            "不正常",
+            "毛病",
+            "不出水",
+            "不加热",
+            "不制热",
+            "不转",
+            "出故障",
+            r"(?:自己|自动|突然|老是|总是)(?:就)?(?:停|断电|关机)",
         ),
         "defective faulty damaged quality problem defect 质量问题 故障 破损 损坏",
     ),
@@ -339,7 +403,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bdigital\b",
             r"\bdownload",
             r"\bgift cards?\b",
-            r"\bopened\b",
+            r"(?<!n't )(?<!not )(?<!never )(?<!even )(?<!yet )\bopened\b",
             r"\bhygien",
             r"\bsale items?\b",
             r"\bclearance\b",
@@ -355,7 +419,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "生鲜",
             "食品",
             "虚拟",
-            "拆封",
+            r"(?<![没未不])拆封",
             "贴身",
             "特价",
             "清仓",
@@ -391,6 +455,18 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("退到哪", "退回哪", "退到了哪", "原路", "退到什么", "哪个账户", "哪张卡"),
         "original payment method card account paid with 原路 原支付方式 账户",
     ),
+    # When shipping is free ("what's the minimum for free shipping", "满多少包邮"): the fee table's thresholds.
+    "free_shipping": (
+        (
+            r"\bfree (?:shipping|delivery|postage)\b",
+            r"\bminimum (?:order|spend|amount|for)\b",
+            r"\bthreshold\b",
+            r"\bcharged\b.{0,20}\b(?:for )?(?:shipping|delivery|postage)\b",
+            r"\b(?:shipping|delivery) (?:fee|charge|cost)s?\b",
+        ),
+        ("包邮", "免运费", "免邮", r"满.{0,6}(?:包邮|免)", "运费", "邮费"),
+        "free shipping 包邮 免运费",
+    ),
     # Which company delivers ("do you use DHL", "发顺丰吗"): the passage or table that names the carriers.
     "carrier": (
         (
@@ -422,7 +498,10 @@ ASKS_WINDOW = re.compile(
     r"|\bquick(?:er|est|ly)?\b|\bfast(?:er|est)?\b|\bhow soon\b|\bsooner\b|更快|哪个快|快多少",
     re.IGNORECASE,
 )
-_ASPECTS = {name: ([re.compile(p) for p in en], zh, words) for name, (en, zh, words) in ASPECTS.items()}
+# Chinese words are patterns too ("未拆封" is not "拆封"): a lookbehind keeps a negated word out.
+_ASPECTS = {
+    name: ([re.compile(p) for p in en], [re.compile(w) for w in zh], words) for name, (en, zh, words) in ASPECTS.items()
+}
 
 
 def detect_aspects(text: str) -> list[str]:
@@ -430,7 +509,7 @@ def detect_aspects(text: str) -> list[str]:
     return [
         name
         for name, (patterns, zh_words, _) in _ASPECTS.items()
-        if any(p.search(folded) for p in patterns) or any(w in folded for w in zh_words)
+        if any(p.search(folded) for p in (*patterns, *zh_words))
     ]
 
 

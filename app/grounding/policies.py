@@ -9,12 +9,14 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from app.grounding.facts import OrderFact, PolicyFact
 from app.grounding.intents import (
     ASKS_WINDOW,
+    ASKS_YES_NO,
     ASPECTS,
     INTENT_WORDS,
     REFERENCE_WORDS,
@@ -22,6 +24,7 @@ from app.grounding.intents import (
     detect_intents,
     expand_query,
 )
+from app.grounding.references import stated_amounts
 from app.grounding.text import tokenize
 from app.models import PolicyArticle
 from app.shop import repository
@@ -56,12 +59,39 @@ DEADLINE_BOOST = 1.5
 _DEADLINE = re.compile(
     r"\d+\s*(?:business |working |calendar )?(?:days?|hours?|weeks?|months?)\s+(?:of|after|from)\s+"
     r"(?:the\s+|your\s+)?(?:delivery|payment|purchase|receipt|receiving|order|paying|buying|arrival|dispatch)"
+    r"(?!\s+(?:of\s+)?(?:the\s+|your\s+|our\s+|a\s+)?(?:return\s+)?(?:label|e-?mail|code|refund|confirmation|approval|instructions))"
     r"|(?:付款|支付|签收|收货|下单|购买|到货|发货)(?:之日)?(?:后|起)\s*\d+\s*(?:个)?(?:天|日|小时|周|个月)",
     re.IGNORECASE,
 )
 # "How long does the refund take", "多久到账": a question about timing, not about a deadline.
 _ASKS_TIMING = re.compile(
     r"how long (?:does|do|will|until|till)|when will|多久(?:能|才|会)?到|几天(?:能|才)?到|到账", re.I
+)
+RANGE_BOOST = 2.0  # the question states an amount that falls in the range a passage is about ("up to 49 USD")
+_MONEY = r"[¥￥$€£]?\s*(\d+(?:\.\d+)?)\s*(?:USD|CNY|EUR|GBP|RMB|元|块)?"
+_NOT_TIME = (
+    r"(?!\s*(?:business |working |calendar )?"
+    r"(?:days?|hours?|weeks?|months?|years?|天|日|小时|工作日|周|个|年|kg|g\b|cm|ml|%))"
+)
+# The amounts a passage is about: "USD orders up to 49 USD", "over ¥500", "¥199 – ¥500", "满 800", "199 元以下".
+_RANGES = (
+    (re.compile(rf"{_MONEY}{_NOT_TIME}\s*(?:–|—|-|~|to|至|到)\s*{_MONEY}{_NOT_TIME}", re.IGNORECASE), "between"),
+    (
+        re.compile(
+            rf"(?:\bover|\babove|\bmore than|\bat least|满|超过|高于)\s*{_MONEY}{_NOT_TIME}"
+            rf"|{_MONEY}{_NOT_TIME}\s*(?:and (?:over|above|up)|or more|\+|及以上|以上)",
+            re.IGNORECASE,
+        ),
+        "from",
+    ),
+    (
+        re.compile(
+            rf"(?:\bunder|\bbelow|\bup to|\bless than|不满|未满|低于|不足)\s*{_MONEY}{_NOT_TIME}"
+            rf"|{_MONEY}{_NOT_TIME}\s*(?:or less|and under|以下)",
+            re.IGNORECASE,
+        ),
+        "upto",
+    ),
 )
 CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("eggs" in "Fresh food (…, eggs)")
 # "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
@@ -77,7 +107,7 @@ MIN_ITEM_TERMS = 2
 EXCLUDES = re.compile(
     r"not (?:eligible|covered|included|accepted|returnable|refundable)|excluded|exception|except|"
     r"(?:doesn't|does not|don't|do not|won't|will not|can't|cannot) (?:apply|qualify|be|accept)|non-returnable|"
-    r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予",
+    r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予|不退|不换",
     re.IGNORECASE,
 )
 # A table column that asks a yes/no question ("Can it be returned?", "能否修改地址"): each row's cell answers it.
@@ -86,7 +116,15 @@ _YES_NO_COLUMN = re.compile(
     r"|^(?:能否|是否|可否|能不能|可不可以|可以|能)",
     re.IGNORECASE,
 )
-_CELL_NO = re.compile(r"^(?:no\b|not\b|never\b|none\b|n/a\b|×|✗|✘|不|否|无法|没有)", re.IGNORECASE)
+_CELL_NO = re.compile(
+    r"^(?:no\b(?!\s+(?:charge|fee|cost|extra|additional|minimum))|not\b|never\b|none\b|n/a\b|×|✗|✘|不(?!限|用|收)|否|无法|没有)",
+    re.IGNORECASE,
+)
+# A column named for the action the table answers ("无理由退货", "Return for a refund"): its cells that start
+# with yes or no ("不支持,拆没拆都不退") are verdicts as a question's would be.
+_ACTION_COLUMN = re.compile(
+    r"\breturn(?!\s+(?:shipping|postage|label|fee|cost))|\bcancel|\bexchange|退货|退换|换货|取消|保价|价保", re.I
+)
 _CELL_YES = re.compile(r"^(?:yes\b|✓|✔|√|可以|能|是|支持|允许)", re.IGNORECASE)
 # "Exception: made-to-order desktops can't be cancelled …", "例外：…": a sentence about some items only.
 _EXCEPTION = re.compile(r"^(?:exceptions?|except|excluding|note|例外|除外|特殊商品|特别说明)\s*[:：]", re.IGNORECASE)
@@ -97,7 +135,7 @@ _PREDICATE = re.compile(
     re.IGNORECASE,
 )
 _EXCEPTION_HEADING = re.compile(
-    r"^(?:exceptions?|special (?:items|cases)|例外|除外|特殊商品|特殊情况)\b", re.IGNORECASE
+    r"^(?:(?:exceptions?|special (?:items|cases))\b|例外|除外|特殊商品|特殊情况|不可退|不支持)", re.IGNORECASE
 )
 ASPECT_NAMES = frozenset(ASPECTS)
 ASPECT_INTENTS = frozenset({"return", "refund", "cancel", "price_protection"})
@@ -148,10 +186,20 @@ def _plain(line: str) -> str:
     return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
 
+_CELL_PART = re.compile(r"(?<=[.;。；])\s*")
+_CELL_LABEL = re.compile(r"^[^:：]{1,60}[:：]\s*")
+
+
 def cell_verdict(cell: str) -> str:
-    """ "no" for "No, never" / "不可以", "yes" for "Yes, within 7 days" / "可以"; "" for anything else."""
+    """ "no" for "No, never" / "不可以", "yes" for "Yes, within 7 days" / "可以"; "" for anything else. A cell
+    that answers per case ("Roasted beans: no. Other items: no, but …") has the verdict its cases share."""
     cell = cell.strip()
-    return "no" if _CELL_NO.match(cell) else "yes" if _CELL_YES.match(cell) else ""
+    verdict = "no" if _CELL_NO.match(cell) else "yes" if _CELL_YES.match(cell) else ""
+    if verdict or not _CELL_LABEL.match(cell):
+        return verdict
+    parts = [_CELL_LABEL.sub("", part, count=1) for part in _CELL_PART.split(cell) if part.strip()]
+    said = {"no" if _CELL_NO.match(p) else "yes" if _CELL_YES.match(p) else "" for p in parts}
+    return said.pop() if len(said) == 1 else ""
 
 
 def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
@@ -161,7 +209,9 @@ def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
     what the policy says for that status, and for no other)."""
     verdict, subject = "", ""
     for header, cell in zip(columns, cells, strict=False):
-        if not verdict and _YES_NO_COLUMN.search(header.strip()):
+        if not verdict and (
+            _YES_NO_COLUMN.search(header.strip()) or (_ACTION_COLUMN.search(header) and cell_verdict(cell))
+        ):
             verdict = cell_verdict(cell)
         elif not subject and cell and cell not in ("—", "-"):
             subject = cell
@@ -365,6 +415,7 @@ class PolicyIndex:
         "cancel my order" of a presale gift set is answered by "Presale gift sets cannot be cancelled"."""
         named = status_words(statuses or [])
         terms = set(tokenize(query))
+        amounts = stated_amounts(query)
         # The words of the question's topic itself ("降价" in a price-protection question) name no exclusion.
         topic = set(
             tokenize(
@@ -414,6 +465,9 @@ class PolicyIndex:
             if sentence > 0:
                 if self._named(query, terms, self.conditions[i], topic):
                     sentence *= CONDITION_BOOST
+                if amounts and amount_ranges(passage.text):
+                    # A row about "up to 49" answers for 46; one about "over 49" does not.
+                    sentence *= RANGE_BOOST if in_range(passage.text, amounts) else 1 / RANGE_BOOST
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.
                     if deadline:  # "can I (still)": the deadline, not how long something takes
@@ -483,6 +537,9 @@ def passages(
         or (intents[:1] == ["return"] and "quality" in aspects)
     )
     deadline = window and not _ASKS_TIMING.search(query)
+    # "能退吗" of an order: whether it can depends on the return window, so the article's deadline joins
+    # the passages (not favoured over them: an exclusion of the order's item still answers first).
+    yes_no = intents[:1] == ["return"] and any(items or []) and bool(ASKS_YES_NO.search(query))
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
@@ -495,7 +552,7 @@ def passages(
         timing = next((p for p in own if states_issuing_time(p.text)), None)
         shown = {(p.article_id, p.index) for p, _ in hits}
         hits += [(p, hits[-1][1]) for p in (stated, timing) if p is not None and (p.article_id, p.index) not in shown]
-    elif deadline and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
+    elif (deadline or yes_no) and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
         # "Can I…" is answered by the deadline; when the words matched other passages of the article that
         # answers (how the refund is paid), its deadline joins them, ranked last.
         article = hits[0][0].article_id
@@ -543,6 +600,50 @@ def states_issuing_time(text: str) -> bool:
     )
 
 
+def issuing_distance(text: str) -> int:
+    """How many characters lie between a time limit and the nearest issuing word in the text."""
+    durations = [m.span() for m in _DURATION.finditer(text)]
+    verbs = [m.span() for m in _ISSUING.finditer(text)]
+    return min(
+        (max(v[0] - d[1], d[0] - v[1], 0) for d in durations for v in verbs),
+        default=len(text),
+    )
+
+
+_WARRANTY = re.compile(r"\bwarrant|保修|质保|保固", re.IGNORECASE)
+
+
+def beyond_window(fact: PolicyFact, days: int) -> bool:
+    """The passage says what applies once a window of `days` has passed: "After the first 60 days, faults
+    are repaired…", or it sits under a heading such as "超过 60 天:机器两年保修" or "Warranty"."""
+    after = re.compile(
+        rf"(?:after|beyond|past|over|more than|outside|once)\s+(?:the\s+)?(?:first\s+)?{days}\s*(?:calendar\s+)?days?"
+        rf"|(?:超过|过了|满|超出)\s*(?:前\s*)?{days}\s*天",
+        re.IGNORECASE,
+    )
+    return bool(after.search(f"{fact.condition} {fact.text}") or _WARRANTY.search(fact.condition))
+
+
+def amount_ranges(text: str) -> list[tuple[Decimal, Decimal]]:
+    """The ranges of amounts the text is about, inclusive ("up to 49" is 0–49, "over 49" 49 and more)."""
+    found: list[tuple[Decimal, Decimal]] = []
+    for pattern, kind in _RANGES:
+        for match in pattern.finditer(text):
+            numbers = [Decimal(g) for g in match.groups() if g]
+            if kind == "between" and len(numbers) == 2 and numbers[0] < numbers[1]:
+                found.append((numbers[0], numbers[1]))
+            elif kind == "from" and numbers:
+                found.append((numbers[0], Decimal("Infinity")))
+            elif kind == "upto" and numbers:
+                found.append((Decimal(0), numbers[0]))
+    return found
+
+
+def in_range(text: str, amounts: set[Decimal]) -> bool:
+    """An amount the question states falls in a range the passage is about."""
+    return any(low <= a <= high for low, high in amount_ranges(text) for a in amounts)
+
+
 def states_deadline(text: str) -> bool:
     """The text states a limit counted from an event ("within 90 days of receipt", "签收后 30 天内")."""
     return bool(_DEADLINE.search(text))
@@ -572,6 +673,30 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
     named = PolicyIndex._named(question, set(tokenize(question)), said, topic)
     return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS)
+
+
+_CURRENCIES = {
+    "USD": re.compile(r"\bUSD\b|US\$|\$|\bdollars?\b", re.IGNORECASE),
+    "CNY": re.compile(r"\b(?:CNY|RMB|yuan)\b|[¥￥元]", re.IGNORECASE),
+    "EUR": re.compile(r"\bEUR\b|€|\beuros?\b", re.IGNORECASE),
+    "GBP": re.compile(r"\bGBP\b|£|\bpounds?\b", re.IGNORECASE),
+}
+
+
+def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:
+    """The passage names no currency the shop knows, or one of these: "CNY orders over 299 CNY" says nothing
+    to a customer who pays in USD."""
+    named = {code for code, pattern in _CURRENCIES.items() if pattern.search(fact.text)}
+    return not named or bool(named & currencies)
+
+
+# "Cat litter: unopened bags only", "unless it is faulty": a condition to meet, not a no.
+_CONDITIONAL = re.compile(r"\bonly\b|\bunless\b|\bas long as\b|\bprovided\b|仅限|只限|除非|只要|前提是", re.IGNORECASE)
+
+
+def excludes_outright(fact: PolicyFact, question: str) -> bool:
+    """The passage excludes what the question names, and without a condition the customer may meet."""
+    return excludes_asked(fact, question) and (fact.verdict == "no" or not _CONDITIONAL.search(fact.text))
 
 
 def item_names(orders: list[OrderFact]) -> str:

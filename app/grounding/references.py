@@ -148,6 +148,11 @@ def _amounts(text: str) -> set[Decimal]:
     return found
 
 
+def stated_amounts(text: str) -> set[Decimal]:
+    """The amounts of money the text states ("$46", "139块", "eighty dollars"), as resolve() reads them."""
+    return _amounts(_folded(text))
+
+
 def names_amount(text: str, total: Decimal) -> bool:
     """Whether the text states this amount, as resolve() reads amounts (said in words, too)."""
     return total.quantize(Decimal("0.01")) in _amounts(_folded(text))
@@ -167,11 +172,31 @@ def _months(text: str) -> set[int]:
     return months
 
 
+# Words that point at an order in any message ("my order"), whatever an item is called ("roasted to order").
+_ORDER_WORDS = frozenset(tokenize("order orders ordered number purchase bought item items 订单 单号 编号"))
+
+
 def _item_words(order: Any) -> set[str]:
     words: set[str] = set()
     for item in order.items:
         words |= {w for w in tokenize(item.name) if (w.isascii() and w.isalpha() and len(w) >= 3) or len(w) >= 2}
-    return {w for w in words if not w.isdigit()}
+    return {w for w in words if not w.isdigit()} - _ORDER_WORDS
+
+
+_MIN_WRITTEN_DIGITS = 4
+
+
+def shape(value: str) -> str:
+    """An id's shape: letters as A, digits as 9, separators kept ("W2611-0418" → "A9999-9999")."""
+    return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", value.strip().lstrip("#")))
+
+
+def _written_id(token: str, orders: list[Any]) -> bool:
+    """The token is written in the shape of the customer's own order ids ("W2611-0418" beside W2612-0440), with
+    letters and at least four digits: an id, not a date, an amount, a tax id or a model number."""
+    if not re.search(r"[A-Za-z]", token) or sum(c.isdigit() for c in token) < _MIN_WRITTEN_DIGITS:
+        return False
+    return shape(token.upper()) in {shape(o.id.upper()) for o in orders}
 
 
 _ID_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![A-Za-z0-9])")
@@ -347,8 +372,13 @@ def resolve(
         result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
         return result
 
-    # 4. A description: the most recent order, a month, an item, an amount.
+    # 4. A description: the most recent order, a month, an item, an amount; not when the customer wrote out
+    # an id that is none of theirs ("where is W2611-0418?"): that id is what they mean, and it isn't theirs.
     if not about_orders:
+        return result
+    written = [t for t in _ID_LIKE.findall(folded) if _written_id(t, orders)]
+    if written:
+        result.unmatched += [t.upper() for t in written]
         return result
     recent = bool(_RECENT.search(folded))
     months = _months(folded)

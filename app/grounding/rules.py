@@ -22,7 +22,7 @@ from app.grounding.dates import delivered_said
 from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
-from app.grounding.policies import is_exclusion, named_conditions
+from app.grounding.policies import excludes_asked, is_exclusion, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
@@ -36,11 +36,15 @@ _WINDOWS = {
 NO_INVOICE = frozenset({"pending", "cancelled", "canceled", "refunded"})
 # Statuses before delivery: a window counted from delivery has not started.
 _BEFORE_DELIVERY = frozenset({"pending", "paid", "processing", "shipped"})
+# "Within 7 days of receiving the label" counts from the label's arrival, not the order's.
+_NOT_GOODS = (
+    r"(?:the\s+|your\s+|our\s+|a\s+)?(?:return\s+)?(?:label|e-?mail|code|refund|confirmation|approval|instructions)"
+)
 # A limit counted from an event, as articles state it (calendar days only: business days can't be counted
 # without the shop's calendar).
 _STATED = re.compile(
     r"(\d+)\s*(?:calendar\s+)?(days?|weeks?|months?)\s+(?:of|after|from)\s+(?:the\s+|your\s+)?"
-    r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying)\b"
+    r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying)\b(?!\s+(?:of\s+)?" + _NOT_GOODS + ")"
     r"|(付款|支付|签收|收货|下单|购买|到货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(天|日|周|月)",
     re.IGNORECASE,
 )
@@ -75,6 +79,9 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     names none of them (the composer lists each), or when the best passage is an exclusion (a window would
     contradict "can't be returned")."""
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_STATED_SCORE]
+    if question:
+        # "Used items can't be returned for any reason" does not answer "it's still sealed, can I return it?"
+        policies = [p for p in policies if not is_exclusion(p) or excludes_asked(p, question)]
     if not policies or is_exclusion(policies[0]):
         return None
     article = [p for p in policies if p.article_id == policies[0].article_id]

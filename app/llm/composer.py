@@ -17,7 +17,11 @@ from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
 from app.grounding.policies import (
     applies_to,
     asks_for,
+    beyond_window,
+    excludes_outright,
+    in_currency,
     is_exclusion,
+    issuing_distance,
     item_names,
     named_conditions,
     names_items,
@@ -64,6 +68,9 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
     if orders:
         # A passage about some items only ("Exception: made-to-order desktops…") says nothing about others.
         policies = [p for p in policies if applies_to(p, question, items)]
+        # Passages priced in the customer's currency, when the article prices each currency apart.
+        paid_in = {o.currency.upper() for o in orders if o.currency}
+        policies = [p for p in policies if in_currency(p, paid_in)] or policies
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
     if uploaded and "invoice" not in intents:
@@ -104,7 +111,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         # A yes or no for the one order asked about: a table row for its status, an exception or an
         # exclusion that names its items.
         first = quoted[0] if quoted else None
-        verdict = _verdict(intent, first, on_status) if first and len(orders) == 1 else ""
+        verdict = _verdict(intent, first, on_status, question, items) if first and len(orders) == 1 else ""
         # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
         # whose items the policy excludes: no date makes them returnable).
         shown = {o.order_id for o in orders} if verdict != "no" else set()
@@ -117,6 +124,17 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         excluded = bool(policies) and is_exclusion(policies[0])
         by_status = on_status and intent == "invoice"  # "cancelled orders get no invoice" is the answer
         sections, named = ([], []) if excluded or by_status else named_conditions(question, policies)
+        # The order's window, when the rules counted one, tells the sections apart too: once it has passed,
+        # what the policy offers after it (a warranty's repair) answers; while it is open, not that.
+        window = next(
+            (r for r in facts if isinstance(r, RuleFact) and r.order_id in shown and r.days and r.open is not None),
+            None,
+        )
+        later = [p for p in policies if window and window.days and beyond_window(p, window.days)]
+        if intent == "return" and window is not None and window.open and sections and not named:
+            after = {p.condition for p in later}
+            sections = [c for c in sections if c not in after]
+            named = sections if len(sections) == 1 else []
         if len(named) == 1:
             # The question names the case: that section's passages (and those under no heading), not the others'.
             quoted = [p for p in policies if p.condition in (named[0], "")][:MAX_POLICY_PASSAGES]
@@ -127,6 +145,9 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
             quoted = [next(p for p in policies if p.condition == c and states_limit(p.text)) for c in sections]
             quoted = quoted[:MAX_POLICY_PASSAGES]
             texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
+        if intent == "return" and window is not None and window.open is False and later:
+            quoted = later[:MAX_POLICY_PASSAGES]
+            texts = [p.text for p in quoted]
         if quoted:
             parts.append(str(book.policy(quoted[0].title, texts)))
             sources += [p.source for p in quoted]
@@ -180,21 +201,30 @@ def _for_invoice(policies: list[PolicyFact], orders: list[OrderFact], items: str
         return about_items[:MAX_POLICY_PASSAGES], False
     deadline = sorted((p for p in policies if states_deadline(p.text)), key=lambda p: not asks_for(p.text))[:1]
     if deadline and not any(o.invoice_number for o in orders):
-        timing = [p for p in policies if states_issuing_time(p.text)][:1]
+        # How long issuing takes: the passage whose time limit is said of the issuing ("2 个工作日内开出"), not
+        # one that gives a time to contact the shop in and then says what it issues ("90 天内联系我们…重新开具").
+        timing = sorted((p for p in policies if states_issuing_time(p.text)), key=lambda p: issuing_distance(p.text))[
+            :1
+        ]
         best = [p for p in policies[:1] if p not in deadline + timing]
         return deadline + timing + best, True
     return quoted, False
 
 
-def _verdict(intent: str, first: PolicyFact, on_status: bool) -> str:
+def _verdict(intent: str, first: PolicyFact, on_status: bool, question: str = "", items: str = "") -> str:
     """ "yes" / "no" for the one order asked about, from the passage quoted first: a table row or exception
     for its status (never for another status: "… once processing"), or an exclusion of its items (a yes,
-    "within 30 days", is the window's date to say)."""
+    "within 30 days", is the window's date to say), or an exclusion of what the question says of the
+    purchase ("bought on Black Friday" where price protection "does not apply to Black Friday deals"; for a
+    return, only when the excluded thing is also one of the order's items: "keeping the tea" names tea)."""
     if intent not in VERDICT_INTENTS:
         return ""
     if intent in STATUS_DEPENDENT:
         return first.verdict if on_status else ""
-    return "no" if first.subject and first.verdict == "no" else ""
+    if first.subject and first.verdict == "no":
+        return "no"
+    named = excludes_outright(first, question) and (intent == "price_protection" or names_items(first.text, items))
+    return "no" if named else ""
 
 
 def hand_over_reply(lang: str) -> str:

@@ -59,6 +59,10 @@ def test_a_reply_stuck_in_a_loop_is_caught():
     assert repeats_itself("please wait please wait please wait please wait please wait please wait")
     assert repeats_itself("订单已发货订单已发货订单已发货订单已发货")
     assert not repeats_itself("Order A1023 has shipped. Order A1024 is being prepared.")
+    # The composer quotes passages that share phrases by design; only a sentence said twice counts for it.
+    quoted = "Gift cards can't be returned. Engraved items can't be returned. So order 1004 can't be returned."
+    assert repeats_itself(quoted) and not repeats_itself(quoted, phrases=False)
+    assert repeats_itself("Your order has shipped. Your order has shipped.", phrases=False)
 
 
 def test_repeating_the_customers_abuse_is_not_an_answer():

@@ -329,3 +329,18 @@ def test_dou_is_plural_only_of_orders():
 
     assert _PLURAL.search("我的订单都到了吗") and _PLURAL.search("所有订单的发票")
     assert not _PLURAL.search("你们客服都是饭桶吗，那单的发票号给我")  # about the staff: which order is asked
+
+
+def test_an_id_written_out_that_is_none_of_theirs_is_not_resolved_by_description():
+    orders = [
+        Order("PD-2612-0440", Decimal("88.00"), datetime(2026, 12, 5, tzinfo=UTC), [Item("Dry bag (made to order)")]),
+        Order("PD-2610-0366", Decimal("473.00"), datetime(2026, 10, 6, tzinfo=UTC), [Item("Touring kayak")]),
+    ]
+    found = resolve("where is my order PD-2611-0418? placed it last week", orders)
+    assert found.orders == [] and found.unmatched == ["PD-2611-0418"], found
+    # "my order" is not the item "made to order"; the kayak is still found by its name, and a model number
+    # in an item's name is not taken for an order id.
+    assert resolve("where is my order?", orders).orders == []
+    assert [o.id for o in resolve("where is my touring kayak order?", orders).orders] == ["PD-2610-0366"]
+    models = [Order("PD-1", Decimal("9.00"), datetime(2026, 12, 1, tzinfo=UTC), [Item("Pump HP2000 Pro")])]
+    assert [o.id for o in resolve("did my HP2000 pump ship?", models).orders] == ["PD-1"]

@@ -312,4 +312,7 @@ def test_a_fault_is_answered_by_the_fault_window_never_a_return_for_any_reason()
     rules = apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
     assert [(r.rule, r.until, r.open) for r in rules] == [("quality_window_days", "2027-01-04", True)]
     composition = compose(detect_intents(question), [*facts, *rules], "en", question)
-    assert composition is not None and "a return for a quality problem is possible until 2027-01-04" in composition.text
+    assert (
+        composition is not None
+        and "for a return for a quality problem: you can still ask for it until 2027-01-04" in composition.text
+    )

@@ -1,0 +1,201 @@
+"""The question that was asked, read from its words: which intent leads, which aspect narrows the policy, which
+passage answers, and the verdict said in words.
+
+The articles are written here for the test (a paddle-sports shop), not taken from any shop the rules were
+tuned on. Nothing here touches the database: intents, retrieval, rules and the composer are pure functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.grounding.facts import OrderFact
+from app.grounding.intents import ASKS_YES_NO, detect_aspects, detect_intents
+from app.grounding.policies import (
+    PolicyIndex,
+    amount_ranges,
+    cell_verdict,
+    issuing_distance,
+    passages,
+    split_passages,
+    states_deadline,
+)
+from app.grounding.rules import _limits, apply_rules
+from app.llm.composer import compose
+from app.models import PolicyArticle
+from app.shop.rules import ShopRules
+
+TODAY = date(2026, 12, 6)
+
+
+def _article(article_id: str, title: str, body: str, locale: str = "en") -> PolicyArticle:
+    return PolicyArticle(id=article_id, title=title, locale=locale, version=1, body=body)
+
+
+FAULTS = _article(
+    "faults-en",
+    "Faulty gear",
+    "If something stops working, we sort it out.\n\n"
+    "## Within 45 days of delivery\n\n"
+    "Tell us within 45 days of delivery and choose a replacement or your money back.\n\n"
+    "## After 45 days: warranty\n\nAfter the first 45 days, faults covered by the 3-year warranty are repaired "
+    "free of charge; we collect the item and send it back fixed.\n",
+)
+PRICES = _article(
+    "prices-en",
+    "Price protection",
+    "If the price of the same item drops within 10 days of your order, we refund the difference.\n\n"
+    "## Exceptions\n\nPrice protection does not apply to:\n\n- Boxing Day deals and clearance prices\n"
+    "- Bundles\n",
+)
+SHIPPING = _article(
+    "shipping-en",
+    "Shipping",
+    "## Fees\n\n| Order value | Standard shipping |\n|---|---|\n| EUR orders over 60 EUR | Free |\n"
+    "| EUR orders up to 60 EUR | 5 EUR |\n| CNY orders over 399 CNY | Free |\n| CNY orders up to 399 CNY | 20 CNY |\n\n"
+    "Paddles ship in their own long box.\n",
+)
+RETURNS = _article(
+    "returns-en",
+    "Returns for any reason",
+    "You can send unused gear back within 30 days of delivery.\n\n"
+    "## How to return\n\nPrint the label and drop the parcel off within 5 days of receiving the label.\n",
+)
+
+
+def _order(delivered: str | None = None, currency: str = "EUR") -> OrderFact:
+    return OrderFact("PD-4412", "delivered", "249.00", currency, "2026-09-01T09:00:00+00:00", delivered_at=delivered)
+
+
+def _facts(question: str, *articles: PolicyArticle) -> list:
+    return passages(PolicyIndex(list(articles)), question, "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        ("the kayak came 5 days ago, never used it. Can I still send it back for a refund?", "return"),
+        ("I want to return it and get a refund", "return"),
+        ("I returned the paddle last week, how much will the refund be?", "refund"),
+        ("I sent it back on Monday and still no refund", "refund"),
+        ("桨我已经寄回去了，能退我多少钱？", "refund"),
+        ("Why was I charged 5 EUR shipping? What's the minimum for free shipping?", "shipping"),
+        ("I was charged twice for one order", "refund"),
+    ],
+)
+def test_which_intent_leads(text, lead):
+    assert detect_intents(text)[:1] == [lead], detect_intents(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "has", "lacks"),
+    [
+        ("I haven't even opened the box, can I return it?", "change_of_mind", "exclusion"),
+        ("it's still in its box, never used", "change_of_mind", "exclusion"),
+        ("包装还没拆封，一次都没用过，能退吗", "change_of_mind", "exclusion"),
+        ("I opened the dry bag and the seam leaks", "quality", "change_of_mind"),
+        ("can I return an opened tube of sealant?", "exclusion", "change_of_mind"),
+        ("气泵用到一半就自己停了", "quality", "change_of_mind"),
+        ("充气以后压力一直上不去", "quality", "change_of_mind"),
+        ("the pump keeps cutting out", "quality", "change_of_mind"),
+        ("what's the minimum order for free delivery?", "free_shipping", "quality"),
+    ],
+)
+def test_aspects_read_negations_and_faults(text, has, lacks):
+    aspects = detect_aspects(text)
+    assert has in aspects and lacks not in aspects, aspects
+
+
+def test_a_fault_said_without_a_listed_word_is_a_return_claim():
+    assert detect_intents("PD-4412 的气泵,10月5号签收的,最近充气压力一直上不去,怎么处理?")[0] == "return"
+    assert "return" not in detect_intents("物流停了好几天了，到哪了")  # the tracking stopped, not the item
+
+
+def test_still_within_asks_yes_or_no():
+    assert ASKS_YES_NO.search("Am I still within the return period?")
+    assert ASKS_YES_NO.search("is the board still returnable?")
+    assert not ASKS_YES_NO.search("how do I send back something this heavy")
+
+
+def test_a_table_cell_that_answers_per_case_has_the_verdict_its_cases_share():
+    assert cell_verdict("Custom paddles: no. Other items: no, but you can return them after delivery") == "no"
+    assert cell_verdict("定制桨：不可以；其他商品：不可以") == "no"
+    assert cell_verdict("Custom paddles: no. Other items: yes") == ""
+    assert cell_verdict("No — use a return instead") == "no"
+
+
+def test_a_limit_counted_from_receiving_a_label_is_not_a_return_window():
+    text = "Print the label and drop the parcel off within 5 days of receiving the label."
+    assert _limits(text) == set() and not states_deadline(text)
+    assert _limits("Send it back within 30 days of receiving your order.") == {(30, "delivery")}
+    question = "PD-4412 arrived Nov 20, never used it. Can I still send it back?"
+    rules = apply_rules(
+        ShopRules(),
+        detect_intents(question),
+        detect_aspects(question),
+        [_order(), *_facts(question, RETURNS)],
+        TODAY,
+        question,
+    )
+    assert [(r.days, r.open) for r in rules] == [(30, True)]
+
+
+def test_a_fault_after_its_window_is_answered_with_what_the_policy_offers_after_it():
+    question = "PD-4412: the pump arrived Oct 1 and now it won't turn on. What can you do?"
+    order = _order()
+    facts = [order, *_facts(question, FAULTS, RETURNS)]
+    rules = apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
+    assert [(r.rule, r.days, r.open) for r in rules] == [("quality_window_days", 45, False)]
+    reply = compose(detect_intents(question), [*facts, *rules], "en", question)
+    assert reply is not None and "warranty" in reply.text and "repaired" in reply.text, reply
+
+
+def test_an_excluded_circumstance_the_question_names_is_a_no_in_words():
+    question = "PD-4412 was bought in the Boxing Day deals and is cheaper now. Can I get the difference back?"
+    facts = [_order(), *_facts(question, PRICES)]
+    reply = compose(detect_intents(question), facts, "en", question)
+    assert reply is not None and "Boxing Day" in reply.text and "can't refund the difference" in reply.text, reply
+    plain = "PD-4412 is cheaper now. Can I get the difference back?"
+    reply = compose(detect_intents(plain), [_order(), *_facts(plain, PRICES)], "en", plain)
+    assert reply is None or "can't refund the difference" not in reply.text, reply
+
+
+def test_fee_rows_in_the_customers_currency_are_quoted():
+    question = "PD-4412: why was I charged 5 EUR shipping? What's the minimum for free shipping?"
+    facts = _facts(question, SHIPPING, RETURNS)
+    assert facts and facts[0].article_id == "shipping-en", facts
+    reply = compose(detect_intents(question), [_order(), *facts], "en", question)
+    assert reply is not None and "60 EUR" in reply.text and "CNY" not in reply.text, reply
+
+
+def test_passages_split_from_a_per_case_table_keep_the_shared_no():
+    article = _article(
+        "cancel-en",
+        "Cancelling",
+        "| Order status | Can I cancel? |\n|---|---|\n| Paid | Yes |\n"
+        "| Processing | Custom paddles: no. Other items: no, but you can return them |\n",
+    )
+    rows = {p.row_key: p.verdict for p in split_passages(article) if p.row_key}
+    assert rows == {"Paid": "yes", "Processing": "no"}, rows
+
+
+def test_an_amount_the_question_states_picks_the_row_whose_range_covers_it():
+    assert amount_ranges("商品金额：¥199 – ¥500；运费：包邮") == [(Decimal(199), Decimal(500))]
+    assert amount_ranges("Standard: 3–5 business days") == []  # a time, not an amount
+    zh = _article(
+        "shipping-zh",
+        "配送",
+        "| 订单金额 | 运费 |\n|---|---|\n| ¥399 以上 | 包邮 |\n| ¥399 以下 | 20 元 |\n\n桨单独装长箱发货。\n",
+        "zh",
+    )
+    rows = [f.text for f in passages(PolicyIndex([zh]), "买一支139块的桨要运费吗", "zh") if "¥399" in f.text]
+    assert rows and "¥399 以下" in rows[0], rows  # the row for 139, over the row for orders above 399
+
+
+def test_the_issuing_time_is_the_limit_said_of_the_issuing():
+    contact = "抬头填错了,在同样的 90 天内联系我们,我们会作废原发票并重新开具。"
+    issuing = "收到申请后 2 个工作日内开出,电子发票会发到您的邮箱。"
+    assert issuing_distance(issuing) < issuing_distance(contact)
