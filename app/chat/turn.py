@@ -43,7 +43,14 @@ from app.grounding.intents import (
     mentions_order,
 )
 from app.grounding.invoices import ground_invoice
-from app.grounding.policies import applies_to, excludes_outright, item_names, states_deadline, status_words
+from app.grounding.policies import (
+    applies_to,
+    excludes_outright,
+    item_names,
+    names_items,
+    states_deadline,
+    status_words,
+)
 from app.grounding.references import spoken_digits
 from app.grounding.rules import NO_INVOICE, ground_rules
 from app.grounding.text import detect_language, tokenize
@@ -53,6 +60,7 @@ from app.llm.composer import compose, holding_reply
 from app.perception.audio import wav_bytes
 from app.perception.media import Upload
 from app.perception.service import PerceivedInvoice
+from app.shop import repository
 from moderation.base import SEVERITY, Verdict, combine
 from moderation.classifier import SemanticModel
 from moderation.classifier import get_model as get_semantic_model
@@ -192,12 +200,13 @@ def run_turn(
     facts += ground_rules(session, intents, question, facts, utcnow().date())
     for invoice in invoices or []:
         facts.append(ground_invoice(session, customer_id, invoice.fields, invoice.attachment_id, invoice.sent_before))
+    currencies = customer_currencies(session, customer_id)  # fee tables priced per currency
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 
     mark = time.perf_counter()
     candidates: list[Candidate] = []
-    composition = compose(intents, facts, lang, question)
+    composition = compose(intents, facts, lang, question, currencies)
     if composition:
         candidates.append(
             Candidate("composer", composition.text, {"intent": composition.intent, "sources": composition.sources})
@@ -329,6 +338,13 @@ def run_turn(
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, hands_over, record)
 
 
+def customer_currencies(session: Session, customer_id: int | None) -> frozenset[str]:
+    """What the customer pays in, by their recent orders (none for an anonymous visitor)."""
+    if customer_id is None:
+        return frozenset()
+    return frozenset(o.currency.upper() for o in repository.recent_orders(session, customer_id, 5) if o.currency)
+
+
 def citations(facts: list[Fact], chosen: Candidate | None) -> list[dict[str, Any]]:
     """The policy articles (with their versions) the chosen reply was written from: the composer's own
     sources, or every passage the model was shown."""
@@ -383,7 +399,11 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
-    if "policy" in needs and intents[0] in WINDOW_INTENTS and ASKS_WINDOW.search(question):
+    # An exclusion of the order's items answers "can I still…" with a no: no window applies to them.
+    excluded = any(
+        isinstance(f, PolicyFact) and excludes_outright(f, question) and names_items(f.text, items) for f in facts
+    )
+    if "policy" in needs and intents[0] in WINDOW_INTENTS and ASKS_WINDOW.search(question) and not excluded:
         needs.append("window")
     if intents and intents[0] in STATUS_DEPENDENT and orders:
         needs.append("status_rule")

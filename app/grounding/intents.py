@@ -153,6 +153,8 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "出库",
             "发货时间",
             "多久发货",
+            r"(?:多久|几天|多长时间).{0,6}(?:发货|发出|寄出)",
+            r"(?:要做|制作|定制).{0,4}(?:多久|几天|多长时间)",
             "能送",
             "配送到",
         ),
@@ -202,9 +204,18 @@ _CANCEL_WORD = re.compile(r"\bcancel|\bcall off\b|取消|撤单|退订", re.IGNO
 _DIFFERENCE = re.compile(r"\bthe difference\b|\bprice (drop|difference)|差价|保价|价保", re.IGNORECASE)
 
 
+# "Our trek got cancelled", "活动改期了": something else was cancelled, not the order.
+_OTHER_CANCELLED = re.compile(
+    r"\b(?:trip|trek|tour|event|flight|holiday|vacation|plans?|wedding|party|camp(?:ing)?|hike|expedition|class|course"
+    r"|concert|match|race)\s+(?:\w+\s+){0,2}(?:got|was|were|has been|have been|is|are|been)\s+(?:\w+\s+)?cancell?ed\b"
+    r"|(?:活动|行程|旅行|计划|航班|比赛|露营)(?:被|也)?(?:取消|改期)了?",
+    re.IGNORECASE,
+)
+
+
 def detect_intents(text: str) -> list[str]:
     """All intents the text matches, in priority order."""
-    folded = normalize(text)
+    folded = _OTHER_CANCELLED.sub(" ", normalize(text))
     found = []
     for name, patterns in _COMPILED.items():
         if any(p.search(folded) for p in patterns):
@@ -243,7 +254,7 @@ _REFUND_PROGRESS = re.compile(
     r"\bhow (?:long|much)\b|\bwhen (?:will|do|does|is|would|can)\b|\bstatus\b"
     r"|\bwhere(?:'s| is)\b.{0,20}\brefund|\brefund\b.{0,25}\b(?:yet|arrived|received|credited|come through)\b"
     r"|\b(?:received|got) (?:my|the) refund"
-    r"|到账|多少|多久|什么时候|进度|退了吗|退回来了",
+    r"|\bhow (?:many days|soon)\b|到账|多少|多久|几天|多长时间|什么时候|进度|退了吗|退回来了",
     re.IGNORECASE,
 )
 
@@ -252,7 +263,8 @@ _REFUND_PROGRESS = re.compile(
 _SENT_BACK = re.compile(
     r"\b(?:i|we)(?:'ve| have)? (?:already )?"
     r"(?:returned|sent (?:it|them|\w+) back|shipped (?:it|them) back|dropped (?:it|them) off)\b"
-    r"|寄回去了|退回去了|寄回了|退回了|已(?:经)?寄回|已(?:经)?退回|已(?:经)?退货",
+    r"|\bafter (?:i|we) (?:send|return|ship)\b"
+    r"|寄回去了|退回去了|寄回了|退回了|已(?:经)?寄回|已(?:经)?退回|已(?:经)?退货|寄回(?:去)?(?:以后|之后|后)|退回(?:以后|之后|后)",
     re.IGNORECASE,
 )
 
@@ -261,6 +273,7 @@ _SENT_BACK = re.compile(
 _OWN_ORDER = re.compile(
     r"\bmy (?:\w+ )?(?:orders?|parcels?|packages?|purchases?|delivery|items?|stuff)\b|\bi (?:bought|ordered|paid)\b"
     r"|\b(?:send|give|tell) me (?:the|my) (?:invoice|tracking|order) (?:number|no)"
+    r"|\b(?:my|our) (?:\w+ )?(?:invoice|fapiao|receipt)s?\b|我.{0,8}的.{0,4}发票"
     r"|我.{0,4}的(?:订单|快递|包裹|货)|我(?:买|下|订)的|我(?:刚|上周|昨天)?(?:买|下单)|(?:发票|单|运单|快递单)号.{0,3}(?:发|给)我|[那这]一?[单笔]",
     re.IGNORECASE,
 )
@@ -334,6 +347,8 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\b(won'?t|doesn'?t|does not|can'?t|will not) (turn on|switch on|charge|power on|start|spin|open|close)\b",
             r"\b(won'?t|doesn'?t|does not|no longer) (heat|heats|grind|grinds|build|builds|hold|holds|pump|pumps)\b",
             r"\b(keeps|kept) (stopping|shutting off|turning off|cutting out|dying)\b",
+            r"\bstopped (clicking|igniting|lighting|heating|charging|spinning|pumping|inflating|holding|sealing|closing"
+            r"|zipping|lighting up|turning on|switching on|responding|connecting)\b",
             r"\b(cuts|shuts) (out|off) by itself\b",
         ),
         (
@@ -504,8 +519,17 @@ _ASPECTS = {
 }
 
 
+# What fails that is not the item: "my tracking link stopped working", "you stopped answering".
+_NOT_THE_ITEM = re.compile(
+    r"\b(?:tracking(?: link| number| page| code)?|link|website|site|app|page|code|coupon|voucher|account|password"
+    r"|login|payment|card|you|they|support|service|agent|email)s?\s+(?:has\s+|have\s+|had\s+|just\s+)?"
+    r"(?:stopped|doesn'?t|does not|won'?t|isn'?t|is not|can'?t|never)\s+\w+",
+    re.IGNORECASE,
+)
+
+
 def detect_aspects(text: str) -> list[str]:
-    folded = normalize(text)
+    folded = _NOT_THE_ITEM.sub(" ", normalize(text))
     return [
         name
         for name, (patterns, zh_words, _) in _ASPECTS.items()

@@ -57,6 +57,15 @@ def extract_order_refs(text: str, pattern: str) -> list[str]:
     return refs
 
 
+def _said_as_id(ref: str, text: str) -> bool:
+    """Id-like text the customer gives as an id: with letters, four digits or more, or after "order", "#",
+    "订单号" ("#101"); "想换成100的" (the 100 one) names no order."""
+    if re.search(r"[A-Za-z]", ref) or len(ref) >= _MIN_ID_DIGITS:
+        return True
+    cue = r"(?:order|ord|no|nr|number|#|订单号?|单号|编号)\s*(?:no\.?|nr\.?|number|id)?\s*[:：#]?\s*"
+    return bool(re.search(cue + re.escape(ref) + r"(?!\d)", normalize(text), re.IGNORECASE))
+
+
 def _covered(ref: str, orders: list[Any]) -> bool:
     """The id-like text is part of one of these orders' ids, tracking or invoice numbers."""
     wanted = compact(ref)
@@ -95,7 +104,9 @@ def ground_orders(
         facts.append(OrderChoiceFact(options=[order_fact(o) for o in found.suggested], confirm=True))
     seen = found.orders + found.ambiguous + found.suggested
     letters = re.compile(r"[A-Z]")
-    unknown = [r for r in refs if not _covered(r, seen) and (wants_orders or letters.search(r))]
+    unknown = [
+        r for r in refs if not _covered(r, seen) and (wants_orders or letters.search(r)) and _said_as_id(r, text)
+    ]
     unknown += [r for r in found.unmatched if r not in unknown]
     if unknown and not seen:
         facts.append(OrderNotFoundFact(order_ref=unknown[0], anonymous=False))

@@ -65,7 +65,10 @@ _DEADLINE = re.compile(
 )
 # "How long does the refund take", "多久到账": a question about timing, not about a deadline.
 _ASKS_TIMING = re.compile(
-    r"how long (?:does|do|will|until|till)|when will|多久(?:能|才|会)?到|几天(?:能|才)?到|到账", re.I
+    r"how long (?:does|will|until|till)|how long do(?! (?:i|we|you) (?:have|get))|how long\b.{0,30}\btak(?:e|es|ing)\b"
+    r"|when will"
+    r"|多久(?:能|才|会)?到|几天(?:能|才)?到|到账",
+    re.I,
 )
 RANGE_BOOST = 2.0  # the question states an amount that falls in the range a passage is about ("up to 49 USD")
 _MONEY = r"[¥￥$€£]?\s*(\d+(?:\.\d+)?)\s*(?:USD|CNY|EUR|GBP|RMB|元|块)?"
@@ -134,6 +137,8 @@ _PREDICATE = re.compile(
     r"|无法|不支持|不能|不可|不予|仅|只|可以|可|付款后|进入|签收后|发货后|一经|一旦|需",
     re.IGNORECASE,
 )
+# "The following can't be returned …." / "以下商品…不支持无理由退货。": a sentence that introduces the list after it.
+_LIST_INTRO = re.compile(r"^(?:the following|these items|the items below|以下|下列)", re.IGNORECASE)
 _EXCEPTION_HEADING = re.compile(
     r"^(?:(?:exceptions?|special (?:items|cases))\b|例外|除外|特殊商品|特殊情况|不可退|不支持)", re.IGNORECASE
 )
@@ -284,8 +289,11 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             # into production once processing. From then on they can't be cancelled."): quoted whole, what
             # it names from its first sentence, its verdict from all of them.
             sentences = [" ".join(sentences)]
-        if not item and sentences and sentences[-1].endswith((":", "：")):
-            lead = sentences[-1]  # a list follows: "以下情况不支持价保：" is what each item is an instance of
+        intro = [x for x in sentences if _LIST_INTRO.match(x) and EXCLUDES.search(x)] if not item else []
+        if not item and sentences and (sentences[-1].endswith((":", "：")) or intro):
+            # A list follows: "以下情况不支持价保：" (or "The following can't be returned …." with a sentence
+            # after it) is what each item is an instance of.
+            lead = sentences[-1] if sentences[-1].endswith((":", "：")) else intro[-1]
         if item and not lead and heading and EXCLUDES.search(heading):
             # A list straight under a heading that excludes ("## Not covered", "## 不参与保价") is an instance
             # of it: the heading is its lead-in, or "- Gift sets" alone would read as the opposite.
@@ -540,6 +548,7 @@ def passages(
     # "能退吗" of an order: whether it can depends on the return window, so the article's deadline joins
     # the passages (not favoured over them: an exclusion of the order's item still answers first).
     yes_no = intents[:1] == ["return"] and any(items or []) and bool(ASKS_YES_NO.search(query))
+    fault = intents[:1] == ["return"] and "quality" in aspects
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
@@ -552,7 +561,29 @@ def passages(
         timing = next((p for p in own if states_issuing_time(p.text)), None)
         shown = {(p.article_id, p.index) for p, _ in hits}
         hits += [(p, hits[-1][1]) for p in (stated, timing) if p is not None and (p.article_id, p.index) not in shown]
-    elif (deadline or yes_no) and hits and not any(_DEADLINE.search(p.text) for p, _ in hits):
+    elif fault and hits:
+        # A fault claim is answered by its window and, once that has passed, by what the policy offers after
+        # it ("超过 60 天怎么办": the warranty): that passage joins, ranked last, for the composer to choose.
+        article = hits[0][0].article_id
+        shown = {(p.article_id, p.index) for p, _ in hits}
+        later = next(
+            (
+                p
+                for p in index.passages
+                if p.article_id == article
+                and (p.article_id, p.index) not in shown
+                and _AFTER_WINDOW.search(f"{p.heading} {p.text}")
+            ),
+            None,
+        )
+        if later is not None:
+            hits = [*hits, (later, hits[-1][1])]
+    if (
+        intents[:1] != ["invoice"]
+        and (deadline or yes_no)
+        and hits
+        and not any(_DEADLINE.search(p.text) for p, _ in hits)
+    ):
         # "Can I…" is answered by the deadline; when the words matched other passages of the article that
         # answers (how the refund is paid), its deadline joins them, ranked last.
         article = hits[0][0].article_id
@@ -610,6 +641,12 @@ def issuing_distance(text: str) -> int:
     )
 
 
+# What applies once a window has passed, whatever its length ("After the first 60 days", "超过 60 天怎么办").
+_AFTER_WINDOW = re.compile(
+    r"(?:after|beyond|more than|over|past)\s+(?:the\s+)?(?:first\s+)?\d+\s*(?:calendar\s+)?days"
+    r"|(?:超过|过了|超出)\s*(?:前\s*)?\d+\s*天|\bwarrant|保修|质保",
+    re.IGNORECASE,
+)
 _WARRANTY = re.compile(r"\bwarrant|保修|质保|保固", re.IGNORECASE)
 
 
@@ -644,6 +681,12 @@ def in_range(text: str, amounts: set[Decimal]) -> bool:
     return any(low <= a <= high for low, high in amount_ranges(text) for a in amounts)
 
 
+def asks_deadline(question: str) -> bool:
+    """The question asks until when something can be done ("how long do I have", "还能退吗"), not how long
+    something takes ("how long does the refund take")."""
+    return bool(ASKS_WINDOW.search(question)) and not _ASKS_TIMING.search(question)
+
+
 def states_deadline(text: str) -> bool:
     """The text states a limit counted from an event ("within 90 days of receipt", "签收后 30 天内")."""
     return bool(_DEADLINE.search(text))
@@ -676,10 +719,10 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
 
 
 _CURRENCIES = {
-    "USD": re.compile(r"\bUSD\b|US\$|\$|\bdollars?\b", re.IGNORECASE),
-    "CNY": re.compile(r"\b(?:CNY|RMB|yuan)\b|[¥￥元]", re.IGNORECASE),
-    "EUR": re.compile(r"\bEUR\b|€|\beuros?\b", re.IGNORECASE),
-    "GBP": re.compile(r"\bGBP\b|£|\bpounds?\b", re.IGNORECASE),
+    "USD": re.compile(r"\bUSD\b|US\$|\$|\bdollars?\b|美元|美金", re.IGNORECASE),
+    "CNY": re.compile(r"\b(?:CNY|RMB|yuan)\b|[¥￥]|(?<![美欧英港日澳加台])元|人民币", re.IGNORECASE),
+    "EUR": re.compile(r"\bEUR\b|€|\beuros?\b|欧元", re.IGNORECASE),
+    "GBP": re.compile(r"\bGBP\b|£|\bpounds?\b|英镑", re.IGNORECASE),
 }
 
 

@@ -186,6 +186,20 @@ def _item_words(order: Any) -> set[str]:
 _MIN_WRITTEN_DIGITS = 4
 
 
+def _ends_with(key: str, wanted: str) -> bool:
+    """The key ends with these characters, or (digits wanted) its digits end with them before a final letter."""
+    if key.endswith(wanted):
+        return True
+    return wanted.isdigit() and bool(re.search(rf"{wanted}[A-Z]$", key))
+
+
+# "Order nr NL-20931", "订单号：NL-20931": text the customer gives as an order's id, whatever its shape.
+_ID_CUE = re.compile(
+    r"(?:\border\s*(?:nr|no|num|number|id|ref|reference|#)?\.?|订单号?|单号|订单编号)\s*(?:is|was|是|为)?\s*[:：#]?\s*$",
+    re.IGNORECASE,
+)
+
+
 def shape(value: str) -> str:
     """An id's shape: letters as A, digits as 9, separators kept ("W2611-0418" → "A9999-9999")."""
     return re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", value.strip().lstrip("#")))
@@ -350,7 +364,8 @@ def resolve(
         wanted = compact(tail)
         if len(wanted) < 3:
             continue
-        fits = [o for o in orders if any(k.endswith(wanted) for k in order_keys[o.id])]
+        # "ending in 4449" of TPK26-4449X: the digits an id ends with, before a check letter.
+        fits = [o for o in orders if any(_ends_with(k, wanted) for k in order_keys[o.id])]
         if how == "digits":
             # A bare number is also an id without its letters ("1023" for A1023, as speech often hears it).
             fits = fits or [o for o in orders if re.sub(r"\D", "", compact(o.id)) == wanted]
@@ -376,7 +391,11 @@ def resolve(
     # an id that is none of theirs ("where is W2611-0418?"): that id is what they mean, and it isn't theirs.
     if not about_orders:
         return result
-    written = [t for t in _ID_LIKE.findall(folded) if _written_id(t, orders)]
+    written = [
+        m.group(0)
+        for m in _ID_LIKE.finditer(folded)
+        if _written_id(m.group(0), orders) or (_ID_CUE.search(folded[: m.start()]) and len(compact(m.group(0))) >= 5)
+    ]
     if written:
         result.unmatched += [t.upper() for t in written]
         return result

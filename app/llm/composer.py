@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 
 from app.grounding.facts import (
@@ -16,6 +18,7 @@ from app.grounding.facts import (
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
 from app.grounding.policies import (
     applies_to,
+    asks_deadline,
     asks_for,
     beyond_window,
     excludes_outright,
@@ -52,8 +55,11 @@ class Composition:
     hands_over: bool = False  # the customer asked for a person: the conversation goes to the agents
 
 
-def compose(intents: list[str], facts: list[Fact], lang: str, question: str = "") -> Composition | None:
-    """A reply built only from the facts, or None where the composer has nothing grounded to say."""
+def compose(
+    intents: list[str], facts: list[Fact], lang: str, question: str = "", currencies: frozenset[str] = frozenset()
+) -> Composition | None:
+    """A reply built only from the facts, or None where the composer has nothing grounded to say. `currencies`:
+    what the customer pays in (their orders'), for passages priced per currency when no order is in question."""
     book = phrasebook(lang)
     if "human" in intents:
         return Composition(str(book.human()), "human", hands_over=True)
@@ -68,11 +74,16 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
     if orders:
         # A passage about some items only ("Exception: made-to-order desktops…") says nothing about others.
         policies = [p for p in policies if applies_to(p, question, items)]
-        # Passages priced in the customer's currency, when the article prices each currency apart.
-        paid_in = {o.currency.upper() for o in orders if o.currency}
+    # Passages priced in the customer's currency, when the article prices each currency apart.
+    paid_in = {o.currency.upper() for o in orders if o.currency} or set(currencies)
+    if paid_in:
         policies = [p for p in policies if in_currency(p, paid_in)] or policies
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
+    if asks_deadline(question):
+        # "How long do I have to send it back?": the passage with the deadline answers, whatever else matched.
+        # (an exclusion the question names still first: "bought in the Boxing Day deals")
+        policies = sorted(policies, key=lambda p: (not excludes_outright(p, question), not states_deadline(p.text)))
     if uploaded and "invoice" not in intents:
         intents = ["invoice", *intents]  # an invoice picture is itself the question
     intent = intents[0] if intents else ("order_status" if orders or missing or choices else "")
@@ -149,7 +160,7 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
             quoted = later[:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
-            parts.append(str(book.policy(quoted[0].title, texts)))
+            parts.append(str(book.policy(quoted[0].title, _once(texts))))
             sources += [p.source for p in quoted]
             if verdict and quoted[0] is first:
                 parts.append(str(book.verdict(intent, orders[0].order_id, verdict == "yes")))
@@ -157,6 +168,21 @@ def compose(intents: list[str], facts: list[Fact], lang: str, question: str = ""
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)
+
+
+_LEAD_END = re.compile(r"[.:;。：；]\s*")
+MIN_LEAD_CHARS = 20
+
+
+def _once(texts: list[str]) -> list[str]:
+    """Passages quoted together say the lead-in they share once: "The following can't be returned …. Food …"
+    and "… . Fuel canisters …" read as the lead-in, food, fuel canisters."""
+    out = texts[:1]
+    for text in texts[1:]:
+        shared = os.path.commonprefix([texts[0], text])
+        ends = [m.end() for m in _LEAD_END.finditer(shared)]
+        out.append(text[ends[-1] :] if ends and ends[-1] >= MIN_LEAD_CHARS and ends[-1] < len(text) else text)
+    return out
 
 
 def _says_status(passage: PolicyFact, words: list[str]) -> bool:

@@ -12,12 +12,14 @@ from decimal import Decimal
 
 import pytest
 
-from app.grounding.facts import OrderFact
+from app.grounding.facts import OrderFact, PolicyFact
 from app.grounding.intents import ASKS_YES_NO, detect_aspects, detect_intents
 from app.grounding.policies import (
     PolicyIndex,
     amount_ranges,
+    asks_deadline,
     cell_verdict,
+    in_currency,
     issuing_distance,
     passages,
     split_passages,
@@ -199,3 +201,73 @@ def test_the_issuing_time_is_the_limit_said_of_the_issuing():
     contact = "抬头填错了,在同样的 90 天内联系我们,我们会作废原发票并重新开具。"
     issuing = "收到申请后 2 个工作日内开出,电子发票会发到您的邮箱。"
     assert issuing_distance(issuing) < issuing_distance(contact)
+
+
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        ("our trek got cancelled so I'd like to return the sealed meals. Can I send them back?", "return"),
+        ("活动改期了，臂章那单能不能取消？", "cancel"),  # the order's cancel is still asked in so many words
+        ("定制臂章一般要做多久才能发货？", "shipping"),
+        ("退货寄回去以后，一般几天能收到退款？", "refund"),
+        ("The igniter on my stove has stopped clicking. Can I get my money back for it?", "return"),
+    ],
+)
+def test_what_was_cancelled_or_stopped_is_read_from_its_subject(text, lead):
+    assert detect_intents(text)[:1] == [lead], detect_intents(text)
+
+
+def test_a_tracking_link_that_stopped_working_is_no_fault_of_the_item():
+    assert "quality" not in detect_aspects("Order ending in 4449 - has it arrived? My tracking link stopped working")
+    assert "quality" in detect_aspects("the headlamp stopped working after a week")
+
+
+def test_an_exclusion_list_introduced_by_a_sentence_reads_each_item_with_it():
+    article = _article(
+        "exclusions-en",
+        "Items that can't be returned",
+        "The following can't be returned for change of mind, even within the return period. Faulty items are "
+        "different.\n\n- **Fuel canisters** (gas cartridges of any size), opened or unopened.\n"
+        "- **Freeze-dried meals**, even when sealed.\n",
+    )
+    items = [p for p in split_passages(article) if "canisters" in p.text or "meals" in p.text]
+    assert items and all(p.text.startswith("The following can't be returned") for p in items), items
+    order = _order()
+    question = "PD-4412: can I send back the two gas canisters? still sealed"
+    facts = passages(PolicyIndex([article, RETURNS]), question, "en", items=["Gas canister 450g"])
+    reply = compose(detect_intents(question), [order, *facts], "en", question)
+    assert reply is not None and "can't be returned" in reply.text and reply.text.count("The following") == 1, reply
+
+
+def test_a_fault_claim_retrieves_what_applies_after_its_window():
+    question = "PD-4412 的气泵坏了，充不进气，九月收到的，能退款吗？"
+    faults_zh = _article(
+        "faults-zh",
+        "质量问题",
+        "质量问题请在 **签收后 45 天内** 联系我们，可退款或换新。\n\n## 运输破损\n\n签收后 48 小时内拍照反馈。\n\n"
+        "## 超过 45 天怎么办\n\n超过 45 天不再退款，保修期内可以免费维修。\n",
+        "zh",
+    )
+    texts = [f.text for f in passages(PolicyIndex([faults_zh]), question, "zh", items=["电动气泵"])]
+    assert any("免费维修" in t for t in texts), texts
+
+
+def test_fee_rows_follow_the_customers_currency_when_no_order_is_asked_about():
+    question = "how much do I have to spend to get free shipping?"
+    facts = _facts(question, SHIPPING)
+    reply = compose(detect_intents(question), facts, "en", question, frozenset({"EUR"}))
+    assert reply is not None and "60 EUR" in reply.text and "CNY" not in reply.text, reply
+    usd = PolicyFact("s", "配送", "加急运费 24.95 美元，升降桌不支持加急。", 0, 5.0, "zh")
+    assert in_currency(usd, {"USD"}) and not in_currency(usd, {"CNY"})
+
+
+def test_how_long_do_i_have_is_answered_by_the_deadline():
+    question = "thinking about buying a kayak: if it doesn't fit my car, how long do I have to send it back?"
+    assert asks_deadline(question) and not asks_deadline("how long does the refund take?")
+    reply = compose(detect_intents(question), _facts(question, RETURNS), "en", question)
+    assert reply is not None and "30 days of delivery" in reply.text, reply
+
+
+def test_how_long_something_takes_is_not_a_deadline_question():
+    assert not asks_deadline("it got marked refunded but I don't see the money. How long is this supposed to take??")
+    assert not asks_deadline("多久能到账？")

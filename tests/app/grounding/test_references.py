@@ -344,3 +344,22 @@ def test_an_id_written_out_that_is_none_of_theirs_is_not_resolved_by_description
     assert [o.id for o in resolve("where is my touring kayak order?", orders).orders] == ["PD-2610-0366"]
     models = [Order("PD-1", Decimal("9.00"), datetime(2026, 12, 1, tzinfo=UTC), [Item("Pump HP2000 Pro")])]
     assert [o.id for o in resolve("did my HP2000 pump ship?", models).orders] == ["PD-1"]
+
+
+def test_digits_before_a_check_letter_end_an_id_and_an_id_given_as_such_is_never_described():
+    orders = [
+        Order("TPK26-4449E", Decimal("89.00"), datetime(2026, 11, 3, tzinfo=UTC), [Item("Headlamp")]),
+        Order("TPK26-4503M", Decimal("129.00"), datetime(2026, 11, 30, tzinfo=UTC), [Item("Trail shoes")]),
+    ]
+    assert [o.id for o in resolve("order ending in 4449, has it been delivered?", orders).orders] == ["TPK26-4449E"]
+    assert [o.id for o in resolve("尾号4449的订单签收了吗", orders).orders] == ["TPK26-4449E"]
+    found = resolve("I ordered by phone last week, order nr NL-20931. Where is it?", orders)
+    assert found.orders == [] and found.unmatched == ["NL-20931"], found
+
+
+def test_a_short_number_is_an_order_only_when_said_as_one():
+    from app.grounding.orders import _said_as_id
+
+    assert not _said_as_id("100", "礼品卡金额买错了,能退吗?想换成100的")
+    assert _said_as_id("101", "where is order #101?") and _said_as_id("101", "订单号101到哪了")
+    assert _said_as_id("A101", "A101") and _said_as_id("1001", "1001")
