@@ -330,7 +330,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         (
             r"\bbroken\b",
             r"\bdefect",
-            r"\bfault",
+            r"(?<!my )(?<!our )(?<!own )(?<!no )\bfault",
             r"\bdamaged?\b",
             r"\b(doesn'?t|does not|stopped|won'?t) work",
             r"\bcrack",
@@ -409,7 +409,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     ),
     "exclusion": (
         (
-            r"\bcustom",
+            r"\bcustom(?!er)",
             r"\bpersonali[sz]ed\b",
             r"\bengraved\b",
             r"\bfresh\b",
@@ -456,8 +456,9 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\breturn (shipping|postage|label)",
             r"\bpostage\b",
             r"\b(shipping|postage) (back|cost|fee)",
+            r"\bcost (?:me|us) anything\b|\bdo (?:i|we) (?:have to )?pay\b|\bis (?:it|the return) free\b",
         ),
-        ("运费谁", "谁出运费", "寄回运费", "退货运费", "运费由", "邮费"),
+        ("运费谁", "谁出运费", "寄回运费", "退货运费", "运费由", "邮费", "要钱吗", "收费吗", "要不要钱", "要花钱"),
         "return shipping postage label fee cost paid by buyer 运费 寄回 承担",
     ),
     "refund_destination": (

@@ -53,6 +53,7 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
 }
 LIMIT_BOOST = 1.2
 EXCLUSION_BOOST = 3.0
+NAMED_WORD_BOOST = 0.25  # each further word of an exclusion the question (or the order's items) names
 # A limit counted from an event ("within 7 days of payment", "签收后 15 天内") is a deadline: it answers "can I
 # (still)…", where "refunded within 1–3 business days" (how long something takes) does not.
 DEADLINE_BOOST = 1.5
@@ -252,7 +253,8 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     passages: list[Passage] = []
     heading = ""
     columns: list[str] = []
-    row = ("", "", "")
+    row, listed = ("", "", ""), False
+    excluding = bool(EXCLUDES.search(article.title))  # an article about what is not covered
     lead = ""  # "The following are not covered:" before a list: each item is quoted with it
     for raw in article.body.splitlines():
         line = raw.strip()
@@ -271,11 +273,16 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                 columns = cells
                 continue
             row = _row(columns, cells)
+            # A table in an article about what can't be returned ("吸奶器配件… | 拆开后不退"): each row names what
+            # it is about, with a condition of its own in its cells (not a plain no: "after opening").
+            listed = (
+                excluding and not row[0] and not row[2] and bool(row[1]) and bool(EXCLUDES.search(" ".join(cells[1:])))
+            )
             named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
             colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")
             line = semicolon.join(f"{h}{colon}{v}" if h else v for h, v in named if v) + stop
         else:
-            row = ("", "", "")
+            row, listed = ("", "", ""), False
         if (
             line.startswith("#")
             or (line.startswith("**") and line.rstrip(":：").endswith("**"))
@@ -323,7 +330,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                         heading,
                         lead * item,
                         verdict,
-                        subject if verdict == "no" else "",
+                        subject if verdict == "no" or listed else "",
                         key,
                     )
                 )
@@ -356,6 +363,20 @@ class BM25:
         return total
 
 
+# A title that names only how things are sent ("Delivery (UK)", "配送说明") is about shipping.
+_SHIPPING_TITLE = re.compile(
+    r"\b(?:delivery|deliveries|shipping|postage|dispatch)\b|配送|运费|物流|快递", re.IGNORECASE
+)
+
+
+def title_topics(title: str) -> set[str]:
+    """What an article is about, read from its title as customers' questions are read."""
+    topics = set(detect_intents(title)) | set(detect_aspects(title))
+    if not set(detect_intents(title)) and _SHIPPING_TITLE.search(title):
+        topics.add("shipping")
+    return topics
+
+
 class PolicyIndex:
     """Two levels: which article is about the question, then which of its passages answers it."""
 
@@ -364,7 +385,7 @@ class PolicyIndex:
         self.article_ids = [a.id for a in articles]
         self.articles = BM25([tokenize(f"{a.title} {a.title} {a.body}") for a in articles])
         # What each article is about, read from its title as customers' questions are read.
-        self.topics = {a.id: set(detect_intents(a.title)) | set(detect_aspects(a.title)) for a in articles}
+        self.topics = {a.id: title_topics(a.title) for a in articles}
         self.locales = {a.id: a.locale for a in articles}
         self.versions = {a.id: a.version for a in articles}
         # What each passage's section heading says beyond its article's title: the case it applies to.
@@ -469,7 +490,9 @@ class PolicyIndex:
             if on_topic and passage.article_id not in on_topic and not excludes_item:
                 continue
             if excluded:
-                sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST
+                # ("Black Friday" names one exclusion in two words, "sale" another in one: the first answers)
+                named_more = 1 + NAMED_WORD_BOOST * (len(excluded) - 1)
+                sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST * named_more
             if sentence > 0:
                 if self._named(query, terms, self.conditions[i], topic):
                     sentence *= CONDITION_BOOST
@@ -681,10 +704,18 @@ def in_range(text: str, amounts: set[Decimal]) -> bool:
     return any(low <= a <= high for low, high in amount_ranges(text) for a in amounts)
 
 
+_ASKS_DEADLINE = re.compile(
+    r"\bhow (?:long|many days|much time) do (?:i|we) (?:have|get)\b|\bstill\b|\btoo late\b|\bdeadline\b"
+    r"|\btime limit\b|\b(?:by|until|till) when\b|\blast day\b"
+    r"|还能|还来得及|期限|截止|多久之内|几天之内|几天内|多少天内|最晚",
+    re.IGNORECASE,
+)
+
+
 def asks_deadline(question: str) -> bool:
     """The question asks until when something can be done ("how long do I have", "还能退吗"), not how long
-    something takes ("how long does the refund take")."""
-    return bool(ASKS_WINDOW.search(question)) and not _ASKS_TIMING.search(question)
+    something takes ("how long does the refund take") nor what a service is ("next day delivery")."""
+    return bool(_ASKS_DEADLINE.search(question)) and not _ASKS_TIMING.search(question)
 
 
 def states_deadline(text: str) -> bool:

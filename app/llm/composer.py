@@ -17,6 +17,7 @@ from app.grounding.facts import (
 )
 from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
 from app.grounding.policies import (
+    EXCLUDES,
     applies_to,
     asks_deadline,
     asks_for,
@@ -113,7 +114,7 @@ def compose(
     if intent in POLICY_INTENTS:
         quoted, on_status = policies[:MAX_POLICY_PASSAGES], False
         if intent in STATUS_DEPENDENT and orders:
-            chosen = _for_status(policies, orders, question)
+            chosen = _for_status(policies, orders, question, intent)
             if chosen is None:
                 return None  # yes in one case, no in another, and the question names neither: a person answers
             quoted, on_status = chosen[0] or quoted, chosen[1]
@@ -189,8 +190,15 @@ def _says_status(passage: PolicyFact, words: list[str]) -> bool:
     return says_status(passage.text, words, passage.row_key)
 
 
+# What a restriction must be about to answer each status-dependent question.
+_ACTIONS = {
+    "cancel": re.compile(r"cancel|取消", re.IGNORECASE),
+    "address_change": re.compile(r"address|地址", re.IGNORECASE),
+}
+
+
 def _for_status(
-    policies: list[PolicyFact], orders: list[OrderFact], question: str
+    policies: list[PolicyFact], orders: list[OrderFact], question: str, intent: str = ""
 ) -> tuple[list[PolicyFact], bool] | None:
     """Whether it can still be cancelled or changed depends on the order's status: (the passages that say
     what the policy says for that status, whether the first is one), an exception for the order's items
@@ -198,6 +206,20 @@ def _for_status(
     says yes for this status in one case and no in another ("Mainland China orders", "Singapore orders")
     and the question names neither."""
     words = status_words([o.status for o in orders])
+    # A restriction written in prose for the order's items ("定制商品只能在付款后2小时内取消，超过2小时不能取消"):
+    # quoted first, with no verdict of ours (it turns on a time the composer does not count).
+    items = item_names(orders)
+    action = _ACTIONS.get(intent)
+    restricted = [
+        p
+        for p in policies
+        if not p.subject
+        and names_items(p.text, items)
+        and EXCLUDES.search(p.text)
+        and (action is None or action.search(p.text))
+    ]
+    if restricted:
+        return restricted[:MAX_POLICY_PASSAGES], False
     for_status = [p for p in policies if _says_status(p, words)]
     # An exception for the order's items first, then the table row for its status, then what mentions it.
     for_status.sort(key=lambda p: (not (p.subject and p.verdict == "no"), not p.row_key))

@@ -24,6 +24,7 @@ from app.grounding.policies import (
     passages,
     split_passages,
     states_deadline,
+    title_topics,
 )
 from app.grounding.rules import _limits, apply_rules
 from app.llm.composer import compose
@@ -271,3 +272,60 @@ def test_how_long_do_i_have_is_answered_by_the_deadline():
 def test_how_long_something_takes_is_not_a_deadline_question():
     assert not asks_deadline("it got marked refunded but I don't see the money. How long is this supposed to take??")
     assert not asks_deadline("多久能到账？")
+
+
+def test_words_that_look_like_an_aspect_but_are_not():
+    assert "quality" not in detect_aspects("way too big, my fault, ordered the wrong size. never worn")
+    assert "exclusion" not in detect_aspects("your customer service is awful. how long does a refund take?")
+    assert "return_cost" in detect_aspects("can I still send them back, and does it cost me anything?")
+    assert not asks_deadline("do you do next day delivery? how much")
+
+
+def test_an_article_titled_only_for_delivery_is_about_shipping():
+    assert title_topics("Delivery (UK)") == {"shipping"}
+    assert "shipping" not in title_topics("Changing the delivery address")
+
+
+def test_rows_of_a_table_about_what_cant_be_returned_name_their_items():
+    article = _article(
+        "exclusions-zh",
+        "不支持无理由退换的商品",
+        "| 商品 | 规定 |\n|---|---|\n| 吸奶器配件（喇叭罩、鸭嘴阀）、奶嘴 | 拆开独立密封包装后不退 |\n"
+        "| 玩具 | 未拆封可退 |\n",
+        "zh",
+    )
+    rows = split_passages(article)
+    assert [(p.subject, p.verdict) for p in rows] == [("吸奶器配件（喇叭罩、鸭嘴阀）、奶嘴", ""), ("", "")], rows
+
+
+def test_a_restriction_for_the_orders_item_is_quoted_without_a_verdict_of_ours():
+    article = _article(
+        "cancel-zh",
+        "取消订单",
+        "发货前的订单都可以免费取消。\n\n定制名字毯付款后 2 小时内可以取消，超过 2 小时不能取消。\n",
+        "zh",
+    )
+    order = OrderFact(
+        "PD-4412", "processing", "199.00", "CNY", "2026-12-05T09:00:00+08:00", items=[{"name": "定制名字毯"}]
+    )
+    question = "定制名字毯那单能取消吗，前天下的单"
+    reply = compose(
+        detect_intents(question), [order, *passages(PolicyIndex([article]), question, "zh")], "zh", question
+    )
+    assert reply is not None and "2 小时" in reply.text and "可以取消" not in reply.text.split("》：")[0], reply
+    assert "因此" not in reply.text, reply  # no yes or no of ours: it turns on a time we don't count
+
+
+def test_an_exclusion_named_in_more_words_outranks_one_named_in_fewer():
+    question = "PD-4412 bought in your Black Friday sale for 42, now it's 35. Can you refund the difference?"
+    texts = [f.text for f in _facts(question, PRICES_BF)]
+    assert "Black Friday" in texts[0], texts
+
+
+PRICES_BF = _article(
+    "prices-bf-en",
+    "Price promise",
+    "If the price goes down within 12 days of your order date, we refund the difference.\n\n"
+    "The price promise does not apply to:\n\n- flash sales, clearance and final sale items;\n"
+    "- items bought at a Black Friday Week deal price (20-30 November).\n",
+)
