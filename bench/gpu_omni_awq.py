@@ -15,16 +15,25 @@ random 128-bin log-mel spectrogram (4 s → 400 frames, 52 audio tokens): the sh
 
     python bench/gpu_omni_awq.py --tokenizer DIR [--samples-text 4 --samples-image 2 --samples-audio 2]
                                  [--layers 48] [--out /tmp/omni-awq] [--no-reload] [--tiny]
+                                 [--talker-on-cpu] [--smooth-unquantized | --skip-awq]
+                                 [--results FILE] [--progress FILE]
 
 Prints progress lines and one JSON line of figures (wall time per stage, peak GPU and host memory, output
 size, which tensors are packed and which are kept, and whether transformers reloads the output).
 --tiny builds a few-MB model of the same architecture (the CPU check of this script); --layers N cuts the
-thinker's decoder to N layers (a timing probe).
+thinker's decoder to N layers (a timing probe). --progress FILE gets one JSON line per stage as it ends (its
+seconds, GPU memory allocated and peak, host RSS and peak, the figures so far) and a heartbeat line every 30 s
+with AWQ's progress (mappings smoothed, by kind), so a run cut off by a time limit still says where it was;
+a stage that raises writes the figures with `stopped_at` and the error to --results. --smooth-unquantized
+works around llm-compressor's basic pipeline, whose AWQ grid search otherwise skips every mapping (NaN/inf):
+see smoothing_unquantized(). --skip-awq quantizes with the same scheme without AWQ's smoothing (to time the
+save and the reload at full size when the grid search would not fit a time limit).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -33,6 +42,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +224,141 @@ def log(message: str) -> None:
 
 def host_peak_gib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)  # ru_maxrss is KiB on Linux
+
+
+def host_rss_gib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 2**20, 2)  # kB
+    except OSError:
+        pass
+    return 0.0
+
+
+class Progress:
+    """Stage timings and memory as JSON lines, written as the run goes (a cut-off run still tells)."""
+
+    def __init__(self, path: str, figures: dict[str, Any]) -> None:
+        self.path = path
+        self.figures = figures
+        self.stage = "start"
+        self.stage_started = time.perf_counter()
+        self.gpu_peak = 0.0  # over the whole run (the bench resets torch's peak before AWQ)
+        self.awq: dict[str, Any] = {"smoothed": Counter(), "seconds": Counter(), "total": 0}
+
+    def gpu(self) -> tuple[float | None, float | None]:
+        import torch
+
+        if not torch.cuda.is_available():
+            return None, None
+        self.gpu_peak = max(self.gpu_peak, torch.cuda.max_memory_allocated() / GIB)
+        return round(torch.cuda.memory_allocated() / GIB, 2), round(self.gpu_peak, 2)
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def begin(self, stage: str) -> None:
+        self.stage, self.stage_started = stage, time.perf_counter()
+        log(f"stage {stage}")
+
+    def end(self, **extra: Any) -> float:
+        seconds = round(time.perf_counter() - self.stage_started, 1)
+        allocated, peak = self.gpu()
+        self.write(
+            {
+                "stage": self.stage,
+                "seconds": seconds,
+                "at": round(time.perf_counter() - _started, 1),
+                "gpu_allocated_gib": allocated,
+                "gpu_peak_gib": peak,
+                "host_rss_gib": host_rss_gib(),
+                "host_peak_gib": host_peak_gib(),
+                **extra,
+                "figures": self.figures,
+            }
+        )
+        return seconds
+
+    def awq_summary(self) -> dict[str, Any]:
+        return {
+            "mappings": self.awq["total"],
+            "smoothed": dict(self.awq["smoothed"]),
+            "seconds": {k: round(v, 1) for k, v in self.awq["seconds"].items()},
+        }
+
+    def heartbeat(self) -> None:
+        allocated, peak = self.gpu()
+        record = {
+            "heartbeat": self.stage,
+            "stage_seconds": round(time.perf_counter() - self.stage_started, 1),
+            "at": round(time.perf_counter() - _started, 1),
+            "gpu_allocated_gib": allocated,
+            "gpu_peak_gib": peak,
+            "host_rss_gib": host_rss_gib(),
+            "host_peak_gib": host_peak_gib(),
+        }
+        if self.stage == "awq":
+            record["awq"] = self.awq_summary()
+        self.write(record)
+        log(f"heartbeat {json.dumps(record)}")
+
+
+def count_smoothing(progress: Progress) -> None:
+    """Count and time AWQ's grid searches by mapping kind (no change to what they compute)."""
+    from llmcompressor.modifiers.transform.awq import AWQModifier  # the class (modifiers.awq's is a shim)
+
+    compute, resolve = AWQModifier._compute_best_scale, AWQModifier._set_resolved_mappings
+
+    def kind(name: str) -> str:
+        return "expert.up_proj" if ".experts." in name else name.rsplit(".", 1)[-1]
+
+    def timed(self: Any, mapping: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return compute(self, mapping, *args, **kwargs)
+        finally:
+            progress.awq["smoothed"][kind(mapping.smooth_name)] += 1
+            progress.awq["seconds"][kind(mapping.smooth_name)] += time.perf_counter() - started
+
+    def resolved(self: Any, model: Any) -> None:
+        resolve(self, model)
+        progress.awq["total"] = len(self._resolved_mappings)
+        progress.awq["resolved_at"] = round(time.perf_counter() - _started, 1)
+
+    AWQModifier._compute_best_scale = timed  # type: ignore[method-assign]
+    AWQModifier._set_resolved_mappings = resolved  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def smoothing_unquantized() -> Iterator[None]:
+    """Run AWQ's smoothing step with quantization disabled in llm-compressor's basic pipeline (a workaround).
+
+    The sequential pipeline ends each subgraph (`sequential_epoch_end`, where AWQ's grid search runs) inside
+    `DisableQuantization`; the basic pipeline calls it after leaving that context, so the parent module's
+    "unquantized" outputs go through the weight quantizers before any scale is computed, come out NaN/inf,
+    and AWQ skips every mapping ("Skipping smooth_layer …, NaN or inf"): the result is plain round-to-nearest
+    W4 (llm-compressor 0.14.0.1). With this on, the smoothing runs as the sequential pipeline runs it.
+    """
+    import llmcompressor.pipelines.basic.pipeline as basic
+    from llmcompressor.core import active_session
+    from llmcompressor.utils.helpers import DisableQuantization
+
+    callbacks = basic.LifecycleCallbacks
+
+    class Unquantized(callbacks):  # type: ignore[misc, valid-type]
+        @classmethod
+        def sequential_epoch_end(cls, *args: Any, **kwargs: Any) -> Any:
+            with DisableQuantization(active_session().state.model):
+                return callbacks.sequential_epoch_end(*args, **kwargs)
+
+    basic.LifecycleCallbacks = Unquantized
+    try:
+        yield
+    finally:
+        basic.LifecycleCallbacks = callbacks
 
 
 def omni_config(tiny: bool, layers: int) -> Any:
@@ -443,65 +588,108 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=0, help="thinker decoder layers (0: the real 48)")
     parser.add_argument("--out", default="/tmp/omni-awq")
     parser.add_argument("--results", default="", help="append the JSON line to this file too")
+    parser.add_argument("--progress", default="", help="append a JSON line per stage and heartbeat to this file")
     parser.add_argument("--no-reload", action="store_true")
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument(
+        "--skip-awq",
+        action="store_true",
+        help="the recipe's W4A16 quantization without AWQ's smoothing (the same scheme, ignores and format): "
+        "times the save and the reload at full size where AWQ's grid search would not fit the time limit",
+    )
+    parser.add_argument(
+        "--smooth-unquantized",
+        action="store_true",
+        help="AWQ's grid search with quantization disabled (works around the basic pipeline skipping every mapping)",
+    )
     parser.add_argument(
         "--talker-on-cpu", action="store_true", help="for an 80 GB card: talker and code2wav on the host"
     )
     args = parser.parse_args()
 
     import torch
-    from transformers import AutoTokenizer, Qwen3OmniMoeForConditionalGeneration
-
-    from training import quantize
+    import transformers
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     figures: dict[str, Any] = {
         "gpu": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
         "torch": torch.__version__,
+        "transformers": transformers.__version__,
         "model": "Qwen3-Omni-30B-A3B (random weights)" if not args.tiny else "tiny Qwen3-Omni",
         "thinker_layers": args.layers or (TINY["text"]["num_hidden_layers"] if args.tiny else 48),
         "talker_on_cpu": args.talker_on_cpu,
+        "smooth_unquantized": args.smooth_unquantized,
+        "skip_awq": args.skip_awq,
     }
-    import transformers
-
-    figures["transformers"] = transformers.__version__
     try:
         import llmcompressor
 
         figures["llmcompressor"] = llmcompressor.__version__
     except Exception:  # noqa: BLE001
         pass
+    progress = Progress(args.progress, figures)
+
+    def finish(code: int) -> int:
+        figures["wall_seconds"] = round(time.perf_counter() - _started, 1)
+        figures["peak_host_gib"] = host_peak_gib()
+        if device == "cuda":
+            figures["peak_gpu_gib_run"] = progress.gpu()[1]
+        stop.set()
+        line = json.dumps(figures, ensure_ascii=False, default=str)
+        print(line, flush=True)
+        if args.results:
+            with open(args.results, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        return code
 
     stop = threading.Event()
 
     def heartbeat() -> None:  # where it is, if the call ends before the script does
         while not stop.wait(30):
-            gpu = torch.cuda.memory_allocated() / GIB if device == "cuda" else 0
-            log(f"heartbeat: GPU {gpu:.1f} GiB allocated, host peak {host_peak_gib()} GiB")
+            progress.heartbeat()
 
     threading.Thread(target=heartbeat, daemon=True).start()
+    try:
+        run(args, device, figures, progress)
+    except BaseException as error:  # noqa: BLE001 - a stopped run is a figure too: where, and why
+        figures["stopped_at"] = progress.stage
+        figures["error"] = f"{type(error).__name__}: {str(error)[:600]}"
+        if progress.stage == "awq":
+            figures["awq_progress"] = progress.awq_summary()
+        progress.end(error=figures["error"])
+        log(f"stopped in {progress.stage}: {figures['error']}")
+        finish(1)
+        raise
+    return finish(0)
 
-    stage = time.perf_counter()
+
+def run(args: Any, device: str, figures: dict[str, Any], progress: Progress) -> None:
+    import torch
+    from transformers import AutoTokenizer, Qwen3OmniMoeForConditionalGeneration
+
+    from training import quantize
+
+    progress.begin("build")
     config = omni_config(args.tiny, args.layers)
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     with torch.device(device):
         model = Qwen3OmniMoeForConditionalGeneration._from_config(config, dtype=torch.bfloat16)
     model.eval()
-    figures["build_seconds"] = round(time.perf_counter() - stage, 1)
+    figures["build_seconds"] = round(time.perf_counter() - progress.stage_started, 1)
     figures["parameters_b"] = parameter_parts(model)
     figures["total_parameters_b"] = round(sum(p.numel() for p in model.parameters()) / 1e9, 2)
     figures["bf16_gib"] = round(sum(p.numel() * p.element_size() for p in model.parameters()) / GIB, 2)
     log(
         f"built: {figures['total_parameters_b']}B parameters, {figures['bf16_gib']} GiB bf16, {figures['parameters_b']}"
     )
+    progress.end()
 
     # quantize.main's Omni path from here on, with the model handed over in memory. Its folder holds what a
     # checkpoint folder holds but the weights (llm-compressor reads the config from it).
     source = Path(args.out + "-source")
     config.save_pretrained(source)
     tokenizer.save_pretrained(source)
-    stage = time.perf_counter()
+    progress.begin("linearize")
     if args.talker_on_cpu:  # an 80 GB card: the talker and code2wav (6.6 GiB) wait on the host
         model.talker.to("cpu")
         model.code2wav.to("cpu")
@@ -514,8 +702,9 @@ def main() -> int:
             model, thinker = quantize._load_omni(str(source))
     finally:
         Qwen3OmniMoeForConditionalGeneration.from_pretrained = original  # type: ignore[method-assign]
-    figures["linearize_seconds"] = round(time.perf_counter() - stage, 1)
+    figures["linearize_seconds"] = round(time.perf_counter() - progress.stage_started, 1)
     log(f"experts linearized in {figures['linearize_seconds']} s")
+    progress.end()
 
     samples = calibration_turns(tokenizer, config, (args.samples_text, args.samples_image, args.samples_audio), device)
     figures["calibration"] = {
@@ -537,35 +726,46 @@ def main() -> int:
 
     skipped: list[str] = []  # AWQ mappings llm-compressor gave up on (NaN/inf in the parent's output)
     logger.add(lambda m: skipped.append(m) if "Skipping smooth_layer" in m else None, level="WARNING")
+    count_smoothing(progress)
     if device == "cuda":
+        progress.gpu()
         torch.cuda.reset_peak_memory_stats()
-    stage = time.perf_counter()
-    with quantize.cpu_without_pinned_memory():
+    progress.begin("awq")
+    recipe = quantize.recipe(qconfig, hidden)  # llm-compressor's AWQModifier shim: [AWQ, QuantizationModifier]
+    if args.skip_awq:
+        recipe = [m for m in recipe if type(m).__name__ != "AWQModifier"]
+    figures["recipe"] = [type(m).__name__ for m in recipe]
+    fix = smoothing_unquantized() if args.smooth_unquantized else contextlib.nullcontext()
+    with quantize.cpu_without_pinned_memory(), fix:
         oneshot(
             model=thinker,
             processor=tokenizer,
             dataset=DataLoader(samples, batch_size=1, collate_fn=lambda batch: batch[0]),  # type: ignore[arg-type]
-            recipe=quantize.recipe(qconfig, hidden),
+            recipe=recipe,
             max_seq_length=qconfig.max_seq_length,
             num_calibration_samples=len(samples),
             pipeline="basic",
         )
-    figures["awq_seconds"] = round(time.perf_counter() - stage, 1)
+    figures["awq_seconds"] = round(time.perf_counter() - progress.stage_started, 1)
     text = config.thinker_config.text_config
-    figures["awq_mappings"] = text.num_hidden_layers * (3 + text.num_experts)  # qkv, o, experts' gate/up, each up→down
+    # qkv, o, experts' gate/up, each expert's up→down; llm-compressor drops v→o where the widths differ (GQA)
+    figures["awq_mappings_in_recipe"] = text.num_hidden_layers * (3 + text.num_experts)
+    figures["awq_progress"] = progress.awq_summary()
+    figures["awq_mappings"] = figures["awq_progress"]["mappings"]
     figures["awq_skipped_smooth_layers"] = len(skipped)
     figures["awq_skipped_sample"] = [m.split(",")[0][-90:] for m in skipped[:3]]
     figures["awq_peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / GIB, 2) if device == "cuda" else None
     log(f"AWQ done in {figures['awq_seconds']} s, peak GPU {figures['awq_peak_gpu_gib']} GiB")
+    progress.end()
 
-    stage = time.perf_counter()
+    progress.begin("save")
     from llmcompressor.transformers.compression.compressed_tensors_utils import modify_save_pretrained
 
     out.mkdir(parents=True, exist_ok=True)
     modify_save_pretrained(model)
     model.save_pretrained(out, save_compressed=True)
     tokenizer.save_pretrained(out)
-    figures["save_seconds"] = round(time.perf_counter() - stage, 1)
+    figures["save_seconds"] = round(time.perf_counter() - progress.stage_started, 1)
     figures["output_gib"] = round(sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / GIB, 2)
     saved = json.loads((out / "config.json").read_text()).get("quantization_config", {})
     figures["format"] = saved.get("format")
@@ -575,8 +775,10 @@ def main() -> int:
     figures["peak_gpu_gib"] = round(torch.cuda.max_memory_allocated() / GIB, 2) if device == "cuda" else None
     figures["peak_host_gib"] = host_peak_gib()
     log(f"saved {figures['output_gib']} GiB in {figures['save_seconds']} s")
+    progress.end()
 
     if not args.no_reload:
+        progress.begin("reload")
         sample = {k: v for k, v in samples[0].items()}
         del model, thinker
         gc.collect()
@@ -585,15 +787,7 @@ def main() -> int:
         placement: Any = {"thinker": 0, "talker": "cpu", "code2wav": "cpu"} if args.talker_on_cpu else device
         figures["reload"] = reload(out, placement, sample)
         log(f"reload: {figures['reload']}")
-    figures["wall_seconds"] = round(time.perf_counter() - _started, 1)
-    figures["peak_host_gib"] = host_peak_gib()
-    stop.set()
-    line = json.dumps(figures, ensure_ascii=False)
-    print(line, flush=True)
-    if args.results:
-        with open(args.results, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-    return 0
+        progress.end()
 
 
 if __name__ == "__main__":
