@@ -26,8 +26,9 @@ seconds, GPU memory allocated and peak, host RSS and peak, the figures so far) a
 with AWQ's progress (mappings smoothed, by kind), so a run cut off by a time limit still says where it was;
 a stage that raises writes the figures with `stopped_at` and the error to --results. --smooth-unquantized
 works around llm-compressor's basic pipeline, whose AWQ grid search otherwise skips every mapping (NaN/inf):
-see smoothing_unquantized(). --skip-awq quantizes with the same scheme without AWQ's smoothing (to time the
-save and the reload at full size when the grid search would not fit a time limit).
+see training.quantize.smoothing_unquantized() (training/quantize.py applies it itself now). --skip-awq
+quantizes with the same scheme without AWQ's smoothing (to time the save and the reload at full size when
+the grid search would not fit a time limit).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -330,35 +330,6 @@ def count_smoothing(progress: Progress) -> None:
 
     AWQModifier._compute_best_scale = timed  # type: ignore[method-assign]
     AWQModifier._set_resolved_mappings = resolved  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
-def smoothing_unquantized() -> Iterator[None]:
-    """Run AWQ's smoothing step with quantization disabled in llm-compressor's basic pipeline (a workaround).
-
-    The sequential pipeline ends each subgraph (`sequential_epoch_end`, where AWQ's grid search runs) inside
-    `DisableQuantization`; the basic pipeline calls it after leaving that context, so the parent module's
-    "unquantized" outputs go through the weight quantizers before any scale is computed, come out NaN/inf,
-    and AWQ skips every mapping ("Skipping smooth_layer …, NaN or inf"): the result is plain round-to-nearest
-    W4 (llm-compressor 0.14.0.1). With this on, the smoothing runs as the sequential pipeline runs it.
-    """
-    import llmcompressor.pipelines.basic.pipeline as basic
-    from llmcompressor.core import active_session
-    from llmcompressor.utils.helpers import DisableQuantization
-
-    callbacks = basic.LifecycleCallbacks
-
-    class Unquantized(callbacks):  # type: ignore[misc, valid-type]
-        @classmethod
-        def sequential_epoch_end(cls, *args: Any, **kwargs: Any) -> Any:
-            with DisableQuantization(active_session().state.model):
-                return callbacks.sequential_epoch_end(*args, **kwargs)
-
-    basic.LifecycleCallbacks = Unquantized
-    try:
-        yield
-    finally:
-        basic.LifecycleCallbacks = callbacks
 
 
 def omni_config(tiny: bool, layers: int) -> Any:
@@ -735,7 +706,7 @@ def run(args: Any, device: str, figures: dict[str, Any], progress: Progress) -> 
     if args.skip_awq:
         recipe = [m for m in recipe if type(m).__name__ != "AWQModifier"]
     figures["recipe"] = [type(m).__name__ for m in recipe]
-    fix = smoothing_unquantized() if args.smooth_unquantized else contextlib.nullcontext()
+    fix = quantize.smoothing_unquantized() if args.smooth_unquantized else contextlib.nullcontext()
     with quantize.cpu_without_pinned_memory(), fix:
         oneshot(
             model=thinker,

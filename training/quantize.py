@@ -97,6 +97,49 @@ def cpu_without_pinned_memory() -> Iterator[None]:
         IntermediatesCache.pin_memory = original  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def smoothing_unquantized() -> Iterator[None]:
+    """Run AWQ's grid search with quantization disabled in llm-compressor's "basic" pipeline.
+
+    The sequential pipeline ends each subgraph (`sequential_epoch_end`, where AWQ's grid search runs) inside
+    `DisableQuantization`; the basic pipeline (the Omni path's) calls it after leaving that context, so the
+    parent module's "unquantized" outputs go through weight quantizers whose scales are not computed yet,
+    come out NaN/inf, and AWQ skips the mapping ("Skipping smooth_layer …, NaN or inf"): the checkpoint is
+    then round-to-nearest W4, not AWQ (llm-compressor 0.14.0.1; found on the full-size Omni run,
+    docs/retraining.md). With this on, the grid search runs as the sequential pipeline runs it.
+    """
+    import llmcompressor.pipelines.basic.pipeline as basic
+    from llmcompressor.core import active_session
+    from llmcompressor.utils.helpers import DisableQuantization
+
+    callbacks = basic.LifecycleCallbacks
+
+    class Unquantized(callbacks):  # type: ignore[misc, valid-type]
+        @classmethod
+        def sequential_epoch_end(cls, *args: Any, **kwargs: Any) -> Any:
+            with DisableQuantization(active_session().state.model):
+                return callbacks.sequential_epoch_end(*args, **kwargs)
+
+    basic.LifecycleCallbacks = Unquantized
+    try:
+        yield
+    finally:
+        basic.LifecycleCallbacks = callbacks
+
+
+@contextlib.contextmanager
+def skipped_smoothing() -> Iterator[list[str]]:
+    """The AWQ mappings llm-compressor gives up on while the block runs (its "Skipping smooth_layer" warnings)."""
+    from loguru import logger
+
+    skipped: list[str] = []
+    sink = logger.add(lambda m: skipped.append(str(m)) if "Skipping smooth_layer" in str(m) else None, level="WARNING")
+    try:
+        yield skipped
+    finally:
+        logger.remove(sink)
+
+
 _FALLBACK_CALIBRATION = [
     [{"role": "user", "content": "Where is my order A1023?"}, {"role": "assistant", "content": "It has shipped."}],
     [{"role": "user", "content": "我的订单发货了吗？"}, {"role": "assistant", "content": "您的订单已发货。"}],
@@ -179,7 +222,9 @@ def main(config: QuantizeConfig, progress: Any = None) -> dict[str, Any]:
     )
     if progress:
         progress(f"AWQ W4A16 on {len(texts)} calibration conversations")
-    with cpu_without_pinned_memory():
+    pipeline = (config.pipeline or "basic") if config.omni else config.pipeline
+    unquantized = smoothing_unquantized() if pipeline == "basic" else contextlib.nullcontext()
+    with cpu_without_pinned_memory(), unquantized, skipped_smoothing() as skipped:
         oneshot(
             model=target,
             processor=tokenizer,
@@ -187,8 +232,7 @@ def main(config: QuantizeConfig, progress: Any = None) -> dict[str, Any]:
             recipe=recipe(config, hidden),
             max_seq_length=config.max_seq_length,
             num_calibration_samples=len(texts),
-            **({"pipeline": config.pipeline or "basic"} if config.omni else {}),
-            **({"pipeline": config.pipeline} if config.pipeline and not config.omni else {}),
+            **({"pipeline": pipeline} if pipeline else {}),
         )
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +250,7 @@ def main(config: QuantizeConfig, progress: Any = None) -> dict[str, Any]:
         "bytes": size,
         "group_size": pick_group_size(hidden, config.group_size),
         "calibration_samples": len(texts),
+        "awq_skipped_mappings": len(skipped),  # smoothed as round-to-nearest instead (NaN/inf in the search)
         "format": json.loads((out / "config.json").read_text()).get("quantization_config", {}).get("format"),
     }
     (out / "shopdesk-quantize.json").write_text(json.dumps({"config": asdict(config), **figures}, indent=2))
