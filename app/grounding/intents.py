@@ -409,7 +409,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     ),
     "exclusion": (
         (
-            r"\bcustom(?!er)",
+            r"\bcustom(?!er)(?!\s+\d)",  # not "customer", not a model ("Custom 74")
             r"\bpersonali[sz]ed\b",
             r"\bengraved\b",
             r"\bfresh\b",

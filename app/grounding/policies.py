@@ -255,6 +255,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
     columns: list[str] = []
     row, listed = ("", "", ""), False
     excluding = bool(EXCLUDES.search(article.title))  # an article about what is not covered
+    answered = False  # a sentence under the current heading came already
     lead = ""  # "The following are not covered:" before a list: each item is quoted with it
     for raw in article.body.splitlines():
         line = raw.strip()
@@ -289,6 +290,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             or _LABEL_HEADING.match(line)
         ):
             heading = _plain(line.lstrip("#")).rstrip(":：")
+            answered = False
             continue
         sentences = [s.strip() for s in _SENTENCE_END.split(_plain(line)) if s.strip()]
         if item and _EXCEPTION_HEADING.match(heading) and sentences:
@@ -319,6 +321,11 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                 # verb; "Exceptions: a presale set that is still pending can be cancelled" allows.
                 subject = _PREDICATE.split(exception, maxsplit=1)[0].strip(" ,，、")
                 verdict = "no" if EXCLUDES.search(exception) else ""
+            if not verdict and not answered and heading.endswith(("?", "？")):
+                # The first sentence under a question heading ("Can I change my address?" → "Yes, free of
+                # charge, while the order is pending, paid or processing.") answers it as a table cell would.
+                verdict = cell_verdict(sentence)
+            answered = True
             if len(sentence) >= MIN_PASSAGE_CHARS and not sentence.endswith((":", "：")):
                 passages.append(
                     Passage(
@@ -768,9 +775,36 @@ def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:
 _CONDITIONAL = re.compile(r"\bonly\b|\bunless\b|\bas long as\b|\bprovided\b|仅限|只限|除非|只要|前提是", re.IGNORECASE)
 
 
+# An exclusion of used or opened things ("写过的笔记本", "sleeping pads that have been slept on") does not cover
+# what the customer says is unused or sealed, unless it says it applies either way ("opened or unopened").
+_USED_STATE = re.compile(
+    r"\b(?:used|opened|worn|written in|inked|unsealed|slept on|washed|assembled)\b"
+    r"|用过|使用过|写过|画过|拆封|拆开|开封|拆包|拆袋|穿过|洗过|安装过",
+    re.IGNORECASE,
+)
+_EITHER_WAY = re.compile(
+    r"opened or unopened|unopened or opened|used or unused|whether (?:or not )?(?:it is |they are )?(?:opened|used)"
+    r"|even (?:when|if) (?:the \w+ is |it is |they are )?(?:sealed|unopened|unused)"
+    r"|不论是否|无论是否|拆没拆|是否拆封|即使未",
+    re.IGNORECASE,
+)
+_UNUSED_SAID = re.compile(
+    r"\b(?:unused|unopened|unworn|still sealed|sealed|never (?:been )?(?:used|opened|worn|inked))\b"
+    r"|\b(?:haven'?t|hasn'?t|didn'?t|have not|has not|not) (?:even |yet |ever )?(?:used|opened|worn|inked|unboxed)\b"
+    r"|没拆|未拆|没用过|没有用过|没使用|未使用|没开封|未开封|没打开|全新|原封",
+    re.IGNORECASE,
+)
+
+
 def excludes_outright(fact: PolicyFact, question: str) -> bool:
-    """The passage excludes what the question names, and without a condition the customer may meet."""
-    return excludes_asked(fact, question) and (fact.verdict == "no" or not _CONDITIONAL.search(fact.text))
+    """The passage excludes what the question names, and without a condition the customer may meet (nor one
+    they say they meet: "写过的笔记本不退" of a notebook "一直没拆封")."""
+    if not excludes_asked(fact, question):
+        return False
+    if fact.verdict != "no" and _CONDITIONAL.search(fact.text):
+        return False
+    about_use = _USED_STATE.search(f"{fact.subject} {fact.text}") and not _EITHER_WAY.search(fact.text)
+    return not (about_use and _UNUSED_SAID.search(question))
 
 
 def item_names(orders: list[OrderFact]) -> str:

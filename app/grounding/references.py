@@ -75,7 +75,7 @@ _MONTH_EN = re.compile(
 )
 # A relative time and how many days ago it can mean (nearest, farthest), generously.
 _PERIODS = [
-    (re.compile(r"\byesterday\b|昨天"), 0, 2),
+    (re.compile(r"\byesterday\b|\blast night\b|昨天|昨晚"), 0, 2),
     (re.compile(r"\b(?:a )?(?:couple|few) (?:of )?days ago\b|\bthe other day\b|前两天|前几天|前天|这两天"), 0, 5),
     (re.compile(r"\bthis week\b|这周|本周|这个星期|这星期"), 0, 7),
     (re.compile(r"\blast week\b|上周|上个星期|上星期|上礼拜"), 3, 14),

@@ -22,7 +22,7 @@ from app.grounding.dates import delivered_said
 from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
-from app.grounding.policies import excludes_asked, is_exclusion, named_conditions
+from app.grounding.policies import excludes_outright, is_exclusion, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
@@ -81,7 +81,7 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_STATED_SCORE]
     if question:
         # "Used items can't be returned for any reason" does not answer "it's still sealed, can I return it?"
-        policies = [p for p in policies if not is_exclusion(p) or excludes_asked(p, question)]
+        policies = [p for p in policies if not is_exclusion(p) or excludes_outright(p, question)]
     if not policies or is_exclusion(policies[0]):
         return None
     article = [p for p in policies if p.article_id == policies[0].article_id]

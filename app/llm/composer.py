@@ -111,6 +111,12 @@ def compose(
             sources.append(order.source)
         if intent == "order_status" and not orders and not missing and not choices:
             parts.append(str(book.no_orders()))
+        about = _status_policy(question, orders, policies)
+        if intent == "order_status" and about:
+            # "It says delivered but nothing came", "when will the pre-order ship?": the status alone
+            # doesn't answer; what the policy says for it does.
+            parts.append(str(book.policy(about[0].title, _once([p.text for p in about]))))
+            sources += [p.source for p in about]
     if intent in POLICY_INTENTS:
         quoted, on_status = policies[:MAX_POLICY_PASSAGES], False
         if intent in STATUS_DEPENDENT and orders:
@@ -171,6 +177,35 @@ def compose(
     return Composition(separator.join(parts), intent, sources)
 
 
+# The customer says a delivered parcel did not reach them, or asks when an order not yet sent will go.
+_MISSING_SAID = re.compile(
+    r"\b(?:nothing (?:here|arrived|came)|never (?:arrived|came|got (?:it|them))|haven'?t (?:got|received)"
+    r"|didn'?t (?:get|receive)|not (?:received|here)|missing|lost|stolen|can'?t find (?:it|the parcel))\b"
+    r"|没收到|没有收到|没到|丢了|丢件|被偷|找不到|没印象|不见了",
+    re.IGNORECASE,
+)
+_WHEN_ASKED = re.compile(r"\bwhen\b|\bhow long\b|什么时候|多久|几天|哪天|啥时候", re.IGNORECASE)
+_NOT_SENT = frozenset({"pending", "paid", "processing"})
+_DATE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}|\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w* \d{1,2}\b",
+    re.IGNORECASE,
+)
+
+
+def _status_policy(question: str, orders: list[OrderFact], policies: list[PolicyFact]) -> list[PolicyFact]:
+    """The passages that answer a status question the status alone doesn't: what to do when a parcel marked
+    delivered did not arrive (a passage about delivered or missing parcels), or when an order not yet sent
+    will go (a passage with a time or a date)."""
+    if any(o.status == "delivered" for o in orders) and _MISSING_SAID.search(question):
+        words = status_words(["delivered"])
+        said = [p for p in policies if says_status(f"{p.condition} {p.text}", words) or _MISSING_SAID.search(p.text)]
+        return said[:MAX_POLICY_PASSAGES]
+    if any(o.status in _NOT_SENT for o in orders) and _WHEN_ASKED.search(question):
+        return [p for p in policies if states_limit(p.text) or _DATE.search(p.text)][:MAX_POLICY_PASSAGES]
+    return []
+
+
 _LEAD_END = re.compile(r"[.:;。：；]\s*")
 MIN_LEAD_CHARS = 20
 
@@ -218,9 +253,11 @@ def _for_status(
         and EXCLUDES.search(p.text)
         and (action is None or action.search(p.text))
     ]
-    if restricted:
-        return restricted[:MAX_POLICY_PASSAGES], False
     for_status = [p for p in policies if _says_status(p, words)]
+    if restricted:
+        # With what the policy says for the status beside it (the order's other items follow that).
+        rest = [p for p in for_status if p not in restricted]
+        return (restricted[:1] + rest[:1]) or restricted[:MAX_POLICY_PASSAGES], False
     # An exception for the order's items first, then the table row for its status, then what mentions it.
     for_status.sort(key=lambda p: (not (p.subject and p.verdict == "no"), not p.row_key))
     general = [p for p in for_status[:MAX_POLICY_PASSAGES] if not p.subject]

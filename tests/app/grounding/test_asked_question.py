@@ -19,6 +19,7 @@ from app.grounding.policies import (
     amount_ranges,
     asks_deadline,
     cell_verdict,
+    excludes_outright,
     in_currency,
     issuing_distance,
     passages,
@@ -329,3 +330,46 @@ PRICES_BF = _article(
     "The price promise does not apply to:\n\n- flash sales, clearance and final sale items;\n"
     "- items bought at a Black Friday Week deal price (20-30 November).\n",
 )
+
+
+def test_an_exclusion_of_used_things_does_not_cover_what_the_customer_says_is_unused():
+    title = "Items that can't be returned"
+    used = PolicyFact("x", title, "Notebooks that have been written in.", 0, 5.0, "en")
+    either = PolicyFact("x", title, "Fuel canisters, opened or unopened.", 1, 5.0, "en")
+    assert excludes_outright(used, "can I return the notebooks? I wrote in one")
+    assert not excludes_outright(used, "the notebooks are still sealed, never used. can I return them?")
+    assert excludes_outright(either, "the fuel canisters are still sealed, can I return them?")
+    assert "exclusion" not in detect_aspects("Returned the Custom 74 a week ago, when does the refund show up?")
+
+
+def test_a_question_heading_is_answered_by_the_first_sentence_under_it():
+    article = _article(
+        "address-en",
+        "Changing the delivery address",
+        "## Can I change my address?\n\nYes, free of charge, while the order is pending, paid or processing. "
+        "After that, ask the carrier.\n",
+    )
+    assert [p.verdict for p in split_passages(article)] == ["yes", ""]
+
+
+def test_a_status_the_status_alone_does_not_answer_quotes_the_policy():
+    status = _article(
+        "status-en",
+        "Order status and tracking",
+        "## It says delivered, but I don't have it\n\nCheck with neighbours and your safe place first. "
+        "If it hasn't turned up within 2 days, tell us and we open a claim with the carrier.\n\n"
+        "## Pre-orders\n\nThe 2027 planners ship from 8 January 2027.\n",
+    )
+    delivered = OrderFact(
+        "PD-4412", "delivered", "89.00", "EUR", "2026-11-01T09:00:00+00:00", delivered_at="2026-11-05"
+    )
+    question = "PD-4412 says delivered but nothing here, not with the neighbours either. What now?"
+    reply = compose(detect_intents(question), [delivered, *_facts(question, status)], "en", question)
+    assert reply is not None and "was delivered on 2026-11-05" in reply.text and "claim" in reply.text, reply
+    paid = OrderFact("PD-4413", "paid", "25.00", "EUR", "2026-11-20T09:00:00+00:00")
+    question = "when will my 2027 planner PD-4413 ship?"
+    reply = compose(detect_intents(question), [paid, *_facts(question, status)], "en", question)
+    assert reply is not None and "8 January 2027" in reply.text, reply
+    plain = "where is PD-4412?"
+    reply = compose(detect_intents(plain), [delivered, *_facts(plain, status)], "en", plain)
+    assert reply is not None and "Check with neighbours" not in reply.text, reply

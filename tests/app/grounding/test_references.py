@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -363,3 +363,11 @@ def test_a_short_number_is_an_order_only_when_said_as_one():
     assert not _said_as_id("100", "礼品卡金额买错了,能退吗?想换成100的")
     assert _said_as_id("101", "where is order #101?") and _said_as_id("101", "订单号101到哪了")
     assert _said_as_id("A101", "A101") and _said_as_id("1001", "1001")
+
+
+def test_last_night_is_yesterday():
+    orders = [
+        Order("IW261206003", Decimal("40.00"), datetime.now(UTC) - timedelta(hours=14), [Item("Ink")]),
+        Order("IW261101001", Decimal("90.00"), datetime.now(UTC) - timedelta(days=36), [Item("Pen")]),
+    ]
+    assert [o.id for o in resolve("昨晚下的单地址填错了，还能改吗？", orders).orders] == ["IW261206003"]
