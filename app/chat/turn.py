@@ -200,7 +200,8 @@ def run_turn(
     facts += ground_rules(session, intents, question, facts, utcnow().date())
     for invoice in invoices or []:
         facts.append(ground_invoice(session, customer_id, invoice.fields, invoice.attachment_id, invoice.sent_before))
-    currencies = customer_currencies(session, customer_id)  # fee tables priced per currency
+    # What the customer pays in (fee tables priced per currency), by their recent orders.
+    currencies = repository.recent_currencies(session, customer_id, 5) if customer_id is not None else frozenset()
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 
@@ -338,13 +339,6 @@ def run_turn(
     return TurnOutcome(status, reply_text, scores, candidates, chosen, reasons, hands_over, record)
 
 
-def customer_currencies(session: Session, customer_id: int | None) -> frozenset[str]:
-    """What the customer pays in, by their recent orders (none for an anonymous visitor)."""
-    if customer_id is None:
-        return frozenset()
-    return frozenset(o.currency.upper() for o in repository.recent_orders(session, customer_id, 5) if o.currency)
-
-
 def citations(facts: list[Fact], chosen: Candidate | None) -> list[dict[str, Any]]:
     """The policy articles (with their versions) the chosen reply was written from: the composer's own
     sources, or every passage the model was shown."""
@@ -399,10 +393,11 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
+    # Passages that exclude what the question names, without a condition the customer may meet ("cat
+    # litter: unopened bags only" is a condition, not the answer).
+    outright = [f for f in facts if isinstance(f, PolicyFact) and excludes_outright(f, question)]
     # An exclusion of the order's items answers "can I still…" with a no: no window applies to them.
-    excluded = any(
-        isinstance(f, PolicyFact) and excludes_outright(f, question) and names_items(f.text, items) for f in facts
-    )
+    excluded = any(names_items(f.text, items) for f in outright)
     if "policy" in needs and intents[0] in WINDOW_INTENTS and ASKS_WINDOW.search(question) and not excluded:
         needs.append("window")
     if intents and intents[0] in STATUS_DEPENDENT and orders:
@@ -438,9 +433,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
             f.text
             for f in facts
             if isinstance(f, PolicyFact)
-            # (an exclusion the question names counts only where it says no outright: "cat litter: unopened
-            # bags only" is a condition, not the answer)
-            and (excludes_outright(f, question) or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
+            and (f in outright or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
         ],
     )
 

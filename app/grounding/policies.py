@@ -7,7 +7,8 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -378,8 +379,9 @@ _SHIPPING_TITLE = re.compile(
 
 def title_topics(title: str) -> set[str]:
     """What an article is about, read from its title as customers' questions are read."""
-    topics = set(detect_intents(title)) | set(detect_aspects(title))
-    if not set(detect_intents(title)) and _SHIPPING_TITLE.search(title):
+    intents = set(detect_intents(title))
+    topics = intents | set(detect_aspects(title))
+    if not intents and _SHIPPING_TITLE.search(title):
         topics.add("shipping")
     return topics
 
@@ -414,7 +416,7 @@ class PolicyIndex:
         ]
 
     @staticmethod
-    def _named(query: str, said: set[str], words: set[str], topic: set[str]) -> set[str]:
+    def _named(query: str, said: AbstractSet[str], words: set[str], topic: AbstractSet[str]) -> set[str]:
         """Which of these words the question says: Chinese ones as written anywhere in it (segmentation can
         cut "秒杀价" as 秒 + 杀价), others as its words; never a word of the question's topic."""
         return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
@@ -582,32 +584,22 @@ def passages(
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
+    best = hits[0][0].article_id if hits else ""
     if intents[:1] == ["invoice"] and hits:
         # "Can I get an invoice for …" is answered by until when one may be requested and how long issuing
         # takes: the article's deadline and its first other time limit join the passages, ranked last.
-        article = hits[0][0].article_id
-        own = [p for p in index.passages if p.article_id == article and p.locale == hits[0][0].locale]
-        stated = next((p for p in own if _DEADLINE.search(p.text)), None)
-        timing = next((p for p in own if states_issuing_time(p.text)), None)
-        shown = {(p.article_id, p.index) for p, _ in hits}
-        hits += [(p, hits[-1][1]) for p in (stated, timing) if p is not None and (p.article_id, p.index) not in shown]
+        stated = _first_of(index, best, lambda p: bool(_DEADLINE.search(p.text)))
+        hits = _joined(hits, [stated, _first_of(index, best, lambda p: states_issuing_time(p.text))])
     elif fault and hits:
         # A fault claim is answered by its window and, once that has passed, by what the policy offers after
         # it ("超过 60 天怎么办": the warranty): that passage joins, ranked last, for the composer to choose.
-        article = hits[0][0].article_id
         shown = {(p.article_id, p.index) for p, _ in hits}
-        later = next(
-            (
-                p
-                for p in index.passages
-                if p.article_id == article
-                and (p.article_id, p.index) not in shown
-                and _AFTER_WINDOW.search(f"{p.heading} {p.text}")
-            ),
-            None,
+        later = _first_of(
+            index,
+            best,
+            lambda p: (p.article_id, p.index) not in shown and bool(_AFTER_WINDOW.search(f"{p.heading} {p.text}")),
         )
-        if later is not None:
-            hits = [*hits, (later, hits[-1][1])]
+        hits = _joined(hits, [later])
     if (
         intents[:1] != ["invoice"]
         and (deadline or yes_no)
@@ -616,10 +608,7 @@ def passages(
     ):
         # "Can I…" is answered by the deadline; when the words matched other passages of the article that
         # answers (how the refund is paid), its deadline joins them, ranked last.
-        article = hits[0][0].article_id
-        stated = next((p for p in index.passages if p.article_id == article and _DEADLINE.search(p.text)), None)
-        if stated is not None:
-            hits = [*hits, (stated, hits[-1][1])]
+        hits = _joined(hits, [_first_of(index, best, lambda p: bool(_DEADLINE.search(p.text)))])
     return [
         PolicyFact(
             article_id=p.article_id,
@@ -636,6 +625,18 @@ def passages(
         )
         for p, s in hits
     ]
+
+
+def _first_of(index: PolicyIndex, article_id: str, test: Callable[[Passage], bool]) -> Passage | None:
+    """The article's first passage that passes the test."""
+    return next((p for p in index.passages if p.article_id == article_id and test(p)), None)
+
+
+def _joined(hits: list[tuple[Passage, float]], extra: list[Passage | None]) -> list[tuple[Passage, float]]:
+    """The hits with these passages of their article after them, ranked last (those not among them already)."""
+    shown = {(p.article_id, p.index) for p, _ in hits}
+    added = [(p, hits[-1][1]) for p in extra if p is not None and (p.article_id, p.index) not in shown]
+    return [*hits, *added]
 
 
 # How long something takes to be issued or sent ("we email the PDF within 3 business days", "3 个工作日内开具").
@@ -745,15 +746,22 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
     including coffee beans"), beyond the question's topic words ("return" is in every returns passage)."""
     if not is_exclusion(fact):
         return False
-    intents = detect_intents(question)
-    topic = set(
-        tokenize(
-            " ".join([*(INTENT_WORDS.get(n, "") for n in intents), *(ASPECTS[a][2] for a in detect_aspects(question))])
-        )
-    )
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
-    named = PolicyIndex._named(question, set(tokenize(question)), said, topic)
+    named = PolicyIndex._named(question, _question_words(question), said, _question_topic(question))
     return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS)
+
+
+@functools.lru_cache(maxsize=256)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(tokenize(question))
+
+
+@functools.lru_cache(maxsize=256)
+def _question_topic(question: str) -> frozenset[str]:
+    """The words of the question's own topics and aspects: they name no exclusion (asked per passage, so kept)."""
+    words = [*(INTENT_WORDS.get(n, "") for n in detect_intents(question))]
+    words += [ASPECTS[a][2] for a in detect_aspects(question)]
+    return frozenset(tokenize(" ".join(words)))
 
 
 _CURRENCIES = {

@@ -60,6 +60,12 @@ def recent_orders(session: Session, customer_id: int, limit: int) -> list[Order]
     return list(session.scalars(query))
 
 
+def recent_currencies(session: Session, customer_id: int, limit: int) -> frozenset[str]:
+    """The currencies of the customer's newest orders (upper case): the columns alone, no items."""
+    query = select(Order.currency).where(Order.customer_id == customer_id).order_by(Order.placed_at.desc()).limit(limit)
+    return frozenset(c.upper() for c in session.scalars(query) if c)
+
+
 def find_customer_orders(session: Session, customer_id: int, refs: Sequence[str]) -> list[Order]:
     """The customer's orders whose id, tracking number or invoice number is among refs (upper case)."""
     query = (
