@@ -213,7 +213,12 @@ def _written_id(token: str, orders: list[Any]) -> bool:
     return shape(token.upper()) in {shape(o.id.upper()) for o in orders}
 
 
-_ID_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![A-Za-z0-9])")
+# Letters and digits with dashes, or dots between them when it starts with a letter ("MK.25.204417"; "25.20" is
+# an amount).
+_ID_LIKE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z](?:[A-Za-z0-9-]|\.(?=[A-Za-z0-9]))*\d[A-Za-z0-9-]*(?:\.[A-Za-z0-9][A-Za-z0-9-]*)*"
+    r"(?![A-Za-z0-9])|(?<![A-Za-z0-9.])[A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![A-Za-z0-9]|\.\d)"
+)
 MIN_NEAR_LENGTH = 5  # shorter ids are one edit from too many others
 MAX_SUGGESTIONS = 2
 

@@ -70,7 +70,7 @@ class InvoiceSeed(_Record):
 
 
 class OrderSeed(_Record):
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     customer_ref: str = Field(min_length=1, max_length=128)
     status: str = Field(min_length=1, max_length=32)
     carrier: str | None = Field(default=None, max_length=100)

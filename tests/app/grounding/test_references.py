@@ -371,3 +371,26 @@ def test_last_night_is_yesterday():
         Order("IW261101001", Decimal("90.00"), datetime.now(UTC) - timedelta(days=36), [Item("Pen")]),
     ]
     assert [o.id for o in resolve("昨晚下的单地址填错了，还能改吗？", orders).orders] == ["IW261206003"]
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [
+        ("where is MK.25.204417?", "MK.25.204417"),
+        ("mk 25 204417 status", "MK.25.204417"),  # the dots said as spaces, lower case
+        ("MK25204417 shipped?", "MK.25.204417"),
+        ("is MK-25-204417 here", "MK.25.204417"),
+        ("订单MK.25.204417到哪了", "MK.25.204417"),
+        ("ending in 4417", "MK.25.204417"),
+        ("I paid 25.20 for MK.25.203390", "MK.25.203390"),  # an amount beside it is no part of it
+    ],
+)
+def test_ids_with_dots_are_one_id(text, order_id):
+    orders = [
+        Order("MK.25.204417", Decimal("59.00"), datetime(2026, 11, 20, tzinfo=UTC), [Item("Reading glasses")]),
+        Order("MK.25.203390", Decimal("120.00"), datetime(2026, 10, 2, tzinfo=UTC), [Item("Sun hat")]),
+    ]
+    assert [o.id for o in resolve(text, orders).orders] == [order_id]
+    # One of the same shape that is none of theirs is not found (and never described into one of theirs).
+    found = resolve("my order MK.25.209999, where is it?", orders)
+    assert found.orders == [] and found.unmatched == ["MK.25.209999"], found

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.models import Customer, Invoice, Order, OrderItem, PolicyArticle
+from app.shop import repository
 from app.shop.service import DEMO_DIR, SeedError, seed_articles, seed_orders
 
 DEMO = json.loads((DEMO_DIR / "orders.json").read_text())
@@ -72,6 +73,8 @@ def _bad(mutate) -> dict:  # type: ignore[no-untyped-def]
         (_bad(lambda d: d["customers"][1].pop("name")), "customers[1]: name"),
         (_bad(lambda d: d["orders"][4].update(placed_at="yesterday")), "orders[4] (id 'C2001'): placed_at"),
         (_bad(lambda d: d.update(extra=1)), "extra"),
+        (_bad(lambda d: d["orders"][0].update(id="A/1023")), "orders[0] (id 'A/1023'): id"),  # not in a URL path
+        (_bad(lambda d: d["orders"][0].update(id=".1023")), "orders[0] (id '.1023'): id"),
     ],
 )
 def test_malformed_file_names_the_record_and_changes_nothing(tmp_path, data, names):
@@ -82,6 +85,14 @@ def test_malformed_file_names_the_record_and_changes_nothing(tmp_path, data, nam
         seed_orders(s, _write(tmp_path, data))
     assert names in str(error.value)
     assert _counts() == before
+
+
+def test_ids_with_dots_are_seeded(tmp_path):
+    data = _bad(lambda d: d["orders"][0].update(id="CV.26.118042"))
+    with session_scope() as s:
+        seed_orders(s, _write(tmp_path, data))
+    with session_scope() as s:
+        assert repository.get_order(s, "CV.26.118042") is not None
 
 
 def test_half_valid_file_writes_nothing(tmp_path):
