@@ -45,6 +45,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             r"\brefund",
             r"\bmoney back\b",
+            r"\bmoney\b.{0,20}\b(?:go|gone|went|come|came|get|got|been (?:sent|paid))\s+back\b",
             r"\breimburse me\b",
             r"\bcharged\b(?!.{0,20}\b(?:for )?(?:shipping|delivery|postage)\b)",
         ),
@@ -201,6 +202,10 @@ _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INT
 
 # Cancelling said in so many words; "don't want it any more" / "不要了" alone may be a return as well.
 _CANCEL_WORD = re.compile(r"\bcancel|\bcall off\b|取消|撤单|退订", re.IGNORECASE)
+_ASKS_TRACKING = re.compile(r"\btracking (?:number|no|code|link)|快递单号|运单号|物流单号", re.IGNORECASE)
+_INVOICE_NAMED = re.compile(
+    r"\binvoice|\bfapiao|\breceipt|\bvat\b|\btax\b|发票|开票|专票|普票|抬头|税号", re.IGNORECASE
+)
 _DIFFERENCE = re.compile(r"\bthe difference\b|\bprice (drop|difference)|差价|保价|价保", re.IGNORECASE)
 
 
@@ -226,6 +231,10 @@ def detect_intents(text: str) -> list[str]:
     if "price_protection" in found and _DIFFERENCE.search(folded):
         found.remove("price_protection")
         found.insert(0, "price_protection")  # "refund the difference": the price drop, not a refund's timing
+    if found[:1] == ["invoice"] and _ASKS_TRACKING.search(folded) and not _INVOICE_NAMED.search(folded):
+        found.remove("invoice")
+        found.insert(0, "order_status")  # "send me the tracking number, it's for reimbursement": the parcel
+        found = list(dict.fromkeys(found)) + ["invoice"]
     if "cancel" in found and "return" in found and not _CANCEL_WORD.search(folded):
         found.remove("return")
         found.insert(found.index("cancel"), "return")  # "can I return it? don't want it anymore": a return
@@ -253,7 +262,7 @@ def detect_intents(text: str) -> list[str]:
 _REFUND_PROGRESS = re.compile(
     r"\bhow (?:long|much)\b|\bwhen (?:will|do|does|is|would|can)\b|\bstatus\b"
     r"|\bwhere(?:'s| is)\b.{0,20}\brefund|\brefund\b.{0,25}\b(?:yet|arrived|received|credited|come through)\b"
-    r"|\b(?:received|got) (?:my|the) refund"
+    r"|\b(?:received|got) (?:my|the) refund|\bmoney\b.{0,20}\b(?:go|gone|went|come|came|been sent)\s+back\b"
     r"|\bhow (?:many days|soon)\b|到账|多少|多久|几天|多长时间|什么时候|进度|退了吗|退回来了",
     re.IGNORECASE,
 )

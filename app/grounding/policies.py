@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,8 @@ from app.models import PolicyArticle
 from app.shop import repository
 from app.shop.service import ArticleText
 
+K = TypeVar("K")
+V = TypeVar("V")
 # A sentence ends at 。！？!? or a full stop and a space, not after "e.g." / "i.e." / "etc." / "approx.".
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bapprox\.)(?<=\.)\s+")
 _DURATION = re.compile(
@@ -277,8 +280,13 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
             row = _row(columns, cells)
             # A table in an article about what can't be returned ("吸奶器配件… | 拆开后不退"): each row names what
             # it is about, with a condition of its own in its cells (not a plain no: "after opening").
+            # (or "钢化膜 | 已贴上屏幕" under a column "不支持无理由退货的情况": the column says what the cell is).
             listed = (
-                excluding and not row[0] and not row[2] and bool(row[1]) and bool(EXCLUDES.search(" ".join(cells[1:])))
+                excluding
+                and not row[0]
+                and not row[2]
+                and bool(row[1])
+                and bool(EXCLUDES.search(" ".join(cells[1:])) or EXCLUDES.search(" ".join(columns[1:])))
             )
             named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
             colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")
@@ -523,23 +531,49 @@ class PolicyIndex:
         return scored[:top_k]
 
 
-_cache_lock = threading.Lock()
-_cache: tuple[str, PolicyIndex] | None = None
+class _Memo(Generic[K, V]):
+    """One value per process, built again when its key changes (double-checked under a lock); the builder
+    gets the previous (key, value) to build on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: tuple[K, V] | None = None
+
+    def get(self, key: K, build: Callable[[tuple[K, V] | None], V]) -> V:
+        held = self._held
+        if held and held[0] == key:
+            return held[1]
+        with self._lock:
+            held = self._held
+            if held and held[0] == key:
+                return held[1]
+            value = build(held)
+            self._held = (key, value)
+            return value
+
+
+_index: _Memo[str, PolicyIndex] = _Memo()
+_catalog: _Memo[int | None, frozenset[str]] = _Memo()
 
 
 def get_index(session: Session) -> PolicyIndex:
     """The index over the current articles, rebuilt only when an article changes."""
-    global _cache
-    fingerprint = repository.articles_fingerprint(session)
-    cached = _cache
-    if cached and cached[0] == fingerprint:
-        return cached[1]
-    with _cache_lock:
-        if _cache and _cache[0] == fingerprint:
-            return _cache[1]
-        index = PolicyIndex(repository.all_articles(session))
-        _cache = (fingerprint, index)
-        return index
+    return _index.get(repository.articles_fingerprint(session), lambda _: PolicyIndex(repository.all_articles(session)))
+
+
+def catalog_words(session: Session) -> frozenset[str]:
+    """The words that name what the shop sells (every item name its orders hold), as tokenize() writes them.
+    Kept per process and read on: each turn asks only for the newest item's id, and reads the names of items
+    newer than the last seen (all of them again when the ids went back: a new database). The words of items
+    since deleted stay until the process restarts: a word too many only makes a passage about that item."""
+    newest = repository.newest_item_id(session)
+
+    def read(held: tuple[int | None, frozenset[str]] | None) -> frozenset[str]:
+        grows = held is not None and held[0] is not None and newest is not None and newest > held[0]
+        since, known = (held[0], held[1]) if grows and held else (None, frozenset[str]())
+        return known | frozenset(w for name in repository.catalog_names(session, since) for w in tokenize(name))
+
+    return _catalog.get(newest, read)
 
 
 def retrieve(
@@ -551,7 +585,7 @@ def retrieve(
     items: list[str] | None = None,
 ) -> list[PolicyFact]:
     """The passages of the shop's current articles that best answer the query (see passages())."""
-    return passages(get_index(session), query, locale, top_k, statuses, items)
+    return passages(get_index(session), query, locale, top_k, statuses, items, catalog_words(session))
 
 
 def passages(
@@ -561,6 +595,7 @@ def passages(
     top_k: int = 3,
     statuses: list[str] | None = None,
     items: list[str] | None = None,
+    catalog: AbstractSet[str] = frozenset(),
 ) -> list[PolicyFact]:
     """The passages that best answer the query, in the customer's language when the shop has them.
 
@@ -620,11 +655,29 @@ def passages(
             version=index.versions.get(p.article_id, 0),
             condition=p.heading,
             verdict=p.verdict,
-            subject=p.subject,
+            subject=p.subject or _heading_items(p, catalog),
             row_key=p.row_key,
         )
         for p, s in hits
     ]
+
+
+def _heading_items(passage: Passage, catalog: AbstractSet[str]) -> str:
+    """What a passage is about when its section's heading and its own text name things the shop sells (under
+    "定制印刷手机壳可以取消吗？", "定制壳仅限付款后6小时内…可以取消"): a Chinese word or two other words of its item
+    names, beyond the article's title and any topic's words. It then speaks for those items only (applies_to);
+    a heading that names a class ("Fresh food (fruit, …)") over text that doesn't is a section, not a subject."""
+    words = (
+        _specific(tokenize(passage.heading))
+        & catalog
+        & set(tokenize(passage.text))
+        - set(tokenize(passage.title))
+        - set(tokenize(INTENT_WORDS_ALL))
+        - _status_terms()
+        - REFERENCE_WORDS
+    )
+    named = any(_CJK_WORD.fullmatch(w) and len(w) > 1 for w in words) or len(words) >= MIN_ITEM_TERMS
+    return " ".join(sorted(words)) if named else ""
 
 
 def _first_of(index: PolicyIndex, article_id: str, test: Callable[[Passage], bool]) -> Passage | None:

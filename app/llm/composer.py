@@ -248,7 +248,7 @@ def _for_status(
     restricted = [
         p
         for p in policies
-        if not p.subject
+        if not (p.subject and p.verdict == "no")
         and names_items(p.text, items)
         and EXCLUDES.search(p.text)
         and (action is None or action.search(p.text))

@@ -122,6 +122,20 @@ def all_articles(session: Session, retired: bool = False) -> list[PolicyArticle]
     return list(session.scalars(query))
 
 
+def newest_item_id(session: Session) -> int | None:
+    """The id of the newest order item: it changes whenever items are added (read from the primary key)."""
+    return session.scalar(select(func.max(OrderItem.id)))
+
+
+def catalog_names(session: Session, after_id: int | None = None) -> list[str]:
+    """The distinct names of the items the shop has sold (its catalog, as its orders show it); only those of
+    items with an id above after_id when given."""
+    query = select(OrderItem.name).distinct()
+    if after_id is not None:
+        query = query.where(OrderItem.id > after_id)
+    return list(session.scalars(query))
+
+
 def articles_fingerprint(session: Session) -> str:
     """A value that changes whenever an article is added, retired or edited."""
     rows = session.execute(

@@ -88,6 +88,13 @@ def _facts(question: str, *articles: PolicyArticle) -> list:
         ("桨我已经寄回去了，能退我多少钱？", "refund"),
         ("Why was I charged 5 EUR shipping? What's the minimum for free shipping?", "shipping"),
         ("I was charged twice for one order", "refund"),
+        # What is asked for decides, not the reason given: the tracking number, "for my company's expenses".
+        ("尾号3301那单的快递单号能发我吗？报销要用", "order_status"),
+        ("can you send me the tracking number? need it to get reimbursed", "order_status"),
+        ("发票开了吗？顺便把快递单号发我", "invoice"),
+        # A cancel already made and the money asked after: the refund's progress.
+        ("I cancelled the tent last month. Did the money actually go back to my card?", "refund"),
+        ("cancel it please, will I get the money back?", "cancel"),
     ],
 )
 def test_which_intent_leads(text, lead):
@@ -373,3 +380,11 @@ def test_a_status_the_status_alone_does_not_answer_quotes_the_policy():
     plain = "where is PD-4412?"
     reply = compose(detect_intents(plain), [delivered, *_facts(plain, status)], "en", plain)
     assert reply is not None and "Check with neighbours" not in reply.text, reply
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "has not shipped yet"), ("zh", "尚未发货")])
+def test_an_order_not_yet_sent_says_so_in_its_status(lang, said):
+    """ "Has it shipped?" of a paid order: the status line answers it in words, not only "waiting to be packed"."""
+    order = OrderFact("KY-1", "paid", "89.00", "EUR", "2026-12-06T10:00:00+00:00")
+    composition = compose(["order_status"], [order], lang, "has KY-1 shipped?")
+    assert composition is not None and said in composition.text, composition

@@ -166,3 +166,24 @@ def test_policy_retrieval(demo_shop, query, locale, article):
         facts = retrieve(s, query, locale)
     assert facts and facts[0].article_id == article
     assert facts[0].source.startswith(f"policy:{article}#")
+
+
+def test_the_catalog_words_follow_the_items_the_shop_sells(demo_shop):
+    from decimal import Decimal
+
+    from app.db import utcnow
+    from app.grounding.policies import catalog_words
+    from app.models import Order, OrderItem
+
+    with session_scope() as s:
+        words = catalog_words(s)
+        assert {"keyboard", "手机"} <= words and "kettl" not in words
+        customer = repository.get_customer_by_ref(s, "c1001")
+        assert customer is not None
+        order = Order(
+            id="KT-1", customer_id=customer.id, status="paid", total=Decimal("30"), currency="USD", placed_at=utcnow()
+        )
+        order.items = [OrderItem(sku="K1", name="Gooseneck kettle", qty=1, unit_price=Decimal("30"))]
+        s.add(order)
+    with session_scope() as s:
+        assert "kettl" in catalog_words(s) and "keyboard" in catalog_words(s)

@@ -12,6 +12,7 @@ from typing import Any
 from app.grounding.facts import OrderFact, PolicyFact
 from app.grounding.intents import detect_intents
 from app.grounding.policies import PolicyIndex, item_names, passages, split_passages
+from app.grounding.text import tokenize
 from app.llm.composer import compose
 from app.models import PolicyArticle
 
@@ -254,3 +255,56 @@ def test_an_exception_item_of_several_sentences_is_one_exception_with_its_verdic
     facts: list[Any] = [order, *passages(index, question, "en", 3, ["processing"], [item_names([order])])]
     composition = compose(detect_intents(question), facts, "en", question)
     assert composition is not None and "So order PT-1002 can't be cancelled." in composition.text, composition
+
+
+KNIFE_EXCLUSIONS = PolicyArticle(
+    id="no-return-zh",
+    title="不支持无理由退货的商品",
+    locale="zh",
+    version=1,
+    body=("| 商品 | 不支持退货的情况 |\n|---|---|\n| 磨刀石 | 已经泡水使用过 |\n| 刻字菜刀 | 一律不支持 |\n"),
+)
+KNIFE_CANCEL = PolicyArticle(
+    id="cancel-knife-zh",
+    title="取消订单",
+    locale="zh",
+    version=1,
+    body=(
+        "发货前都可以在「我的订单」里取消。\n\n"
+        "## 刻字菜刀可以取消吗？\n\n"
+        "刻字菜刀付款后 2 小时内可以取消，超过 2 小时已开始刻字，不能取消。\n"
+    ),
+)
+KNIFE_CATALOG = frozenset(w for name in ("刻字菜刀 七寸", "磨刀石 1000目", "砧板 竹制") for w in tokenize(name))
+
+
+def test_a_row_under_a_column_that_excludes_names_its_item_and_speaks_for_it_alone():
+    """ "磨刀石 | 已经泡水使用过" under "不支持退货的情况": the row is about whetstones, so not quoted for a board."""
+    rows = split_passages(KNIFE_EXCLUSIONS)
+    assert [p.subject for p in rows] == ["磨刀石", "刻字菜刀"]
+    index = PolicyIndex([KNIFE_EXCLUSIONS])
+    question = "KB-2001 的砧板颜色不喜欢，能退吗"
+    order = OrderFact(
+        "KB-2001", "delivered", "89.00", "CNY", "2026-11-30T10:00:00+08:00", items=[{"name": "砧板 竹制"}]
+    )
+    facts: list[Any] = [order, *passages(index, question, "zh", 3, ["delivered"], [item_names([order])])]
+    composition = compose(detect_intents(question), facts, "zh", question)
+    assert composition is None or "磨刀石" not in composition.text, composition
+
+
+def test_a_section_whose_heading_and_text_name_what_the_shop_sells_speaks_for_those_items():
+    index = PolicyIndex([KNIFE_CANCEL])
+    question = "昨天下的单 KB-2002 能取消吗"
+
+    def reply(*names: str) -> str:
+        order = OrderFact("KB-2002", "paid", "89.00", "CNY", "2026-12-06T10:00:00+08:00", items=[
+            {"name": n} for n in names])  # fmt: skip
+        found = passages(index, question, "zh", 3, ["paid"], [item_names([order])], KNIFE_CATALOG)
+        composition = compose(detect_intents(question), [order, *found], "zh", question)
+        assert composition is not None
+        return composition.text
+
+    assert "刻字" not in reply("砧板 竹制"), "a board's cancel quotes the engraved knives' section"
+    assert "2 小时内" in reply("刻字菜刀 七寸")
+    # Without the catalog the heading names nothing: the section is quoted as before.
+    assert passages(index, question, "zh", 3, ["paid"], [""])[0].subject == ""
