@@ -555,7 +555,7 @@ INTENT_WORDS = {
     "shipping": "shipping delivery ship deliver courier 配送 发货 运费 快递",
     "address_change": "address change 地址 修改",
     "invoice": "invoice receipt fapiao 发票",
-    "price_protection": "price protection difference drop 保价 差价 降价",
+    "price_protection": "price protection difference drop 保价 价保 差价 降价",
 }
 
 

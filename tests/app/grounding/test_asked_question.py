@@ -174,6 +174,22 @@ def test_an_excluded_circumstance_the_question_names_is_a_no_in_words():
     assert reply is None or "can't refund the difference" not in reply.text, reply
 
 
+def test_the_topics_own_name_is_no_excluded_circumstance():
+    """ "可以价保吗" names price protection itself, which every line of "什么情况不能价保？" says too."""
+    article = _article(
+        "pp-zh",
+        "价格保护",
+        "下单之日起10天内降价可以申请退还差价。\n\n**什么情况不能价保？**\n\n- 大促活动期间的降价\n- 秒杀商品\n",
+        "zh",
+    )
+    rows = [
+        PolicyFact("pp-zh", "价格保护", p.text, p.index, 1.0, "zh", condition=p.heading)
+        for p in split_passages(article)
+    ]
+    assert not any(excludes_outright(f, "11月26号买的，今天降到239了，可以价保吗？") for f in rows)
+    assert any(excludes_outright(f, "秒杀买的也可以价保吗？") for f in rows)
+
+
 def test_fee_rows_in_the_customers_currency_are_quoted():
     question = "PD-4412: why was I charged 5 EUR shipping? What's the minimum for free shipping?"
     facts = _facts(question, SHIPPING, RETURNS)
