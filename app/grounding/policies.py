@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.grounding.facts import OrderFact, PolicyFact
 from app.grounding.intents import (
+    ASKS_AMOUNT,
     ASKS_WINDOW,
     ASKS_YES_NO,
     ASPECTS,
@@ -75,6 +76,7 @@ _ASKS_TIMING = re.compile(
     r"|多久(?:能|才|会)?到|几天(?:能|才)?到|到账",
     re.I,
 )
+AMOUNT_BOOST = 1.5  # "how much…": a passage that states an amount of money
 RANGE_BOOST = 2.0  # the question states an amount that falls in the range a passage is about ("up to 49 USD")
 _MONEY = r"[¥￥$€£]?\s*(\d+(?:\.\d+)?)\s*(?:USD|CNY|EUR|GBP|RMB|元|块)?"
 _NOT_TIME = (
@@ -462,6 +464,7 @@ class PolicyIndex:
         named = status_words(statuses or [])
         terms = set(tokenize(query))
         amounts = stated_amounts(query)
+        asks_amount = bool(ASKS_AMOUNT.search(query))
         # The words of the question's topic itself ("降价" in a price-protection question) name no exclusion.
         topic = set(
             tokenize(
@@ -516,6 +519,8 @@ class PolicyIndex:
                 if amounts and amount_ranges(passage.text):
                     # A row about "up to 49" answers for 46; one about "over 49" does not.
                     sentence *= RANGE_BOOST if in_range(passage.text, amounts) else 1 / RANGE_BOOST
+                if asks_amount and states_money(passage.text):
+                    sentence *= AMOUNT_BOOST  # "how much do I need to spend": the row with the amounts
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.
                     if deadline:  # "can I (still)": the deadline, not how long something takes
@@ -817,12 +822,26 @@ def _question_topic(question: str) -> frozenset[str]:
     return frozenset(tokenize(" ".join(words)))
 
 
+# How passages name each currency: its code, its symbol (A$, HK$; a bare $ is the US dollar), its name.
+_NUMBER = re.compile(r"\d")
+_DOLLAR_OF = r"(?<!australian )(?<!canadian )(?<!zealand )(?<!singapore )(?<!kong )"
 _CURRENCIES = {
-    "USD": re.compile(r"\bUSD\b|US\$|\$|\bdollars?\b|美元|美金", re.IGNORECASE),
-    "CNY": re.compile(r"\b(?:CNY|RMB|yuan)\b|[¥￥]|(?<![美欧英港日澳加台])元|人民币", re.IGNORECASE),
+    "USD": re.compile(rf"\bUSD\b|US\$|(?<![A-Za-z])\$|\b{_DOLLAR_OF}(?:US )?dollars?\b|美元|美金", re.IGNORECASE),
+    "CNY": re.compile(r"\b(?:CNY|RMB|yuan)\b|[¥￥]|(?<![美欧英港日澳加台纽新])元|人民币", re.IGNORECASE),
     "EUR": re.compile(r"\bEUR\b|€|\beuros?\b|欧元", re.IGNORECASE),
     "GBP": re.compile(r"\bGBP\b|£|\bpounds?\b|英镑", re.IGNORECASE),
+    "AUD": re.compile(r"\bAUD\b|\bAU?\$|\baustralian dollars?\b|澳元|澳币", re.IGNORECASE),
+    "CAD": re.compile(r"\bCAD\b|\bCA?\$|\bcanadian dollars?\b|加元|加币", re.IGNORECASE),
+    "NZD": re.compile(r"\bNZD\b|\bNZ\$|\bnew zealand dollars?\b|纽元|纽币|新西兰元", re.IGNORECASE),
+    "SGD": re.compile(r"\bSGD\b|\bS\$|\bsingapore dollars?\b|新加坡元|新币", re.IGNORECASE),
+    "HKD": re.compile(r"\bHKD\b|\bHK\$|\bhong kong dollars?\b|港币|港元", re.IGNORECASE),
+    "JPY": re.compile(r"\bJPY\b|円|日元|\byen\b", re.IGNORECASE),
 }
+
+
+def states_money(text: str) -> bool:
+    """The text states an amount of money: a number and a currency ("HKD 350.00", "满 199 元", "A$9.95")."""
+    return bool(_NUMBER.search(text)) and any(p.search(text) for p in _CURRENCIES.values())
 
 
 def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:

@@ -25,6 +25,7 @@ from app.grounding.policies import (
     passages,
     split_passages,
     states_deadline,
+    states_money,
     title_topics,
 )
 from app.grounding.rules import _limits, apply_rules
@@ -196,6 +197,26 @@ def test_fee_rows_in_the_customers_currency_are_quoted():
     assert facts and facts[0].article_id == "shipping-en", facts
     reply = compose(detect_intents(question), [_order(), *facts], "en", question)
     assert reply is not None and "60 EUR" in reply.text and "CNY" not in reply.text, reply
+
+
+def test_dollars_of_other_countries_are_their_own_currencies():
+    rows = _article(
+        "ship-au",
+        "Delivery",
+        "We ship to Australia, New Zealand and Hong Kong from our warehouse in Sydney.\n\n"
+        "| Region | Free shipping from | Fee below that |\n|---|---|---|\n"
+        "| Australia | A$79 | A$9.95 |\n| New Zealand | NZ$99 | NZ$12.00 |\n| Hong Kong | HKD 350 | HKD 35 |\n\n"
+        "## Delivery times\n\nHong Kong: 3–6 business days by Hongkong Post.\n",
+    )
+    facts = _facts("How much do I need to spend to get free shipping to Hong Kong?", rows)
+    # "How much": the row with the amounts answers first, before the sentence that names the place.
+    assert facts and "HKD 350" in facts[0].text, facts
+    by_row = {f.text.split(";")[0]: f for f in facts}
+    assert in_currency(by_row["Region: Hong Kong"], {"HKD"}) and not in_currency(by_row["Region: Hong Kong"], {"USD"})
+    assert states_money(by_row["Region: Hong Kong"].text)
+    assert not states_money("We ship to Australia, New Zealand and Hong Kong from our warehouse in Sydney.")
+    au = PolicyFact("ship-au", "Delivery", "Region: Australia; Free shipping from: A$79", 1, 1.0, "en")
+    assert in_currency(au, {"AUD"}) and not in_currency(au, {"USD"}) and not in_currency(au, {"NZD"})
 
 
 def test_passages_split_from_a_per_case_table_keep_the_shared_no():
