@@ -876,6 +876,33 @@ _UNUSED_SAID = re.compile(
 )
 
 
+# The customer says the item has been used, opened or fitted ("opened it and tried it once", "写了几页", "贴上了",
+# "戴了两天"): read after what says it hasn't ("还没拆" of the other pack) is taken out.
+_USED_SAID = re.compile(
+    r"\b(?:used|opened|tried (?:it|them|on)|worn|wore|washed|applied|fitted|installed|assembled|tested|written in"
+    r"|wrote in|put (?:\S+ ){0,10}on\b)"
+    r"|拆了|拆开了?|拆封了|打开了|用了|用过|试过|试了|写了|写过|戴了|戴过|穿了|穿过|贴上|贴了|洗过|洗了|装上|安装了|吃了|喝了",
+    re.IGNORECASE,
+)
+_NOT_USED_SAID = re.compile(
+    r"\b(?:never|not|haven'?t|hasn'?t|didn'?t|wasn'?t|weren'?t|without being|un)\s*(?:\w+\s+){0,2}?"
+    r"(?:used|opened|tried|worn|washed|applied|fitted|installed|assembled|tested)\b"
+    r"|没拆|未拆|没有拆|没用过|没有用过|没用|没打开|没开封|未开封|没戴|没穿|没贴|没洗|没装|没试",
+    re.IGNORECASE,
+)
+
+
+def says_used(question: str) -> bool:
+    """The customer says (some of) the item was used, opened, worn or fitted: a return for any reason then
+    turns on what the policy says of used items, not on the window alone."""
+    return bool(_USED_SAID.search(_NOT_USED_SAID.sub(" ", question)))
+
+
+def speaks_of_use(text: str) -> bool:
+    """The passage says something of used, opened or fitted items ("may have been assembled", "拆封后不退")."""
+    return bool(_USED_STATE.search(text))
+
+
 def excludes_outright(fact: PolicyFact, question: str) -> bool:
     """The passage excludes what the question names, and without a condition the customer may meet (nor one
     they say they meet: "写过的笔记本不退" of a notebook "一直没拆封")."""

@@ -15,7 +15,7 @@ from app.grounding.facts import (
     PolicyFact,
     RuleFact,
 )
-from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT
+from app.grounding.intents import ORDER_INTENTS, STATUS_DEPENDENT, detect_aspects
 from app.grounding.policies import (
     EXCLUDES,
     applies_to,
@@ -32,6 +32,8 @@ from app.grounding.policies import (
     names_section,
     polarity,
     says_status,
+    says_used,
+    speaks_of_use,
     states_deadline,
     states_issuing_time,
     states_limit,
@@ -133,6 +135,18 @@ def compose(
         # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
         # whose items the policy excludes: no date makes them returnable).
         shown = {o.order_id for o in orders} if verdict != "no" else set()
+        # "Opened it and tried it once, can I return it?": whether it can still go back turns on what the
+        # policy says of used items (an exclusion, "unused only"), which the window's dates don't settle,
+        # unless what is quoted speaks of it ("chairs may have been assembled, as long as …").
+        if (
+            intent == "return"
+            and verdict != "no"
+            and says_used(question)
+            and "quality" not in detect_aspects(question)
+            and any(isinstance(f, RuleFact) and f.order_id in shown and f.open for f in facts)
+            and not any(speaks_of_use(p.text) for p in quoted)
+        ):
+            return None
         for rule in (f for f in facts if isinstance(f, RuleFact) and f.order_id in shown):
             parts.append(str(book.rule(rule)))
             sources.append(rule.source)

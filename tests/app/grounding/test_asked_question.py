@@ -7,7 +7,7 @@ tuned on. Nothing here touches the database: intents, retrieval, rules and the c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from app.grounding.policies import (
     in_currency,
     issuing_distance,
     passages,
+    says_used,
     split_passages,
     states_deadline,
     states_money,
@@ -425,3 +426,45 @@ def test_an_order_not_yet_sent_says_so_in_its_status(lang, said):
     order = OrderFact("KY-1", "paid", "89.00", "EUR", "2026-12-06T10:00:00+00:00")
     composition = compose(["order_status"], [order], lang, "has KY-1 shipped?")
     assert composition is not None and said in composition.text, composition
+
+
+@pytest.mark.parametrize(
+    ("text", "used"),
+    [
+        ("the board is the wrong colour, I opened it and tried it once. can I return it?", True),
+        ("we put both of the KY-2 deck pads from PD-4412 on and don't like the grip", True),
+        ("桨我用了两次，感觉太重了，能退吗", True),
+        ("买了两包，拆了一包，另一包还没拆，能退吗", True),  # one of them was opened
+        ("never opened, can I return it?", False),
+        ("I haven't even used it", False),
+        ("还没拆封，能退吗", False),
+    ],
+)
+def test_the_customer_saying_it_was_used_is_read(text, used):
+    assert says_used(text) is used
+
+
+def test_a_return_of_something_used_is_held_unless_the_policy_quoted_speaks_of_use():
+    """The window's dates don't settle "I've used it, can I still return it?": what the policy says of used
+    items does, and when the passage quoted doesn't say it, a person answers."""
+    question = "PD-4412: I used the paddle twice, it's too heavy for me. Can I still return it?"
+    delivered = (TODAY - timedelta(days=5)).isoformat()
+
+    def reply(*articles: PolicyArticle):  # type: ignore[no-untyped-def]
+        facts = [_order(delivered), *_facts(question, *articles)]
+        rules = apply_rules(ShopRules(), detect_intents(question), detect_aspects(question), facts, TODAY, question)
+        assert [r.open for r in rules] == [True]
+        return compose(detect_intents(question), [*facts, *rules], "en", question)
+
+    assert reply(RETURNS) is None
+    worn = _article(
+        "returns-en",
+        "Returns for any reason",
+        "You can send gear back within 30 days of delivery, even if it has been used on the water once.\n",
+    )
+    answered = reply(worn)
+    assert answered is not None and "used on the water once" in answered.text, answered
+    plain = "PD-4412: it's too heavy for me. Can I still return it?"
+    facts = [_order(delivered), *_facts(plain, RETURNS)]
+    rules = apply_rules(ShopRules(), detect_intents(plain), detect_aspects(plain), facts, TODAY, plain)
+    assert compose(detect_intents(plain), [*facts, *rules], "en", plain) is not None
