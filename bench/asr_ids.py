@@ -1,6 +1,6 @@
 """Spoken order ids and amounts: how often the recogniser hears them exactly, with and without biasing.
 
-    .venv/bin/python bench/asr_ids.py [--n 25] [--seed 7] [--containers webm,amr] [--lang en|zh]
+    .venv/bin/python bench/asr_ids.py [--n 25] [--seed 7] [--containers webm,amr] [--lang en|zh] [--shapes amount]
 
 Each case is a customer with five orders whose ids share a shape (letter + digits "K9305", date-coded
 "HO-20261014-0047", all-digit marketplace "4471236", hosted-shop "#1047") or, for the amount shape, whose
@@ -158,6 +158,7 @@ def main() -> int:
     parser.add_argument("--containers", default="webm,amr")
     parser.add_argument("--lang", default="en", choices=["en", "zh"])
     parser.add_argument("--verbose", action="store_true", help="log each match's margins")
+    parser.add_argument("--shapes", default="", help="only these shapes, comma-separated (e.g. amount)")
     args = parser.parse_args()
     if args.verbose:
         import logging
@@ -169,6 +170,8 @@ def main() -> int:
     shapes = ["letter", "dated", "digits", "hosted", "amount", "foreign"]
     if args.lang == "zh":
         shapes = ["digits", "hosted", "dated", "amount", "foreign"]  # Chinese customers rarely spell letter ids
+    if args.shapes:
+        shapes = [s for s in shapes if s in args.shapes.split(",")]
     rows: dict[tuple[str, str, str], list[tuple[bool, bool, bool, bool]]] = {}
     rtf: dict[str, list[float]] = {"none": [], "hints": [], "ids": []}
     for i in range(args.n):

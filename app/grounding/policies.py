@@ -558,7 +558,7 @@ class _Memo(Generic[K, V]):
 
 
 _index: _Memo[str, PolicyIndex] = _Memo()
-_catalog: _Memo[int | None, frozenset[str]] = _Memo()
+_catalog: _Memo[tuple[int, str] | None, frozenset[str]] = _Memo()
 
 
 def get_index(session: Session) -> PolicyIndex:
@@ -568,14 +568,18 @@ def get_index(session: Session) -> PolicyIndex:
 
 def catalog_words(session: Session) -> frozenset[str]:
     """The words that name what the shop sells (every item name its orders hold), as tokenize() writes them.
-    Kept per process and read on: each turn asks only for the newest item's id, and reads the names of items
-    newer than the last seen (all of them again when the ids went back: a new database). The words of items
-    since deleted stay until the process restarts: a word too many only makes a passage about that item."""
-    newest = repository.newest_item_id(session)
+    Kept per process and read on: each turn reads only the newest item (its id and name); when newer items
+    came in since, only their names are read, if the item last seen is still there as it was (else, a
+    database emptied and filled again, all of them). The words of items since deleted stay until the process
+    restarts: a word too many only makes a passage about that item."""
+    newest = repository.newest_item(session)
 
-    def read(held: tuple[int | None, frozenset[str]] | None) -> frozenset[str]:
-        grows = held is not None and held[0] is not None and newest is not None and newest > held[0]
-        since, known = (held[0], held[1]) if grows and held else (None, frozenset[str]())
+    def read(held: tuple[tuple[int, str] | None, frozenset[str]] | None) -> frozenset[str]:
+        last = held[0] if held else None
+        grows = bool(
+            held and last and newest and newest[0] > last[0] and repository.item_name(session, last[0]) == last[1]
+        )
+        since, known = (last[0], held[1]) if grows and held and last else (None, frozenset[str]())
         return known | frozenset(w for name in repository.catalog_names(session, since) for w in tokenize(name))
 
     return _catalog.get(newest, read)

@@ -122,9 +122,14 @@ def all_articles(session: Session, retired: bool = False) -> list[PolicyArticle]
     return list(session.scalars(query))
 
 
-def newest_item_id(session: Session) -> int | None:
-    """The id of the newest order item: it changes whenever items are added (read from the primary key)."""
-    return session.scalar(select(func.max(OrderItem.id)))
+def newest_item(session: Session) -> tuple[int, str] | None:
+    """The newest order item's id and name (read from the primary key): it changes whenever items are added."""
+    row = session.execute(select(OrderItem.id, OrderItem.name).order_by(OrderItem.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def item_name(session: Session, item_id: int) -> str | None:
+    return session.scalar(select(OrderItem.name).where(OrderItem.id == item_id))
 
 
 def catalog_names(session: Session, after_id: int | None = None) -> list[str]:

@@ -187,3 +187,14 @@ def test_the_catalog_words_follow_the_items_the_shop_sells(demo_shop):
         s.add(order)
     with session_scope() as s:
         assert "kettl" in catalog_words(s) and "keyboard" in catalog_words(s)
+    # The item last seen is gone (a database emptied and filled again): everything is read again.
+    with session_scope() as s:
+        s.delete(s.get(Order, "KT-1"))
+        s.flush()
+        order = Order(id="MG-1", customer_id=customer.id, status="paid", total=Decimal("9"), currency="USD",
+                      placed_at=utcnow())  # fmt: skip
+        order.items = [OrderItem(sku="M1", name="Enamel mug", qty=1, unit_price=Decimal("9"))]
+        s.add(order)
+    with session_scope() as s:
+        words = catalog_words(s)
+        assert "enamel" in words and "keyboard" in words and "kettl" not in words
