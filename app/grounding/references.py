@@ -237,6 +237,16 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+def _near_totals(orders: list[Any], amounts: set[Decimal]) -> list[Any]:
+    """The orders whose total is one digit off an amount stated (one changed, added, dropped or two swapped,
+    the cents written out: 617.90 for 607.90), when none is exactly that amount."""
+    totals = {o.id: Decimal(o.total).quantize(Decimal("0.01")) for o in orders}
+    if set(totals.values()) & amounts:
+        return []
+    said = [f"{a:.2f}".replace(".", "") for a in amounts]
+    return [o for o in orders if any(_one_edit(f"{totals[o.id]:.2f}".replace(".", ""), a) for a in said)]
+
+
 def _folded(text: str) -> str:
     return spoken_digits(amounts_as_numbers(normalize(text)))
 
@@ -423,8 +433,14 @@ def resolve(
         fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]] or (named if named else [])
         described = True
     if amounts:
+        near = _near_totals(orders, amounts)
         fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts] or (named if named else [])
         described = True
+        if not fits and near:
+            # "the one that came to 617.90" when one of theirs came to 607.90 (a digit misheard or mistyped):
+            # ask about it, never assume it.
+            result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
+            return result
     if described and fits:
         if len(fits) == 1 or recent:
             result.orders, result.how = fits[:1], "described"

@@ -57,7 +57,8 @@ _WORD_AFTER = re.compile(r"^\s*([A-Za-z]{2,6})(?![A-Za-z])")
 # Words never taken in as part of an id heard wrong: what the customer asks and the words around an id.
 _NOT_PART_OF_AN_ID = set(
     "order number is my the was and check return about it its for me please "  # noqa: SIM905 - a word list
-    "cancel refund paid charged arrived where when what want need help track ship sent invoice".split()
+    "cancel refund paid charged arrived where when what want need help track ship sent invoice "
+    "that came come comes cost costs spent total to of on in at".split()
 )
 
 
@@ -102,6 +103,12 @@ _AMOUNT_CUE = re.compile(
 )
 
 
+# Right before the words, what says an amount follows ("came to 500,0006,010"; not "pay order 4471236").
+_SAID_AMOUNT = re.compile(
+    r"(?:came to|comes to|paid|costs?|spent|total of|花了|付了|一共|总共|合计)\W{0,3}$", re.IGNORECASE
+)
+
+
 def _amount_runs(text: str) -> list[tuple[int, int]]:
     """Amount-like words: with a currency sign, a decimal point or a currency word, or right after words for
     what was paid ("came to 1238"). A bare number elsewhere is an id's business, not an amount's."""
@@ -116,7 +123,11 @@ def _runs(text: str) -> list[tuple[int, int]]:
     """Spans of id-like words with at least two digits in them (said or written), amounts left out."""
     spans = []
     for m in _RUN.finditer(text):
-        if _AMOUNT_LIKE.search(text[max(0, m.start() - 1) : m.end()]) or _CURRENCY_AFTER.search(text[m.end() :]):
+        if (
+            _AMOUNT_LIKE.search(text[max(0, m.start() - 1) : m.end()])
+            or _CURRENCY_AFTER.search(text[m.end() :])
+            or _SAID_AMOUNT.search(text[: m.start()])  # "came to 500,0006,010": an amount heard wrong
+        ):
             continue
         digits = sum(c.isdigit() for c in compact(spoken_digits(m.group(0))))
         digits += sum(c in _ZH_DIGITS for c in m.group(0))
@@ -160,10 +171,13 @@ def _replace(text: str, start: int, end: int, order_id: str) -> str:
     return re.sub(r"\s+([?.!,;:？。！，])", r"\1", joined)
 
 
-def _variants(text: str, run: tuple[int, int], written: str) -> list[tuple[tuple[int, int], str]]:
-    """Other readings of the run as this id or total, each with the words it replaces: with the words beside
-    it taken in, or a digit it ends in that was a word ("for", "to")."""
-    texts = [(span, _replace(text, *span, written)) for span in _widened(text, *run)[1:]]
+def _variants(text: str, run: tuple[int, int], written: str, kind: str) -> list[tuple[tuple[int, int], str]]:
+    """Other readings of the run as this id or total, each with the words it replaces: an id with the words
+    beside it taken in ("Canine 305"), or a digit it ends in that was a word ("for", "to"). An amount is
+    never widened: the words around it ("came to", "paid") were said, and a text without them reads as more
+    likely only because it is shorter (a total none of theirs was taken for theirs that way)."""
+    spans = _widened(text, *run)[1:] if kind == "id" else []
+    texts = [(span, _replace(text, *span, written)) for span in spans]
     heard = compact(spoken_digits(text[run[0] : run[1]]))
     tail = heard[len(compact(written)) :]
     if heard.startswith(compact(written)) and tail in _HOMOPHONE_TAILS:
@@ -257,7 +271,7 @@ def _choose(
             best[key] = (score, run, version)
     # Second pass: the two leading ones read other ways (the run widened by a word, a digit that was a word).
     leading = sorted(best, key=lambda key: best[key][0], reverse=True)[:2]
-    others = [(key, *variant) for key in leading for variant in _variants(text, best[key][1], options[key])]
+    others = [(key, *variant) for key in leading for variant in _variants(text, best[key][1], options[key], kind)]
     if others:
         for (key, span, version), score in zip(others, scorer([v for _, _, v in others]), strict=True):
             if score > best[key][0]:

@@ -394,3 +394,21 @@ def test_ids_with_dots_are_one_id(text, order_id):
     # One of the same shape that is none of theirs is not found (and never described into one of theirs).
     found = resolve("my order MK.25.209999, where is it?", orders)
     assert found.orders == [] and found.unmatched == ["MK.25.209999"], found
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("where is the order that came to 617.90?", ["4471236"]),  # 607.90 with a digit misheard
+        ("I paid $316.50 for it", ["4471299"]),
+        ("I paid $350.50 for it", []),  # two digits off: nothing to ask about
+    ],
+)
+def test_an_amount_one_digit_off_one_of_their_totals_is_asked_about(text, suggested):
+    orders = [
+        Order("4471236", Decimal("607.90"), datetime(2026, 11, 1, tzinfo=UTC)),
+        Order("4471299", Decimal("315.50"), datetime(2026, 11, 2, tzinfo=UTC)),
+    ]
+    found = resolve(text, orders)
+    assert found.orders == [] and [o.id for o in found.suggested] == suggested, found
+    assert [o.id for o in resolve("the one that came to 607.90", orders).orders] == ["4471236"]
