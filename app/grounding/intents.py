@@ -232,9 +232,8 @@ def detect_intents(text: str) -> list[str]:
         found.remove("price_protection")
         found.insert(0, "price_protection")  # "refund the difference": the price drop, not a refund's timing
     if found[:1] == ["invoice"] and _ASKS_TRACKING.search(folded) and not _INVOICE_NAMED.search(folded):
-        found.remove("invoice")
-        found.insert(0, "order_status")  # "send me the tracking number, it's for reimbursement": the parcel
-        found = list(dict.fromkeys(found)) + ["invoice"]
+        # "send me the tracking number, it's for reimbursement": the parcel, the invoice its purpose
+        found = ["order_status", *(f for f in found if f not in ("invoice", "order_status")), "invoice"]
     if "cancel" in found and "return" in found and not _CANCEL_WORD.search(folded):
         found.remove("return")
         found.insert(found.index("cancel"), "return")  # "can I return it? don't want it anymore": a return

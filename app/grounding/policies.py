@@ -240,6 +240,12 @@ def _asking() -> frozenset[str]:
 
 
 @functools.cache
+def _topic_terms() -> frozenset[str]:
+    """The search terms of every topic's words ("return", "发票"): they say what is asked about, never which item."""
+    return frozenset(tokenize(INTENT_WORDS_ALL))
+
+
+@functools.cache
 def _status_terms() -> frozenset[str]:
     """The search terms of every status word: they say when, never which item."""
     return frozenset(t for words in STATUS_WORDS.values() for w in words for t in tokenize(w))
@@ -575,11 +581,11 @@ def catalog_words(session: Session) -> frozenset[str]:
     newest = repository.newest_item(session)
 
     def read(held: tuple[tuple[int, str] | None, frozenset[str]] | None) -> frozenset[str]:
-        last = held[0] if held else None
-        grows = bool(
-            held and last and newest and newest[0] > last[0] and repository.item_name(session, last[0]) == last[1]
-        )
-        since, known = (last[0], held[1]) if grows and held and last else (None, frozenset[str]())
+        since, known = None, frozenset[str]()
+        if held and held[0] and newest and newest[0] > held[0][0]:
+            last_id, last_name = held[0]
+            if repository.item_name(session, last_id) == last_name:
+                since, known = last_id, held[1]
         return known | frozenset(w for name in repository.catalog_names(session, since) for w in tokenize(name))
 
     return _catalog.get(newest, read)
@@ -676,17 +682,17 @@ def _heading_items(passage: Passage, catalog: AbstractSet[str]) -> str:
     "定制印刷手机壳可以取消吗？", "定制壳仅限付款后6小时内…可以取消"): a Chinese word or two other words of its item
     names, beyond the article's title and any topic's words. It then speaks for those items only (applies_to);
     a heading that names a class ("Fresh food (fruit, …)") over text that doesn't is a section, not a subject."""
-    words = (
-        _specific(tokenize(passage.heading))
-        & catalog
-        & set(tokenize(passage.text))
-        - set(tokenize(passage.title))
-        - set(tokenize(INTENT_WORDS_ALL))
-        - _status_terms()
-        - REFERENCE_WORDS
-    )
+    words = _heading_words(passage.heading, passage.text, passage.title) & catalog
     named = any(_CJK_WORD.fullmatch(w) and len(w) > 1 for w in words) or len(words) >= MIN_ITEM_TERMS
     return " ".join(sorted(words)) if named else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _heading_words(heading: str, text: str, title: str) -> frozenset[str]:
+    """The words a passage's heading and its text share, beyond its title and any topic's or status's words
+    (tokenized once per passage, not once per turn)."""
+    shared = _specific(tokenize(heading)) & set(tokenize(text))
+    return frozenset(shared - set(tokenize(title)) - _topic_terms() - _status_terms() - REFERENCE_WORDS)
 
 
 def _first_of(index: PolicyIndex, article_id: str, test: Callable[[Passage], bool]) -> Passage | None:
@@ -938,8 +944,7 @@ def applies_to(fact: PolicyFact, question: str, items: str) -> bool:
     words = _specific(tokenize(fact.subject)) - set(tokenize(fact.title)) - _status_terms() - REFERENCE_WORDS
     if not fact.subject or not words:
         return True
-    topic = set(tokenize(INTENT_WORDS_ALL))
-    return bool(_items_name(words, question, set(tokenize(question)), topic)) or bool(
+    return bool(_items_name(words, question, set(tokenize(question)), set(_topic_terms()))) or bool(
         _items_name(words, items, set(tokenize(items)), set())
     )
 
@@ -955,7 +960,7 @@ def names_items(text: str, items: str) -> bool:
     if not items:
         return False
     said = _specific(tokenize(text))
-    named = said & set(tokenize(items)) - set(tokenize(INTENT_WORDS_ALL)) - REFERENCE_WORDS - _status_terms()
+    named = said & set(tokenize(items)) - _topic_terms() - REFERENCE_WORDS - _status_terms()
     return any(_CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
 
 

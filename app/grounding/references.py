@@ -433,10 +433,9 @@ def resolve(
         fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]] or (named if named else [])
         described = True
     if amounts:
-        near = _near_totals(orders, amounts)
         fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts] or (named if named else [])
         described = True
-        if not fits and near:
+        if not fits and (near := _near_totals(orders, amounts)):
             # "the one that came to 617.90" when one of theirs came to 607.90 (a digit misheard or mistyped):
             # ask about it, never assume it.
             result.suggested, result.how = near[:MAX_SUGGESTIONS], "near"
