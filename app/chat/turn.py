@@ -45,6 +45,7 @@ from app.grounding.intents import (
 from app.grounding.invoices import ground_invoice
 from app.grounding.policies import (
     applies_to,
+    excludes_every_item,
     excludes_outright,
     item_names,
     names_items,
@@ -397,7 +398,10 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
     # litter: unopened bags only" is a condition, not the answer).
     outright = [f for f in facts if isinstance(f, PolicyFact) and excludes_outright(f, question)]
     # An exclusion of the order's items answers "can I still…" with a no: no window applies to them.
-    excluded = any(names_items(f.text, items) for f in outright)
+    # Or one that excludes every good of the one order, whatever the question calls it.
+    one = orders[0] if len(orders) == 1 else None
+    whole = [f for f in facts if isinstance(f, PolicyFact) and one and excludes_every_item(f, question, one)]
+    excluded = any(names_items(f.text, items) for f in outright) or bool(whole)
     if "policy" in needs and intents[0] in WINDOW_INTENTS and ASKS_WINDOW.search(question) and not excluded:
         needs.append("window")
     if intents and intents[0] in STATUS_DEPENDENT and orders:
@@ -433,7 +437,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
             f.text
             for f in facts
             if isinstance(f, PolicyFact)
-            and (f in outright or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
+            and (f in outright or f in whole or (f.verdict == "no" and f.subject and applies_to(f, question, items)))
         ],
     )
 

@@ -68,7 +68,13 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
     "return": (
-        (r"\breturn", r"\bexchange\b", r"\bsend\w* (it|them|things|items?|\w+) back\b", r"\btake (it|them) back\b"),
+        (
+            r"\breturn",
+            r"\bexchange\b",
+            r"\b(?:send|ship|mail|post)\w* "
+            r"(?!(?:me |us )?(?:my |the |our |your )?(?:money|cash|refund|funds|payment)\b)(?:\w+ ){0,2}\w+ back\b",
+            r"\btake (it|them) back\b",
+        ),
         (
             "退货",
             "换货",
@@ -202,7 +208,14 @@ _COMPILED = {name: [re.compile(p) for p in (*en, *zh)] for name, (en, zh) in INT
 
 # Cancelling said in so many words; "don't want it any more" / "不要了" alone may be a return as well.
 _CANCEL_WORD = re.compile(r"\bcancel|\bcall off\b|取消|撤单|退订", re.IGNORECASE)
-_ASKS_TRACKING = re.compile(r"\btracking (?:number|no|code|link)|快递单号|运单号|物流单号", re.IGNORECASE)
+# The parcel's own facts asked for: its tracking number, or the day it came ("哪天签收的", "what date was it
+# delivered").
+_ASKS_TRACKING = re.compile(
+    r"\btracking (?:number|no|code|link)|快递单号|运单号|物流单号"
+    r"|\b(?:when|what (?:date|day))\b[^.?!]{0,30}\b(?:delivered|arrived|signed for)\b|\bdelivery date\b"
+    r"|(?:哪天|哪一天|几号|什么时候|啥时候|何时)(?:签收|送达|到货|收到)|签收(?:日期|时间)|送达(?:日期|时间)",
+    re.IGNORECASE,
+)
 _INVOICE_NAMED = re.compile(
     r"\binvoice|\bfapiao|\breceipt|\bvat\b|\btax\b|发票|开票|专票|普票|抬头|税号", re.IGNORECASE
 )

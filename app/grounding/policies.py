@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -816,7 +816,14 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
         return False
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
     named = PolicyIndex._named(question, _question_words(question), said, _question_topic(question))
-    return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS)
+    return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS - _mind_words())
+
+
+@functools.lru_cache(maxsize=1)
+def _mind_words() -> frozenset[str]:
+    """ "Changed my mind": the reason for a return, which a list of what "can't be returned for a change of
+    mind" also says; it names no excluded thing."""
+    return frozenset(tokenize("change changed changing mind"))
 
 
 @functools.lru_cache(maxsize=256)
@@ -898,6 +905,20 @@ _USED_SAID = re.compile(
 )
 
 
+# Part of what was bought ("opened one of the tins", "其中一罐拆了"): a verdict for the whole order doesn't fit it
+# ("the rest", "剩下的" of one opened bag is opened too, and not said here).
+_PART_SAID = re.compile(
+    r"\b(?:one|two|some|a couple|a few|half) of (?:the|them|my|our|these|those)\b|\bthe other (?:one|two|\w+s)\b"
+    r"|其中(?:一|两|几)|另外(?:一|两|几)|另一",
+    re.IGNORECASE,
+)
+
+
+def says_part_used(question: str) -> bool:
+    """The customer says some of the goods were used or opened, and not the others."""
+    return says_used(question) and bool(_PART_SAID.search(question))
+
+
 def says_used(question: str) -> bool:
     """The customer says (some of) the item was used, opened, worn or fitted: a return for any reason then
     turns on what the policy says of used items, not on the window alone."""
@@ -920,9 +941,60 @@ def excludes_outright(fact: PolicyFact, question: str) -> bool:
     return not (about_use and _UNUSED_SAID.search(question))
 
 
+# A line of an order that is its delivery charge ("运费（德邦大件物流）", "Delivery – standard parcel"), not a thing
+# the customer bought: no exclusion of goods is about it.
+_CHARGE_LINE = re.compile(
+    r"^\W*(?:shipping|delivery|freight|postage)(?:\s*(?:fees?|charges?|costs?)\b)?\s*(?:$|[-–—:(（]|\b(?:fee|charge)s?\b)"
+    r"|^\W*(?:运费|邮费|快递费|配送费|运输费)",
+    re.IGNORECASE,
+)
+_CHARGE_TAGS = frozenset({"shipping", "delivery", "freight", "postage", "运费", "邮费"})
+
+
+def is_charge(item: dict[str, Any]) -> bool:
+    """The order line is a delivery charge, by its name or its tag."""
+    tags = {str(t).lower() for t in item.get("tags") or []}
+    return bool(_CHARGE_LINE.match(str(item.get("name", "")))) or bool(tags & _CHARGE_TAGS)
+
+
+def item_text(item: dict[str, Any]) -> str:
+    """An item as exclusions name it: its name and the shop's tags for it (the categories its policies use:
+    "live plant", "made-to-order")."""
+    return " ".join([str(item.get("name", "")), *(str(t) for t in item.get("tags") or [])])
+
+
 def item_names(orders: list[OrderFact]) -> str:
-    """The names of the orders' items, as one text to look for excluded items in."""
-    return " ".join(str(item.get("name", "")) for order in orders for item in order.items)
+    """The orders' goods (names and tags, delivery charges left out), as one text to look for excluded items in."""
+    return " ".join(item_text(item) for order in orders for item in order.items if not is_charge(item))
+
+
+def excludes_every_item(fact: PolicyFact, question: str, order: OrderFact) -> bool:
+    """The passage excludes, outright, every good of the order ("Live plants of every kind" of an order of one
+    Monstera and its delivery): what the customer would send back is excluded whichever it is. An order with
+    goods the passage doesn't name is not settled by it, nor is a fault claim."""
+    goods = [item for item in order.items if not is_charge(item)]
+    if not goods or not is_exclusion(fact) or (fact.verdict != "no" and _CONDITIONAL.search(fact.text)):
+        return False
+    aspects = detect_aspects(question)
+    if "quality" in aspects and "change_of_mind" not in aspects:
+        return False  # a faulty excluded item is still covered ("my engraved pen arrived cracked")
+    if _USED_STATE.search(fact.subject) or _EITHER_WAY.search(fact.text):
+        return False  # "once opened": what the customer says of each item decides (excludes_outright), not its kind
+    # The goods are named in what the exclusion lists ("…can't be returned: Live plants of every kind: …",
+    # "以下商品不支持无理由退货：…、定制家具"), not in a sentence that only mentions the shop's wares ("园艺商品里有不少
+    # 是活的…一旦发出就无法再次销售") or points to another article ("…详见《不支持退换的商品》").
+    said = EXCLUDES.search(fact.text)
+    listed = fact.text[said.end() :] if said else ""
+    if not _LIST_AFTER.search(listed):
+        return False
+    # Each entry of a Chinese list stands alone ("已拆封的营养土和肥料、定制家具"); an English sentence's state may
+    # close it ("Potting mix, soil and fertiliser once opened"): an entry "once opened" doesn't settle it.
+    entries = _ENTRIES.split(listed)
+    return all(any(names_items(e, item_text(item)) and not _USED_STATE.search(e) for e in entries) for item in goods)
+
+
+_LIST_AFTER = re.compile(r"[:：]")
+_ENTRIES = re.compile(r"[、；;]")
 
 
 def _specific(words: Iterable[str]) -> set[str]:

@@ -183,6 +183,15 @@ def _item_words(order: Any) -> set[str]:
     return {w for w in words if not w.isdigit()} - _ORDER_WORDS
 
 
+def _item_overlap(words: set[str], order: Any) -> set[str]:
+    """The question's words that name the order's goods: as words, or a Chinese word of two characters or more
+    inside an item's name ("绿萝" in 绿萝吊盆, which the segmenter keeps whole)."""
+    names = " ".join(i.name for i in order.items)
+    inside = {w for w in words if _CJK_PAIR.fullmatch(w) and w in names} - _ORDER_WORDS
+    return (words & _item_words(order)) | inside
+
+
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2,}")
 _MIN_WRITTEN_DIGITS = 4
 
 
@@ -191,6 +200,26 @@ def _ends_with(key: str, wanted: str) -> bool:
     if key.endswith(wanted):
         return True
     return wanted.isdigit() and bool(re.search(rf"{wanted}[A-Z]$", key))
+
+
+_MIN_BARE_DIGITS = 5
+# The customer says the order hasn't left yet ("still haven't shipped", "还没发货").
+_UNSHIPPED_SAID = re.compile(
+    r"\b(?:has ?n[o']?t|have ?n[o']?t|not|never|yet to)\s+(?:even\s+|yet\s+|been\s+)*(?:shipped|dispatched|sent out)"
+    r"|\bnot (?:yet )?(?:been )?(?:shipped|dispatched)"
+    r"|还没发货|还没有发货|(?<![发有])没发货|未发货|还没发出|迟迟不发|一直不发|还不发货|还没寄出",
+    re.IGNORECASE,
+)
+_NOT_SENT = frozenset({"pending", "paid", "processing"})
+
+
+def _is_id_end(token: str, orders: list[Any], order_keys: dict[str, list[str]]) -> bool:
+    """The token is the last part of one of the customer's ids, letters with it ("A0822" of GL2611A0822): at
+    least one letter and four digits, and shorter than the id."""
+    wanted = compact(token)
+    if not re.search(r"[A-Z]", wanted) or sum(c.isdigit() for c in wanted) < _MIN_WRITTEN_DIGITS:
+        return False
+    return any(k.endswith(wanted) and len(k) > len(wanted) for o in orders for k in order_keys[o.id][:1])
 
 
 # "Order nr NL-20931", "订单号：NL-20931": text the customer gives as an order's id, whatever its shape.
@@ -329,6 +358,24 @@ def _period(text: str, now: datetime) -> tuple[datetime, datetime] | None:
     return None
 
 
+_RECEIVED_SAID = re.compile(
+    r"\b(?:received|arrived|came(?! to\b)|turned up|showed up|delivered|got (?:it|them))\b"
+    r"|收到|到货|签收|送到|到了|送达",
+    re.IGNORECASE,
+)
+
+
+def _when(order: Any, received: bool) -> datetime:
+    """When the order was placed, or (received) when it was delivered, where its history says."""
+    if received:
+        history = getattr(order, "status_history", None) or []
+        delivered = next((e.get("at") for e in reversed(history) if e.get("status") == "delivered"), None)
+        if delivered:
+            return datetime.fromisoformat(str(delivered).replace("Z", "+00:00"))
+    placed: datetime = order.placed_at
+    return placed
+
+
 def _placed_month(order: Any) -> int:
     placed: datetime = order.placed_at
     return placed.month
@@ -374,8 +421,15 @@ def resolve(
 
     # 2. The last characters, with a cue ("ending in 4471"), or a bare run of digits that ends one id.
     tails = [m.group(1) for m in _SUFFIX_CUE.finditer(folded)]
-    bare = [m.group(0) for m in _DIGIT_RUN.finditer(folded) if about_orders and not is_amount(m.span())]
-    for tail, how in [*((t, "suffix") for t in tails), *((b, "digits") for b in bare)]:
+    # (five digits or more also when the message isn't otherwise about orders: "where is 118095??")
+    bare = [
+        m.group(0)
+        for m in _DIGIT_RUN.finditer(folded)
+        if (about_orders or len(m.group(0)) >= _MIN_BARE_DIGITS) and not is_amount(m.span())
+    ]
+    # The end of one of their ids with its letter, uncued ("where's order A0822?" of GL2611A0822).
+    ends = [t for t in _ID_LIKE.findall(folded) if _is_id_end(t, orders, order_keys)]
+    for tail, how in [*((t, "suffix") for t in tails), *((e, "suffix") for e in ends), *((b, "digits") for b in bare)]:
         wanted = compact(tail)
         if len(wanted) < 3:
             continue
@@ -421,16 +475,25 @@ def resolve(
     words = set(tokenize(folded))
     # The item named is the surest clue; a time ("last week") or an amount narrows among those orders, but a
     # customer's sense of when is loose: when it excludes every order with the item, the item decides.
-    overlap = {o.id: len(words & _item_words(o)) for o in orders}
+    overlap = {o.id: len(_item_overlap(words, o)) for o in orders}
     most = max(overlap.values(), default=0)
     named = [o for o in orders if most and overlap[o.id] == most]  # "standing desk" over "desk lamp"
     fits = named or list(orders)
     described = bool(named)
+    if _UNSHIPPED_SAID.search(folded):
+        # "My glasses still haven't shipped": an order that has shipped is not the one meant, unless the item
+        # named says it is (then either may be meant: ask).
+        waiting = [o for o in orders if o.status in _NOT_SENT]
+        if waiting:
+            fits = [o for o in named if o in waiting] or named + waiting
+            described = True
     if months:
         fits = [o for o in fits if _placed_month(o) in months] or (named if named else [])
         described = True
     if period:
-        fits = [o for o in fits if period[0] <= _aware(o.placed_at) <= period[1]] or (named if named else [])
+        # "昨天收到的", "the one that arrived last week": the time is when it came, not when it was ordered.
+        received = bool(_RECEIVED_SAID.search(folded))
+        fits = [o for o in fits if period[0] <= _aware(_when(o, received)) <= period[1]] or (named if named else [])
         described = True
     if amounts:
         fits = [o for o in fits if Decimal(o.total).quantize(Decimal("0.01")) in amounts] or (named if named else [])

@@ -22,6 +22,7 @@ from app.grounding.policies import (
     asks_deadline,
     asks_for,
     beyond_window,
+    excludes_every_item,
     excludes_outright,
     in_currency,
     is_exclusion,
@@ -31,6 +32,7 @@ from app.grounding.policies import (
     names_items,
     names_section,
     polarity,
+    says_part_used,
     says_status,
     says_used,
     speaks_of_use,
@@ -81,6 +83,10 @@ def compose(
     paid_in = {o.currency.upper() for o in orders if o.currency} or set(currencies)
     if paid_in:
         policies = [p for p in policies if in_currency(p, paid_in)] or policies
+    if len(orders) == 1 and intents and intents[0] in VERDICT_INTENTS - STATUS_DEPENDENT:
+        # A passage that excludes every good of the one order answers before the general rule it is an
+        # exception to ("most things can come back within 14 days" / "定制家具不支持无理由退货").
+        policies = sorted(policies, key=lambda p: not excludes_every_item(p, question, orders[0]))
     # Quote one article, the best match: passages from several read as a list of loose ends.
     policies = [p for p in policies if p.article_id == policies[0].article_id] if policies else []
     if asks_deadline(question):
@@ -131,13 +137,15 @@ def compose(
         # A yes or no for the one order asked about: a table row for its status, an exception or an
         # exclusion that names its items.
         first = quoted[0] if quoted else None
-        verdict = _verdict(intent, first, on_status, question, items) if first and len(orders) == 1 else ""
+        verdict = _verdict(intent, first, on_status, question, items, orders[0]) if first and len(orders) == 1 else ""
         # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
         # whose items the policy excludes: no date makes them returnable).
         shown = {o.order_id for o in orders} if verdict != "no" else set()
         # "Opened it and tried it once, can I return it?": whether it can still go back turns on what the
         # policy says of used items (an exclusion, "unused only"), which the window's dates don't settle,
         # unless what is quoted speaks of it ("chairs may have been assembled, as long as …").
+        if intent == "return" and says_part_used(question) and "quality" not in detect_aspects(question):
+            return None  # "opened one of the three tins": what goes back and what doesn't is for a person to say
         if (
             intent == "return"
             and verdict != "no"
@@ -310,7 +318,9 @@ def _for_invoice(policies: list[PolicyFact], orders: list[OrderFact], items: str
     return quoted, False
 
 
-def _verdict(intent: str, first: PolicyFact, on_status: bool, question: str = "", items: str = "") -> str:
+def _verdict(
+    intent: str, first: PolicyFact, on_status: bool, question: str = "", items: str = "", order: OrderFact | None = None
+) -> str:
     """ "yes" / "no" for the one order asked about, from the passage quoted first: a table row or exception
     for its status (never for another status: "… once processing"), or an exclusion of its items (a yes,
     "within 30 days", is the window's date to say), or an exclusion of what the question says of the
@@ -323,7 +333,10 @@ def _verdict(intent: str, first: PolicyFact, on_status: bool, question: str = ""
     if first.subject and first.verdict == "no":
         return "no"
     named = excludes_outright(first, question) and (intent == "price_protection" or names_items(first.text, items))
-    return "no" if named else ""
+    # Or it excludes every good of the order, whatever the question calls it ("the monstera" of "Live plants of
+    # every kind").
+    whole = order is not None and excludes_every_item(first, question, order)
+    return "no" if named or whole else ""
 
 
 def hand_over_reply(lang: str) -> str:

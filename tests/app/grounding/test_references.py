@@ -31,6 +31,8 @@ class Order:
     items: list[Item] = field(default_factory=list)
     tracking_no: str | None = None
     invoice: None = None
+    status: str = "delivered"
+    status_history: list[dict[str, str]] = field(default_factory=list)
 
 
 # Newest first, as the repository returns them; three id shapes from three kinds of shop.
@@ -90,6 +92,52 @@ def test_several_orders_fitting_a_partial_reference_are_a_question():
 def test_no_reference_is_invented(text):
     found = resolve(text, ORDERS)
     assert found.orders == [] and found.ambiguous == []
+
+
+GARDEN = [
+    Order(
+        "GL2611A0822", Decimal("123.90"), datetime(2026, 11, 25, tzinfo=UTC), [Item("Soaker hose")], status="shipped"
+    ),
+    Order("GL2609A0377", Decimal("229.00"), datetime(2026, 9, 18, tzinfo=UTC), [Item("Hedge trimmer")]),
+    Order("CV.26.118095", Decimal("175.95"), datetime(2026, 9, 2, tzinfo=UTC), [Item("Daily contact lenses")]),
+]
+
+
+def test_the_end_of_an_id_with_its_letter_and_a_bare_number_that_ends_one():
+    """ "A0822" of GL2611A0822, uncued; "118095" of CV.26.118095 even in a message that says nothing of orders."""
+    assert [o.id for o in resolve("where's order A0822?? still nothing", GARDEN).orders] == ["GL2611A0822"]
+    assert [o.id for o in resolve("where is 118095??", GARDEN, about_orders=False).orders] == ["CV.26.118095"]
+    stranger = resolve("where's order B0822?", GARDEN)
+    assert stranger.orders == [] and stranger.ambiguous == [] and stranger.unmatched == ["B0822"]
+
+
+def test_an_order_said_not_to_have_shipped_is_not_one_that_has():
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    orders = [
+        Order("CV-117419", Decimal("478.00"), now - timedelta(days=7), [Item("Titanium frame")], status="processing"),
+        Order("CV-110214", Decimal("39.95"), now - timedelta(days=90), [Item("Glasses case")]),
+    ]
+    # the item named is in the shipped one: either may be meant, so ask
+    named = resolve("a WEEK and my glasses still haven't shipped, what are you doing with my order??", orders, now=now)
+    assert named.orders == [] and {o.id for o in named.ambiguous} == {"CV-117419", "CV-110214"}
+    unnamed = resolve("my order still hasn't shipped?? it's been a week", orders, now=now)
+    assert [o.id for o in unnamed.orders] == ["CV-117419"]
+    asked = resolve("镜盒那单到底发没发货？", [Order("CV-1", Decimal(1), now, [Item("镜盒")]), *orders], now=now)
+    assert [o.id for o in asked.orders] == ["CV-1"]  # "shipped or not?" says neither
+
+
+def test_received_yesterday_is_when_it_came_not_when_it_was_ordered():
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    delivered = [{"status": "delivered", "at": "2026-12-06T10:00:00+08:00"}]
+    orders = [
+        Order("GL-0276", Decimal("248.00"), now - timedelta(hours=3), [Item("龟背竹（中号）")], status="pending"),
+        Order("GL-0317", Decimal("117.00"), now - timedelta(days=5), [Item("绿萝吊盆（15cm）")], "SF1", None,
+              "delivered", delivered),
+    ]  # fmt: skip
+    assert [o.id for o in resolve("昨天收到的绿萝 叶子黄了一大半，怎么处理？", orders, now=now).orders] == ["GL-0317"]
+    assert [o.id for o in resolve("the plant that arrived yesterday is dying", orders[1:], now=now).orders] == [
+        "GL-0317"
+    ]
 
 
 def test_spoken_digits_in_english_and_chinese():
