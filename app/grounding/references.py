@@ -196,10 +196,11 @@ _MIN_WRITTEN_DIGITS = 4
 
 
 def _ends_with(key: str, wanted: str) -> bool:
-    """The key ends with these characters, or (digits wanted) its digits end with them before a final letter."""
+    """The key ends with these characters, or (digits wanted) its digits end with them before its final letters
+    (a check letter, "TPK26-4449E"; a shop's suffix, "20261103-7725-KC")."""
     if key.endswith(wanted):
         return True
-    return wanted.isdigit() and bool(re.search(rf"{wanted}[A-Z]$", key))
+    return wanted.isdigit() and bool(re.search(rf"{wanted}[A-Z]{{1,3}}$", key))
 
 
 _MIN_BARE_DIGITS = 5

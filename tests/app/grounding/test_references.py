@@ -111,6 +111,17 @@ def test_the_end_of_an_id_with_its_letter_and_a_bare_number_that_ends_one():
     assert stranger.orders == [] and stranger.ambiguous == [] and stranger.unmatched == ["B0822"]
 
 
+def test_the_last_digits_of_an_id_that_ends_in_letters():
+    """ "ending in 7725" of 20261103-7725-KC: the digits before the shop's suffix."""
+    orders = [
+        Order("20261103-7725-KC", Decimal("12800"), datetime(2026, 11, 3, tzinfo=UTC), [Item("Air fryer")]),
+        Order("20261020-3318-KC", Decimal("599.00"), datetime(2026, 10, 20, tzinfo=UTC), [Item("Rice cooker")]),
+    ]
+    assert [o.id for o in resolve("my order ending in 7725, has it shipped?", orders).orders] == ["20261103-7725-KC"]
+    assert [o.id for o in resolve("尾号3318的订单到哪了", orders).orders] == ["20261020-3318-KC"]
+    assert resolve("my order ending in 1103", orders).orders == []  # the date inside is no ending
+
+
 def test_an_order_said_not_to_have_shipped_is_not_one_that_has():
     now = datetime(2026, 12, 7, tzinfo=UTC)
     orders = [
