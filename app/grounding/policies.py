@@ -42,6 +42,10 @@ _DURATION = re.compile(
     r"|\d+\s*(?:个)?(?:工作日|天|周|小时|个月)|[一二三四五六七八九十]+\s*(?:天|日|周|个月)",
     re.IGNORECASE,
 )
+# A warranty's term ("2 years", "保修1年", "6 months", "两年").
+_TERM = re.compile(
+    r"\d+\s*(?:years?|months?)\b|\d+\s*(?:年|个月)|[一二两三四五六七八九十]+\s*(?:年|个月)", re.IGNORECASE
+)
 WINDOW_BOOST = 1.5
 STATUS_BOOST = 1.5
 ROW_KEY_BOOST = 2.0
@@ -402,6 +406,22 @@ def title_topics(title: str) -> set[str]:
     return topics
 
 
+def _listed_inline(text: str) -> str:
+    """What a sentence lists after a colon its exclusion introduces ("以下商品不支持无理由退货：刻字刀具、清仓商品"), as
+    a list's items follow their lead; "" when it lists nothing so."""
+    lead, colon, listed = text.partition("：") if "：" in text else text.partition(": ")
+    return listed if colon and EXCLUDES.search(lead) and not EXCLUDES.search(listed) else ""
+
+
+_ENTRIES = re.compile(r"[、；;]")
+
+
+@functools.lru_cache(maxsize=1)
+def _GOODS_WORDS() -> frozenset[str]:  # noqa: N802 - a constant, tokenized once
+    """Words for goods in general, which name no good in particular."""
+    return frozenset(tokenize("商品 产品 物品 货品 items products goods"))
+
+
 class PolicyIndex:
     """Two levels: which article is about the question, then which of its passages answers it."""
 
@@ -424,7 +444,7 @@ class PolicyIndex:
                 if p.subject
                 else set(tokenize(p.text)) - set(tokenize(p.lead)) - set(tokenize(p.title))
                 if EXCLUDES.search(p.lead)
-                else set()
+                else set(tokenize(_listed_inline(p.text))) - set(tokenize(p.title))
             )
             - _status_terms()
             - REFERENCE_WORDS
@@ -438,8 +458,23 @@ class PolicyIndex:
         return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
 
     def _names_item(self, i: int, items: str, item_terms: set[str], topic: set[str]) -> set[str]:
-        """The words of passage i's exclusion that name an item of the customer's orders (MIN_ITEM_TERMS)."""
-        return _items_name(_specific(self.excluded[i]), items, item_terms, topic)
+        """The words of passage i's exclusion that name an item of the customer's orders (MIN_ITEM_TERMS, or one
+        entry of a Chinese list: "清仓商品" lists "空气炸锅（清仓）", by its name or the shop's tag for it)."""
+        words = _specific(self.excluded[i])
+        hit = _items_name(words, items, item_terms, topic)
+        if hit or not words:
+            return hit
+        # Or one entry of a Chinese list, all of whose words the item says ("清仓商品" of "空气炸锅（清仓）"; not
+        # "安抚奶嘴" of "安抚兔子玩偶").
+        for entry in _ENTRIES.split(self.passages[i].text):
+            said = _specific(tokenize(entry)) & words - _GOODS_WORDS()
+            if (
+                said
+                and all(_CJK_WORD.fullmatch(w) for w in said)
+                and said == self._named(items, item_terms, said, topic)
+            ):
+                return said
+        return set()
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
@@ -649,7 +684,14 @@ def passages(
             best,
             lambda p: (p.article_id, p.index) not in shown and bool(_AFTER_WINDOW.search(f"{p.heading} {p.text}")),
         )
-        hits = _joined(hits, [later])
+        # And what the policy says for the order's own goods after it, by product ("Espresso machines … | 2
+        # years"): the row that names them and states a term.
+        term = _first_of(
+            index,
+            best,
+            lambda p: (p.article_id, p.index) not in shown and states_term_for(p.text, named),
+        )
+        hits = _joined(hits, [later, term])
     if (
         intents[:1] != ["invoice"]
         and (deadline or yes_no)
@@ -797,6 +839,11 @@ def asks_deadline(question: str) -> bool:
 def states_deadline(text: str) -> bool:
     """The text states a limit counted from an event ("within 90 days of receipt", "签收后 30 天内")."""
     return bool(_DEADLINE.search(text))
+
+
+def states_term_for(text: str, items: str) -> bool:
+    """The passage states a term (a warranty's years or months) for these goods ("Espresso machines … | 2 years")."""
+    return bool(items) and bool(_TERM.search(text)) and names_items(text, items)
 
 
 def states_limit(text: str) -> bool:
@@ -994,7 +1041,6 @@ def excludes_every_item(fact: PolicyFact, question: str, order: OrderFact) -> bo
 
 
 _LIST_AFTER = re.compile(r"[:：]")
-_ENTRIES = re.compile(r"[、；;]")
 
 
 def _specific(words: Iterable[str]) -> set[str]:

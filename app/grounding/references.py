@@ -423,10 +423,14 @@ def resolve(
     # 2. The last characters, with a cue ("ending in 4471"), or a bare run of digits that ends one id.
     tails = [m.group(1) for m in _SUFFIX_CUE.finditer(folded)]
     # (five digits or more also when the message isn't otherwise about orders: "where is 118095??")
+    # (never the digits inside an id written with its letters: "20261118-4471-KC" is one id, none of theirs)
+    written_ids = [m.span() for m in _ID_LIKE.finditer(folded) if re.search(r"[A-Za-z]", m.group(0))]
     bare = [
         m.group(0)
         for m in _DIGIT_RUN.finditer(folded)
-        if (about_orders or len(m.group(0)) >= _MIN_BARE_DIGITS) and not is_amount(m.span())
+        if (about_orders or len(m.group(0)) >= _MIN_BARE_DIGITS)
+        and not is_amount(m.span())
+        and not any(s <= m.start() < e for s, e in written_ids)
     ]
     # The end of one of their ids with its letter, uncued ("where's order A0822?" of GL2611A0822).
     ends = [t for t in _ID_LIKE.findall(folded) if _is_id_end(t, orders, order_keys)]

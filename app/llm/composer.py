@@ -39,6 +39,7 @@ from app.grounding.policies import (
     states_deadline,
     states_issuing_time,
     states_limit,
+    states_term_for,
     status_words,
 )
 from app.grounding.rules import NO_INVOICE
@@ -186,7 +187,10 @@ def compose(
             quoted = quoted[:MAX_POLICY_PASSAGES]
             texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
         if intent == "return" and window is not None and window.open is False and later:
-            quoted = later[:MAX_POLICY_PASSAGES]
+            # (the term for the order's own goods first, once: "Espresso machines | 2 years")
+            terms = [p for p in later if states_term_for(p.text, items)][:1]
+            quoted = [*terms, *(p for p in later if p not in terms and not states_term_for(p.text, items))]
+            quoted = quoted[:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
             parts.append(str(book.policy(quoted[0].title, _once(texts))))

@@ -42,6 +42,18 @@ RETURNS_ZH = PolicyArticle(
     version=1,
     body=("绝大多数商品签收后 14 天内可以无理由退货。\n\n以下商品不支持无理由退货：绿植、种子、定制家具、清仓商品。\n"),
 )
+FAULTS = PolicyArticle(
+    id="faults-en",
+    title="Faulty products",
+    locale="en",
+    version=1,
+    body=(
+        "## First 30 days\n\nTell us within 30 days of delivery and we replace or refund it.\n\n"
+        "## After 30 days: warranty\n\nFrom day 31, faults are handled under our warranty.\n\n"
+        "| Product type | Warranty |\n|---|---|\n"
+        "| Hedge trimmers and lawn mowers | 2 years |\n| Hand tools | 5 years |\n| Hoses | 6 months |\n"
+    ),
+)
 FOOD = PolicyArticle(
     id="food-en",
     title="Baby food we can't take back",
@@ -52,7 +64,7 @@ FOOD = PolicyArticle(
         "Unopened tins can be returned within 14 days.\n"
     ),
 )
-INDEX = PolicyIndex([RETURNS, CANT, RETURNS_ZH, FOOD])
+INDEX = PolicyIndex([RETURNS, CANT, RETURNS_ZH, FOOD, FAULTS])
 
 
 def _order(*goods: tuple[str, list[str]], status: str = "delivered") -> OrderFact:
@@ -130,3 +142,18 @@ def test_some_of_the_goods_used_and_the_rest_not_is_for_a_person():
     assert _reply("We opened one of the tins and she won't drink it. Can I send all three back?", order) is None
     whole = _reply("We opened the tin and she won't drink it. Can I send it back?", order)
     assert whole is not None and "once the tin has been opened" in whole, whole
+
+
+def test_a_list_after_a_colon_in_a_sentence_names_the_goods_of_its_exclusion():
+    """ "以下商品不支持无理由退货：…、清仓商品": a Chinese word of the good's name or tag is enough to find it."""
+    order = _order(("Crisp 4L 空气炸锅（清仓）", ["appliance", "clearance"]))
+    facts = passages(INDEX, "这个空气炸锅收到了，不想要了能退吗", "zh", 3, ["delivered"], [item_names([order])])
+    assert any("清仓商品" in f.text for f in facts), [f.text for f in facts]
+
+
+def test_after_the_fault_window_the_term_for_the_orders_goods_is_quoted():
+    order = _order(("18V Cordless Hedge Trimmer", ["power tool"]))
+    question = "the hedge trimmer from GL-0066 stopped working, is it still under warranty?"
+    texts = [f.text for f in passages(INDEX, question, "en", 3, [order.status], [item_names([order])])]
+    hedge = next(i for i, t in enumerate(texts) if "Hedge trimmers and lawn mowers" in t)
+    assert all(i > hedge for i, t in enumerate(texts) if "Hand tools" in t or "Hoses" in t), texts

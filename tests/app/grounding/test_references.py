@@ -120,6 +120,9 @@ def test_the_last_digits_of_an_id_that_ends_in_letters():
     assert [o.id for o in resolve("my order ending in 7725, has it shipped?", orders).orders] == ["20261103-7725-KC"]
     assert [o.id for o in resolve("尾号3318的订单到哪了", orders).orders] == ["20261020-3318-KC"]
     assert resolve("my order ending in 1103", orders).orders == []  # the date inside is no ending
+    # the digits inside an id written with its letters are that id's, not an ending of one of theirs
+    written = resolve("订单号20261118-3318-KC 验证码883920 帮我查下物流", orders)
+    assert written.orders == [] and written.ambiguous == [] and written.unmatched == ["20261118-3318-KC"]
 
 
 def test_an_order_said_not_to_have_shipped_is_not_one_that_has():
