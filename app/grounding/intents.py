@@ -58,7 +58,8 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "price_protection": (
         (
             r"\bprice (protection|drop|match|adjust\w*|guarantee)",
-            r"\b(cheaper|lower price|price went down|on sale now)\b",
+            r"\b(cheaper|lower price|price went down|on sale now|(?:is |it's |now )+on sale)\b",
+            r"\bthe difference (?:refunded|back|returned)\b",
             r"\bprice difference\b",
             r"\bmatch (it|the price|that price|their price)\b",
             r"\b(refund|pay|give|return)\w* (me )?the difference\b",
@@ -87,6 +88,8 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "售后",
             r"[想要]退(?!款|钱|费|出)",
             "退掉",
+            # an exchange for another size ("能换38码吗", "换大一码")
+            r"换(?:成|个|到)?\s*(?:\d{2,3}|[SMLX]{1,3}L?)\s*码|换码|换尺码|换(?:大|小)一?[码号]",
         ),
     ),
     "order_status": (
@@ -371,11 +374,24 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bstopped (clicking|igniting|lighting|heating|charging|spinning|pumping|inflating|holding|sealing|closing"
             r"|zipping|lighting up|turning on|switching on|responding|connecting)\b",
             r"\b(cuts|shuts) (out|off) by itself\b",
+            r"\b(pilling|peeling|unravel\w*|(?:a )?holes? in)\b",
         ),
         (
             "坏了",
             "断了",
             "裂了",
+            # what goes wrong with clothes and shoes ("拉链头掉了", "钻绒", "开胶")
+            r"[头扣子跟底漆皮钻件片胶]掉了|掉(?:漆|皮|钻)",
+            "钻绒",
+            "跑绒",
+            "开线",
+            "脱线",
+            "开胶",
+            "脱胶",
+            "起球",
+            "掉色",
+            "褪色",
+            "破洞",
             "开裂",
             "碎了",
             "脱落",

@@ -204,6 +204,18 @@ def _ends_with(key: str, wanted: str) -> bool:
 
 
 _MIN_BARE_DIGITS = 5
+# A purchase to come ("if I just order one pack of socks", "如果我买两双"), not an order of theirs.
+_HYPOTHETICAL = re.compile(
+    r"\bif i (?:just |only |were to |was to )?(?:order|buy|get|purchase)\b|\bthinking of (?:ordering|buying)\b"
+    r"|如果(?:我)?(?:只)?(?:买|下单|订)|要是(?:我)?(?:只)?(?:买|下单)|打算买|想买",
+    re.IGNORECASE,
+)
+# "not the lace-up ones", "不是那双系带的"
+_NOT_THE = re.compile(
+    r"\bnot (?:the|that|those|my) ([a-z][a-z\- ]{1,30}?) (?:ones?|pair|pairs)\b"
+    r"|不是(?:那|这)[双件个条款]([^，。,.！？!?]{1,10}?)的",
+    re.IGNORECASE,
+)
 # The customer says the order hasn't left yet ("still haven't shipped", "还没发货").
 _UNSHIPPED_SAID = re.compile(
     r"\b(?:has ?n[o']?t|have ?n[o']?t|not|never|yet to)\s+(?:even\s+|yet\s+|been\s+)*(?:shipped|dispatched|sent out)"
@@ -473,16 +485,21 @@ def resolve(
     if written:
         result.unmatched += [t.upper() for t in written]
         return result
+    if _HYPOTHETICAL.search(folded):
+        return result  # "if I just order one pack of socks": a purchase to come, not one of their orders
     recent = bool(_RECENT.search(folded))
     months = _months(folded)
     period = _period(folded, now or datetime.now(UTC))
     amounts = _amounts(folded)
-    words = set(tokenize(folded))
+    # "the boots (NOT the lace-up ones)": the order whose items those words name is not the one meant
+    unwanted = {w for m in _NOT_THE.finditer(folded) for w in tokenize(m.group(1) or m.group(2))} - _ORDER_WORDS
+    words = set(tokenize(folded)) - unwanted
     # The item named is the surest clue; a time ("last week") or an amount narrows among those orders, but a
     # customer's sense of when is loose: when it excludes every order with the item, the item decides.
     overlap = {o.id: len(_item_overlap(words, o)) for o in orders}
     most = max(overlap.values(), default=0)
     named = [o for o in orders if most and overlap[o.id] == most]  # "standing desk" over "desk lamp"
+    named = [o for o in named if not unwanted & _item_words(o)] or named
     fits = named or list(orders)
     described = bool(named)
     if _UNSHIPPED_SAID.search(folded):

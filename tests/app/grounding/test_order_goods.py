@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.grounding.facts import OrderFact
-from app.grounding.intents import detect_intents
+from app.grounding.intents import detect_aspects, detect_intents
 from app.grounding.policies import PolicyIndex, is_charge, item_names, passages
 from app.llm.composer import compose
 from app.models import PolicyArticle
@@ -157,3 +157,14 @@ def test_after_the_fault_window_the_term_for_the_orders_goods_is_quoted():
     texts = [f.text for f in passages(INDEX, question, "en", 3, [order.status], [item_names([order])])]
     hedge = next(i for i, t in enumerate(texts) if "Hedge trimmers and lawn mowers" in t)
     assert all(i > hedge for i, t in enumerate(texts) if "Hand tools" in t or "Hoses" in t), texts
+
+
+def test_what_goes_wrong_with_clothes_is_a_fault_and_a_size_swap_a_return():
+    assert detect_aspects("羽绒服拉链头掉了，还有点钻绒，还能售后吗？") == ["quality"]
+    assert detect_aspects("鞋子开胶了") == ["quality"] and detect_aspects("the sweater is pilling already") == [
+        "quality"
+    ]
+    assert "quality" not in detect_aspects("价格掉了好多，能保价吗")  # a price falls, nothing broke
+    assert detect_intents("切尔西靴有点挤脚，能换38码吗？来回运费谁出啊")[0] == "return"
+    asked = "The cardigan I bought is now on sale for $89. Can I get the difference refunded please?"
+    assert detect_intents(asked)[0] == "price_protection"

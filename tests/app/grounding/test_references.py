@@ -125,6 +125,19 @@ def test_the_last_digits_of_an_id_that_ends_in_letters():
     assert written.orders == [] and written.ambiguous == [] and written.unmatched == ["20261118-3318-KC"]
 
 
+def test_an_item_said_not_to_be_meant_and_a_purchase_to_come_name_no_order():
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    orders = [
+        Order("TN_2610_03660", Decimal("189.00"), now - timedelta(days=37), [Item("Chelsea boots, tan")]),
+        Order("TN_2611_03988", Decimal("159.00"), now - timedelta(days=20), [Item("Lace-up hiking boots")]),
+        Order("TN_2609_02219", Decimal("80.95"), now - timedelta(days=80), [Item("Wool socks, 3-pack")]),
+    ]
+    not_those = resolve("tracking # for the boots I ordered (NOT the lace-up ones)", orders, now=now)
+    assert [o.id for o in not_those.orders] == ["TN_2610_03660"]
+    later = resolve("how much is shipping if I just order one pack of socks?", orders, now=now)
+    assert later.orders == [] and later.ambiguous == []
+
+
 def test_an_order_said_not_to_have_shipped_is_not_one_that_has():
     now = datetime(2026, 12, 7, tzinfo=UTC)
     orders = [
