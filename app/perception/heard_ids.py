@@ -109,14 +109,25 @@ _SAID_AMOUNT = re.compile(
 )
 
 
+# A number word heard as another word right before the digits it begins ("came to free 1806" for "three hundred
+# eighty-six"): part of the amount, not a word of the customer's.
+_NUMBER_SOUND = re.compile(
+    r"\b(?:free|tree|three|two|too|to|for|four|fore|ate|eight|won|one|sex|six|nein|nine)\s$", re.I
+)
+
+
 def _amount_runs(text: str) -> list[tuple[int, int]]:
     """Amount-like words: with a currency sign, a decimal point or a currency word, or right after words for
     what was paid ("came to 1238"). A bare number elsewhere is an id's business, not an amount's."""
-    return [
-        m.span()
-        for m in _AMOUNT_RUN.finditer(text)
-        if _AMOUNT_MARK.search(m.group(0)) or _AMOUNT_CUE.search(text[: m.start()])
-    ]
+    runs = []
+    for m in _AMOUNT_RUN.finditer(text):
+        if not (_AMOUNT_MARK.search(m.group(0)) or _AMOUNT_CUE.search(text[: m.start()])):
+            continue
+        start = m.start()
+        if (sound := _NUMBER_SOUND.search(text[: m.start()])) and _SAID_AMOUNT.search(text[: sound.start()]):
+            start = sound.start()  # "came to free 1806": the amount begins at "free"
+        runs.append((start, m.end()))
+    return runs
 
 
 def _runs(text: str) -> list[tuple[int, int]]:

@@ -91,9 +91,10 @@ def test_an_id_that_is_not_theirs_is_never_taken_for_one_of_theirs(ids):
 
 @pytest.mark.slow
 def test_a_misheard_total_is_matched_to_one_of_the_customers():
-    """From a phone (AMR), "three hundred eighty-six dollars" is written "$380,000" (espeak-ng
-    1.51+dfsg-10+deb12u2; "five hundred five dollars forty" was "5005.40" on an earlier machine, and is "500,
-    500, 40" on this one: not matched, the words around an amount are no longer dropped to make it likelier)."""
+    """From a phone (AMR), "three hundred eighty-six dollars" is written "$380,000" on one machine's espeak-ng
+    1.51 and "free 1806" on another's (a number word heard as another word right before the digits is part of
+    the amount; "five hundred five dollars forty" was "5005.40" on an earlier machine, and is "500, 500, 40" on
+    one: not matched, the words around an amount are no longer dropped to make it likelier)."""
     said = "Where is the order that came to three hundred eighty-six dollars?"
     heard = _heard(said, ["4471236"], ["386.00", "212.90", "88.10"], "amr")
     assert "$386" in heard["text"] and heard["matched"]["kind"] == "amount"
