@@ -10,6 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+# An order in one of these statuses has not left the shop yet.
+NOT_SENT = frozenset({"pending", "paid", "processing"})
+
 
 def money(value: Decimal) -> str:
     return f"{value:.2f}"

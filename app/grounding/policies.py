@@ -28,7 +28,7 @@ from app.grounding.intents import (
     expand_query,
 )
 from app.grounding.references import stated_amounts
-from app.grounding.text import tokenize
+from app.grounding.text import CJK_WORD, tokenize
 from app.models import PolicyArticle
 from app.shop import repository
 from app.shop.service import ArticleText
@@ -110,7 +110,6 @@ _RANGES = (
 CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("eggs" in "Fresh food (…, eggs)")
 # "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
 _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 MAX_SPECIFIC_DF = 2  # a term in at most this many passages is specific enough to pick an exclusion out
 # An exclusion names an item of the customer's order when two of its words are in the item's name (one, when
@@ -416,8 +415,17 @@ def _listed_inline(text: str) -> str:
 _ENTRIES = re.compile(r"[、；;]")
 
 
-@functools.lru_cache(maxsize=1)
-def _GOODS_WORDS() -> frozenset[str]:  # noqa: N802 - a constant, tokenized once
+def _chinese_entries(text: str, excluded: set[str]) -> list[frozenset[str]]:
+    """The entries of a list in the text ("、", "；"), each as its excluded Chinese words beyond words for goods in
+    general; entries with other words, or none, are left out."""
+    if not excluded:
+        return []
+    entries = (_specific(tokenize(entry)) & excluded - _goods_terms() for entry in _ENTRIES.split(text))
+    return [frozenset(said) for said in entries if said and all(CJK_WORD.fullmatch(w) for w in said)]
+
+
+@functools.cache
+def _goods_terms() -> frozenset[str]:
     """Words for goods in general, which name no good in particular."""
     return frozenset(tokenize("商品 产品 物品 货品 items products goods"))
 
@@ -450,31 +458,29 @@ class PolicyIndex:
             - REFERENCE_WORDS
             for p in self.passages
         ]
+        # The Chinese entries of each exclusion list, as the words of each that name a good ("清仓商品" → 清仓):
+        # read here once, not on every turn.
+        self.entries = [
+            _chinese_entries(p.text, _specific(words)) for p, words in zip(self.passages, self.excluded, strict=True)
+        ]
 
     @staticmethod
-    def _named(query: str, said: AbstractSet[str], words: set[str], topic: AbstractSet[str]) -> set[str]:
+    def _named(query: str, said: AbstractSet[str], words: AbstractSet[str], topic: AbstractSet[str]) -> set[str]:
         """Which of these words the question says: Chinese ones as written anywhere in it (segmentation can
         cut "秒杀价" as 秒 + 杀价), others as its words; never a word of the question's topic."""
-        return {w for w in words - topic if w in said or (_CJK_WORD.fullmatch(w) and w in query)}
+        return {w for w in words - topic if w in said or (CJK_WORD.fullmatch(w) and w in query)}
 
     def _names_item(self, i: int, items: str, item_terms: set[str], topic: set[str]) -> set[str]:
         """The words of passage i's exclusion that name an item of the customer's orders (MIN_ITEM_TERMS, or one
         entry of a Chinese list: "清仓商品" lists "空气炸锅（清仓）", by its name or the shop's tag for it)."""
-        words = _specific(self.excluded[i])
-        hit = _items_name(words, items, item_terms, topic)
-        if hit or not words:
+        hit = _items_name(_specific(self.excluded[i]), items, item_terms, topic)
+        if hit:
             return hit
         # Or one entry of a Chinese list, all of whose words the item says ("清仓商品" of "空气炸锅（清仓）"; not
         # "安抚奶嘴" of "安抚兔子玩偶").
-        for entry in _ENTRIES.split(self.passages[i].text):
-            said = _specific(tokenize(entry)) & words - _GOODS_WORDS()
-            if (
-                said
-                and all(_CJK_WORD.fullmatch(w) for w in said)
-                and said == self._named(items, item_terms, said, topic)
-            ):
-                return said
-        return set()
+        return next(
+            (set(said) for said in self.entries[i] if said == self._named(items, item_terms, said, topic)), set()
+        )
 
     def _on_topic(self, aspects: set[str], lead: set[str], locale: str | None) -> set[str]:
         """Articles about the question: about its aspect if it has one; else about its leading intent and no
@@ -725,7 +731,7 @@ def _heading_items(passage: Passage, catalog: AbstractSet[str]) -> str:
     names, beyond the article's title and any topic's words. It then speaks for those items only (applies_to);
     a heading that names a class ("Fresh food (fruit, …)") over text that doesn't is a section, not a subject."""
     words = _heading_words(passage.heading, passage.text, passage.title) & catalog
-    named = any(_CJK_WORD.fullmatch(w) and len(w) > 1 for w in words) or len(words) >= MIN_ITEM_TERMS
+    named = any(CJK_WORD.fullmatch(w) and len(w) > 1 for w in words) or len(words) >= MIN_ITEM_TERMS
     return " ".join(sorted(words)) if named else ""
 
 
@@ -863,10 +869,10 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
         return False
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
     named = PolicyIndex._named(question, _question_words(question), said, _question_topic(question))
-    return any(len(w) >= 3 or _CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS - _mind_words())
+    return any(len(w) >= 3 or CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS - _mind_words())
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def _mind_words() -> frozenset[str]:
     """ "Changed my mind": the reason for a return, which a list of what "can't be returned for a change of
     mind" also says; it names no excluded thing."""
@@ -1045,7 +1051,7 @@ _LIST_AFTER = re.compile(r"[:：]")
 
 def _specific(words: Iterable[str]) -> set[str]:
     """Words that can name a thing: three letters and more, or a Chinese word ("e", "t" of "can't" can't)."""
-    return {w for w in words if len(w) >= 3 or _CJK_WORD.fullmatch(w)}
+    return {w for w in words if len(w) >= 3 or CJK_WORD.fullmatch(w)}
 
 
 def _items_name(words: set[str], items: str, item_terms: set[str], topic: set[str]) -> set[str]:
@@ -1079,7 +1085,7 @@ def names_items(text: str, items: str) -> bool:
         return False
     said = _specific(tokenize(text))
     named = said & set(tokenize(items)) - _topic_terms() - REFERENCE_WORDS - _status_terms()
-    return any(_CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
+    return any(CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
 
 
 def names_section(question: str, condition: str, title: str) -> bool:

@@ -17,8 +17,9 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from app.grounding.facts import NOT_SENT
 from app.grounding.numbers import amounts_as_numbers
-from app.grounding.text import normalize, tokenize
+from app.grounding.text import CJK_WORD, normalize, tokenize
 
 # Digits read out as words, as speech recognition writes them and customers type them.
 _EN_DIGITS = {
@@ -187,11 +188,10 @@ def _item_overlap(words: set[str], order: Any) -> set[str]:
     """The question's words that name the order's goods: as words, or a Chinese word of two characters or more
     inside an item's name ("绿萝" in 绿萝吊盆, which the segmenter keeps whole)."""
     names = " ".join(i.name for i in order.items)
-    inside = {w for w in words if _CJK_PAIR.fullmatch(w) and w in names} - _ORDER_WORDS
+    inside = {w for w in words if CJK_WORD.fullmatch(w) and w in names} - _ORDER_WORDS
     return (words & _item_words(order)) | inside
 
 
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2,}")
 _MIN_WRITTEN_DIGITS = 4
 
 
@@ -223,7 +223,6 @@ _UNSHIPPED_SAID = re.compile(
     r"|还没发货|还没有发货|(?<![发有])没发货|未发货|还没发出|迟迟不发|一直不发|还不发货|还没寄出",
     re.IGNORECASE,
 )
-_NOT_SENT = frozenset({"pending", "paid", "processing"})
 
 
 def _is_id_end(token: str, orders: list[Any], order_keys: dict[str, list[str]]) -> bool:
@@ -381,7 +380,7 @@ _RECEIVED_SAID = re.compile(
 def _when(order: Any, received: bool) -> datetime:
     """When the order was placed, or (received) when it was delivered, where its history says."""
     if received:
-        history = getattr(order, "status_history", None) or []
+        history = order.status_history or []
         delivered = next((e.get("at") for e in reversed(history) if e.get("status") == "delivered"), None)
         if delivered:
             return datetime.fromisoformat(str(delivered).replace("Z", "+00:00"))
@@ -434,9 +433,10 @@ def resolve(
 
     # 2. The last characters, with a cue ("ending in 4471"), or a bare run of digits that ends one id.
     tails = [m.group(1) for m in _SUFFIX_CUE.finditer(folded)]
+    id_like = list(_ID_LIKE.finditer(folded))  # id-like text, read once for this step and the next two
     # (five digits or more also when the message isn't otherwise about orders: "where is 118095??")
     # (never the digits inside an id written with its letters: "20261118-4471-KC" is one id, none of theirs)
-    written_ids = [m.span() for m in _ID_LIKE.finditer(folded) if re.search(r"[A-Za-z]", m.group(0))]
+    written_ids = [m.span() for m in id_like if re.search(r"[A-Za-z]", m.group(0))]
     bare = [
         m.group(0)
         for m in _DIGIT_RUN.finditer(folded)
@@ -445,7 +445,7 @@ def resolve(
         and not any(s <= m.start() < e for s, e in written_ids)
     ]
     # The end of one of their ids with its letter, uncued ("where's order A0822?" of GL2611A0822).
-    ends = [t for t in _ID_LIKE.findall(folded) if _is_id_end(t, orders, order_keys)]
+    ends = [m.group(0) for m in id_like if _is_id_end(m.group(0), orders, order_keys)]
     for tail, how in [*((t, "suffix") for t in tails), *((e, "suffix") for e in ends), *((b, "digits") for b in bare)]:
         wanted = compact(tail)
         if len(wanted) < 3:
@@ -465,7 +465,7 @@ def resolve(
             result.unmatched.append(tail.upper())
 
     # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
-    heard_ids = [compact(t) for t in _ID_LIKE.findall(folded)]
+    heard_ids = [compact(m.group(0)) for m in id_like]
     near = [o for o in orders if any(_one_edit(t, k) for t in heard_ids for k in order_keys[o.id])]
     if not near and heard:
         near = _near_heard(_folded(heard), orders, order_keys)
@@ -479,7 +479,7 @@ def resolve(
         return result
     written = [
         m.group(0)
-        for m in _ID_LIKE.finditer(folded)
+        for m in id_like
         if _written_id(m.group(0), orders) or (_ID_CUE.search(folded[: m.start()]) and len(compact(m.group(0))) >= 5)
     ]
     if written:
@@ -505,7 +505,7 @@ def resolve(
     if _UNSHIPPED_SAID.search(folded):
         # "My glasses still haven't shipped": an order that has shipped is not the one meant, unless the item
         # named says it is (then either may be meant: ask).
-        waiting = [o for o in orders if o.status in _NOT_SENT]
+        waiting = [o for o in orders if o.status in NOT_SENT]
         if waiting:
             fits = [o for o in named if o in waiting] or named + waiting
             described = True

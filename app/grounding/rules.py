@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.grounding.dates import delivered_said
-from app.grounding.facts import Fact, OrderFact, PolicyFact, RuleFact
+from app.grounding.facts import NOT_SENT, Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
 from app.grounding.policies import excludes_outright, is_exclusion, named_conditions
@@ -35,7 +35,7 @@ _WINDOWS = {
 # An order that gets no invoice whatever the date: nothing to request.
 NO_INVOICE = frozenset({"pending", "cancelled", "canceled", "refunded"})
 # Statuses before delivery: a window counted from delivery has not started.
-_BEFORE_DELIVERY = frozenset({"pending", "paid", "processing", "shipped"})
+_BEFORE_DELIVERY = NOT_SENT | {"shipped"}
 # "Within 7 days of receiving the label" counts from the label's arrival, not the order's.
 _NOT_GOODS = (
     r"(?:the\s+|your\s+|our\s+|a\s+)?(?:return\s+)?(?:label|e-?mail|code|refund|confirmation|approval|instructions)"

@@ -8,6 +8,8 @@ import threading
 import unicodedata
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A Chinese word of two characters or more, as the segmenter writes them.
+CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 _CHUNKS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 _jieba_lock = threading.Lock()
 _jieba = None

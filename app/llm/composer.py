@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.grounding.facts import (
+    NOT_SENT,
     Fact,
     InvoiceFact,
     OrderChoiceFact,
@@ -188,9 +189,8 @@ def compose(
             texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
         if intent == "return" and window is not None and window.open is False and later:
             # (the term for the order's own goods first, once: "Espresso machines | 2 years")
-            terms = [p for p in later if states_term_for(p.text, items)][:1]
-            quoted = [*terms, *(p for p in later if p not in terms and not states_term_for(p.text, items))]
-            quoted = quoted[:MAX_POLICY_PASSAGES]
+            terms = [p for p in later if states_term_for(p.text, items)]
+            quoted = [*terms[:1], *(p for p in later if p not in terms)][:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
             parts.append(str(book.policy(quoted[0].title, _once(texts))))
@@ -211,7 +211,6 @@ _MISSING_SAID = re.compile(
     re.IGNORECASE,
 )
 _WHEN_ASKED = re.compile(r"\bwhen\b|\bhow long\b|什么时候|多久|几天|哪天|啥时候", re.IGNORECASE)
-_NOT_SENT = frozenset({"pending", "paid", "processing"})
 _DATE = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}|\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w* \d{1,2}\b",
@@ -227,7 +226,7 @@ def _status_policy(question: str, orders: list[OrderFact], policies: list[Policy
         words = status_words(["delivered"])
         said = [p for p in policies if says_status(f"{p.condition} {p.text}", words) or _MISSING_SAID.search(p.text)]
         return said[:MAX_POLICY_PASSAGES]
-    if any(o.status in _NOT_SENT for o in orders) and _WHEN_ASKED.search(question):
+    if any(o.status in NOT_SENT for o in orders) and _WHEN_ASKED.search(question):
         return [p for p in policies if states_limit(p.text) or _DATE.search(p.text)][:MAX_POLICY_PASSAGES]
     return []
 
