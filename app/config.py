@@ -104,7 +104,10 @@ class Settings(BaseSettings):
     training_eval_tokens: int = 48  # new tokens per eval answer
     training_eval_suite: int = 10  # fixed-suite cases (demo-shop order questions, en and zh)
     training_quantize: bool = True  # AWQ W4A16 after the merge; the quantized model is judged and served
-    training_awq_samples: int = Field(default=32, ge=1, le=1024)  # calibration conversations
+    # AWQ's calibration conversations and the scales it tries per mapping: the defaults are for the embedded
+    # model on the CPU, where 32 and 20 took 3.7x as long for no better result (docs/retraining.md)
+    training_awq_samples: int = Field(default=16, ge=1, le=1024)
+    training_awq_grid: int = Field(default=10, ge=1, le=100)
     # DPO after the fine-tune, on agents' edits and rejections; the gate keeps it only where it beats SFT alone
     training_dpo: bool = True
     training_dpo_steps: int = Field(default=20, ge=1)

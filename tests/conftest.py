@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -84,6 +85,9 @@ def clean_tables(database: None) -> Iterator[None]:
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    # The training runs' folders go with the rows that named them (the next test's run 1 is another run; the
+    # pipeline would move such leftovers aside rather than reuse them).
+    shutil.rmtree(get_settings().resolved_models_dir / "runs", ignore_errors=True)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training.finetune import encode, optimizer_and_schedule, pad_id, read_jsonl, with_lora
+from training.finetune import encode, labelled_logits, optimizer_and_schedule, pad_id, read_jsonl, stack, with_lora
 
 Encoded = tuple[list[int], list[int]]  # token ids, labels (-100 but on the answer)
 
@@ -64,30 +64,13 @@ def encode_pair(tokenizer: Any, row: dict[str, Any], max_length: int) -> tuple[E
     return chosen, rejected
 
 
-def _stack(rows: list[Encoded], pad_id: int, device: Any) -> tuple[Any, Any, Any]:
-    import torch
-
-    width = max(len(ids) for ids, _ in rows)
-    input_ids = torch.full((len(rows), width), pad_id)
-    labels = torch.full((len(rows), width), -100)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for row, (ids, labs) in enumerate(rows):
-        input_ids[row, : len(ids)] = torch.tensor(ids)
-        labels[row, : len(labs)] = torch.tensor(labs)
-        mask[row, : len(ids)] = 1
-    return input_ids.to(device), labels.to(device), mask.to(device)
-
-
 def answer_logps(model: Any, input_ids: Any, labels: Any, mask: Any) -> Any:
     """Per row, the log-probability of its labelled tokens (the answer), summed."""
     import torch
 
-    logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1]
-    targets = labels[:, 1:]
-    token_logps = -torch.nn.functional.cross_entropy(
-        logits.transpose(1, 2).float(), targets, ignore_index=-100, reduction="none"
-    )
-    return token_logps.sum(-1)
+    logits, targets, row = labelled_logits(model, input_ids, labels, attention_mask=mask)
+    token_logps = -torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")
+    return torch.zeros(len(input_ids), device=token_logps.device).index_add(0, row, token_logps)
 
 
 def dpo_loss(
@@ -143,7 +126,7 @@ def main(config: DpoConfig, progress: Callable[[dict[str, Any]], None] | None = 
         chunk = next(batches)
         n = len(chunk)
         # Chosen answers first, then the rejected ones: one forward pass reads both.
-        batch = _stack([pairs[i][0] for i in chunk] + [pairs[i][1] for i in chunk], pad, device)
+        batch = stack([pairs[i][0] for i in chunk] + [pairs[i][1] for i in chunk], pad, device)
         if any(i not in reference for i in chunk):
             with torch.no_grad(), model.disable_adapter():
                 ref = answer_logps(model, *batch).tolist()

@@ -2,9 +2,10 @@
 with the prompt the turn sends (app/llm/prompts).
 
 Grounded accuracy: the reply states every id, number and amount of the reference reply, and nothing the
-facts (and the policy passages among them) don't back. Verifier pass rate: the reply makes checkable claims
-and the verifier backs every one (a reply that says nothing checkable, such as a model repeating its
-instructions, is not a pass: it would never be sent on its own). Moderation pass rate: no hit in the shop's
+facts (and the policy passages among them) don't back. Verifier pass rate: the reply makes checkable claims,
+the verifier backs every one, and it says back neither the question nor the prompt (a reply that says nothing
+checkable, or that repeats the customer's message, whose order id the facts back, is not a pass: it would
+never be sent on its own). Moderation pass rate: no hit in the shop's
 lexicon. Sendable: the reply is grounded-correct and the decision stage would let it go out on its own
 (eligible, and its score at or above the reply threshold), scored as a turn scores its model's candidate.
 
@@ -15,7 +16,9 @@ fine-tune, the SFT+DPO candidate is kept over SFT alone by the same rule.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +28,18 @@ from app.chat.turn import answer_key, prompt_rules, semantic_model
 from app.config import Settings, get_settings
 from app.grounding.facts import order_fact_from_record
 from app.grounding.intents import detect_intents
-from app.llm import prompts
-from app.llm.local import EngineChoice, LocalChatModel
+from app.llm import onnx_engine, prompts
+from app.llm.local import ONNX_ENGINE, EngineChoice, LocalChatModel
 from app.shop.service import DEMO_DIR
 from moderation.classifier import SemanticModel
-from moderation.eligibility import AnswerKey
+from moderation.eligibility import AnswerKey, echoes, leaks_prompt
 from moderation.injection import find_injection, without_injection
 from moderation.lexicon import Lexicon, get_store
 from moderation.reranker import CandidateScore, score_candidate
 from moderation.verifier import extract_claims, verify
 from training.dataset import kept_values
+
+log = logging.getLogger(__name__)
 
 MEASURES = ("grounded_accuracy", "verifier_pass", "moderation_pass", "sendable")
 # How a fact's prompt line (app/grounding/facts.py prompt_line) reads, for the lines the turn counts as policy:
@@ -43,6 +48,7 @@ MEASURES = ("grounded_accuracy", "verifier_pass", "moderation_pass", "sendable")
 _POLICY_LINE = re.compile(r"policy \[[^\]]*\] .*?: (?P<passage>.*)", re.DOTALL)
 _RULE_LINE = re.compile(r"order \S+: (?:status [^;]*; its delivery address |[^;]* within \S+ days of )")
 _INVOICE_LINE = "uploaded invoice "
+ANSWERS_FILE = "eval-answers.json"  # in a model's folder: its answers to the last eval set (see answers())
 
 
 @dataclass
@@ -59,15 +65,24 @@ class EvalCase:
     answer_key: AnswerKey | None = None
 
 
+SUITE_QUESTIONS = (("en", "Where is my order {id}?"), ("zh", "我的订单{id}到哪了？"))
+
+
 def fixed_suite() -> list[EvalCase]:
     """Order questions on the demo shop, in English and Chinese: the answer must give the order's status facts."""
-    data = json.loads((DEMO_DIR / "orders.json").read_text())
+    return order_cases(json.loads((DEMO_DIR / "orders.json").read_text())["orders"], SUITE_QUESTIONS)
+
+
+def order_cases(orders: list[dict[str, Any]], questions: tuple[tuple[str, str], ...]) -> list[EvalCase]:
+    """Each order (a record of the seed schema) asked each question ("{id}" in it is the order's id), with the
+    order as the one fact: the answer must state the order's id and its tracking number where it has one."""
     cases = []
-    for order in data["orders"]:
+    for order in orders:
         fact = order_fact_from_record({**order, "items": [], "invoice": None})
         lines = [fact.prompt_line()]
         expected = [order["id"]] + ([order["tracking_no"]] if order.get("tracking_no") else [])
-        for lang, question in (("en", f"Where is my order {order['id']}?"), ("zh", f"我的订单{order['id']}到哪了？")):
+        for lang, template in questions:
+            question = template.format(id=order["id"])
             key = answer_key(detect_intents(question), question, [fact])
             messages = prompts.build_messages(lines, [], question, lang)
             cases.append(EvalCase(messages, lines, expected, question, [], lang, key))
@@ -119,41 +134,91 @@ def run(
     answers the customers never get.
     """
     model = LocalChatModel(model_path, Path(model_path).parent, engine=engine)
-    return score(model, cases, max_new_tokens, settings)
+    return judge(answers(model, cases, max_new_tokens), cases, model.engine, settings)
 
 
 def score(
     model: LocalChatModel, cases: list[EvalCase], max_new_tokens: int = 48, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Answer every case greedily with a loaded local model and score the answers, with the moderation the
-    turn runs and the reply threshold it sends at (the app's settings unless given)."""
+    """Answer every case greedily with a loaded local model (nothing cached) and score the answers."""
+    given = [model.generate(case.messages, n=1, max_tokens=max_new_tokens)[0] for case in cases]
+    return judge(given, cases, model.engine, settings)
+
+
+def judge(
+    given: list[str], cases: list[EvalCase], engine: str | None, settings: Settings | None = None
+) -> dict[str, Any]:
+    """The gate's measures of the answers given to the cases, with the moderation the turn runs and the reply
+    threshold it sends at (the app's settings unless given)."""
     settings = settings or get_settings()
     lexicon = get_store(settings.resolved_lexicon_path).get()
     semantic = semantic_model(settings)
     grounded = verified = clean = sendable = 0
-    samples: list[str] = []
-    for case in cases:
-        [answer] = model.generate(case.messages, n=1, max_tokens=max_new_tokens)
+    for case, answer in zip(cases, given, strict=True):
         check = verify(answer, case.facts, case.policy_texts)
         correct = all(claim in answer for claim in case.expected) and not check.unsupported
         grounded += correct
-        verified += bool(check.claims) and not check.unsupported
+        # The customer's message said back ("<customer_message> Where is my order A1?"), order id and all, is
+        # no claim the model made: the decision stage's own tests for an echo of the question or the prompt.
+        said_back = echoes(answer, case.question) or leaks_prompt(answer, prompt_rules(case.lang))
+        verified += bool(check.claims) and not check.unsupported and not said_back
         clean += lexicon.check(answer).action == "allow"
         if correct:
             decided = decision(answer, case, lexicon, semantic)
             sendable += decided.eligible and decided.score >= settings.reply_threshold
-        if len(samples) < 3:
-            samples.append(answer)
     n = max(1, len(cases))
     return {
-        "engine": model.engine,
+        "engine": engine,
         "cases": len(cases),
         "grounded_accuracy": round(grounded / n, 3),
         "verifier_pass": round(verified / n, 3),
         "moderation_pass": round(clean / n, 3),
         "sendable": round(sendable / n, 3),
-        "samples": samples,
+        "samples": given[:3],
     }
+
+
+def answers(model: LocalChatModel, cases: list[EvalCase], max_new_tokens: int) -> list[str]:
+    """Each case's greedy answer. Those the same weights gave before, through the same engine and to the
+    same prompt, are read back from the model folder's eval-answers.json instead of generated again.
+
+    The active model answers the same suite and, as the eval side of the split keeps its conversations, mostly
+    the same held-out turns run after run: its half of the evaluate stage is then a lookup. Greedy decoding
+    gives the same answer to the same prompt (one request at a time, as run() asks), and the key covers the
+    served files (their names, sizes and times), so new or reconverted weights answer afresh. The file keeps
+    the answers of the last eval set only; a folder that can't be written just isn't cached."""
+    model.load()
+    assert model.path is not None
+    served = onnx_engine.onnx_dir(model.path) if model.engine == ONNX_ENGINE else model.path
+    weights = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in served.iterdir() if f.is_file())
+    identity = _digest([model.engine, [w for w in weights if w[0] != ANSWERS_FILE]])
+    store = Path(model.path) / ANSWERS_FILE
+    try:
+        saved = json.loads(store.read_text(encoding="utf-8"))
+        known = saved["answers"] if saved.get("identity") == identity else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        known = {}
+    given: dict[str, str] = {}
+    for case in cases:
+        key = _digest([max_new_tokens, case.messages])
+        if key in known:
+            given[key] = known[key]
+        elif key not in given:
+            given[key] = model.generate(case.messages, n=1, max_tokens=max_new_tokens)[0]
+    reused = sum(key in known for key in given)
+    if reused:
+        log.info("%s: %d of %d eval answers read back from %s", model.path, reused, len(given), ANSWERS_FILE)
+    try:
+        partial = store.with_suffix(".tmp")
+        partial.write_text(json.dumps({"identity": identity, "answers": given}, ensure_ascii=False), encoding="utf-8")
+        partial.replace(store)
+    except OSError as exc:
+        log.warning("eval answers not cached in %s: %s", store, exc)
+    return [given[_digest([max_new_tokens, case.messages])] for case in cases]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def decision(answer: str, case: EvalCase, lexicon: Lexicon, semantic: SemanticModel | None) -> CandidateScore:

@@ -34,6 +34,10 @@ class FinetuneConfig:
     max_length: int = 512
     seed: int = 0
     gradient_checkpointing: bool = False  # on CUDA for large models
+    # On a CPU with native bf16 (AVX512-BF16 or AMX): the forward and backward (and the eval loss) under bf16
+    # autocast, the weights and the optimizer in fp32: 2.1x the steps/s on SmolLM2 (what it costs: see
+    # docs/retraining.md). Ignored on CUDA, which trains in bf16 anyway, and on CPUs without it.
+    cpu_bf16: bool = False
     packing: bool = False  # examples packed end to end into max_length rows (positions restart), no padding
     qlora: bool = False  # 4-bit base (bitsandbytes, CUDA only)
     merge: bool = True  # merge the adapter and save the merged model (benchmarks of the training alone skip it)
@@ -76,23 +80,27 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> t
     return ids, labels
 
 
-def _batches(encoded: list[tuple[list[int], list[int]]], size: int, pad_id: int, rng: random.Random):  # type: ignore[no-untyped-def]
+def stack(rows: list[tuple[list[int], list[int]]], pad: int, device: Any = None) -> tuple[Any, Any, Any]:
+    """Encoded examples as one right-padded batch: ids, labels (-100 on the padding) and the attention mask."""
     import torch
 
+    width = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), width), pad)
+    labels = torch.full((len(rows), width), -100)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, (ids, labs) in enumerate(rows):
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        labels[row, : len(labs)] = torch.tensor(labs)
+        mask[row, : len(ids)] = 1
+    return input_ids.to(device), labels.to(device), mask.to(device)
+
+
+def _batches(encoded: list[tuple[list[int], list[int]]], size: int, pad_id: int, rng: random.Random):  # type: ignore[no-untyped-def]
     while True:
         order = list(range(len(encoded)))
         rng.shuffle(order)
         for start in range(0, len(order), size):
-            chunk = [encoded[i] for i in order[start : start + size]]
-            width = max(len(ids) for ids, _ in chunk)
-            input_ids = torch.full((len(chunk), width), pad_id)
-            labels = torch.full((len(chunk), width), -100)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, (ids, labs) in enumerate(chunk):
-                input_ids[row, : len(ids)] = torch.tensor(ids)
-                labels[row, : len(labs)] = torch.tensor(labs)
-                mask[row, : len(ids)] = 1
-            yield input_ids, labels, mask
+            yield stack([encoded[i] for i in order[start : start + size]], pad_id)
 
 
 def _packed_batches(encoded: list[tuple[list[int], list[int]]], size: int, width: int, pad_id: int, rng: random.Random):  # type: ignore[no-untyped-def]
@@ -167,20 +175,64 @@ def pad_id(tokenizer: Any) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
 
-def eval_loss(model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length: int) -> float | None:
-    """Mean loss on the assistant tokens of the rows."""
+def labelled_logits(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> tuple[Any, Any, Any]:
+    """The logits at the positions that predict a labelled token, those tokens, and the row of each.
+
+    Only the answer is labelled (a tenth of a shop's example), so the output head (a product with the whole
+    vocabulary) and the softmax over it are computed there alone instead of at every position: the same
+    loss, a quarter off a CPU step on SmolLM2. A model whose decoder or head can't be had apart, that caps its
+    logits, or that does work in hooks on its own forward (compressed-tensors decompresses its weights there)
+    goes through its own forward.
+    """
+    targets = labels[:, 1:]
+    where = targets != -100
+    decoder, head = model.get_decoder(), model.get_output_embeddings()
+    top = model.get_base_model() if hasattr(model, "get_base_model") else model  # under a peft adapter
+    hooked = bool(top._forward_pre_hooks or top._forward_hooks)
+    if decoder is None or head is None or hooked or getattr(top.config, "final_logit_softcapping", None):
+        logits = model(input_ids=input_ids, **inputs).logits[:, :-1][where]
+    else:
+        logits = head(decoder(input_ids=input_ids, **inputs).last_hidden_state[:, :-1][where])
+    return logits, targets[where], where.nonzero()[:, 0]
+
+
+def labelled_loss(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> Any:
+    """The mean cross-entropy on the labelled tokens (what the model's own loss is, computed on those alone)."""
+    import torch
+
+    logits, targets, _ = labelled_logits(model, input_ids, labels, **inputs)
+    return torch.nn.functional.cross_entropy(logits.float(), targets)
+
+
+def cpu_bf16_supported() -> bool:
+    """Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX); elsewhere autocast would emulate it."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def eval_loss(
+    model: Any, tokenizer: Any, rows: list[dict[str, Any]], max_length: int, batch_size: int = 8
+) -> float | None:
+    """Mean loss on the assistant tokens of the rows (each row's mean, averaged over the rows)."""
     import torch
 
     if not rows:
         return None
     device = next(model.parameters()).device
-    losses = []
+    encoded = [encode(tokenizer, row["messages"], max_length) for row in rows]
+    losses: list[float] = []
     model.eval()
     with torch.no_grad():
-        for row in rows:
-            ids, labels = encode(tokenizer, row["messages"], max_length)
-            out = model(input_ids=torch.tensor([ids], device=device), labels=torch.tensor([labels], device=device))
-            losses.append(float(out.loss))
+        for start in range(0, len(encoded), batch_size):
+            input_ids, labels, mask = stack(encoded[start : start + batch_size], pad_id(tokenizer), device)
+            logits, targets, row = labelled_logits(model, input_ids, labels, attention_mask=mask)
+            token = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")
+            count = len(input_ids)
+            sums = torch.zeros(count, device=device).index_add(0, row, token)
+            tokens = torch.zeros(count, device=device).index_add(0, row, torch.ones_like(token))
+            losses.extend((sums / tokens).tolist())
     return round(sum(losses) / len(losses), 4)
 
 
@@ -213,7 +265,10 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     train_rows, eval_rows = read_jsonl(config.train_file), read_jsonl(config.eval_file)
     if not train_rows:
         raise ValueError(f"no training examples in {config.train_file}")
-    loss_before = eval_loss(model, tokenizer, eval_rows, config.max_length)
+    # The eval loss is taken at the training's precision, before and after alike.
+    autocast = config.cpu_bf16 and not cuda and cpu_bf16_supported()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        loss_before = eval_loss(model, tokenizer, eval_rows, config.max_length)
 
     model = with_lora(model, config)
     encoded = [encode(tokenizer, row["messages"], config.max_length) for row in train_rows]
@@ -230,14 +285,15 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         torch.cuda.reset_peak_memory_stats()
     loop_started = time.perf_counter()
     for step in range(1, config.max_steps + 1):
-        if config.packing:  # no mask and no cache: the position ids delimit the examples
-            input_ids, labels, positions, real = next(batches)
-            inputs = {"input_ids": input_ids, "labels": labels, "position_ids": positions}
-            loss = model(**{k: v.to(device) for k, v in inputs.items()}, use_cache=False).loss
-        else:
-            input_ids, labels, mask = (t.to(device) for t in next(batches))
-            loss = model(input_ids=input_ids, labels=labels, attention_mask=mask).loss
-            real = int(mask.sum())
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            if config.packing:  # no mask and no cache: the position ids delimit the examples
+                input_ids, labels, positions, real = next(batches)
+                inputs = {"input_ids": input_ids, "labels": labels, "position_ids": positions}
+                loss = labelled_loss(model, **{k: v.to(device) for k, v in inputs.items()}, use_cache=False)
+            else:
+                input_ids, labels, mask = (t.to(device) for t in next(batches))
+                loss = labelled_loss(model, input_ids, labels, attention_mask=mask)
+                real = int(mask.sum())
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -258,7 +314,8 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     if config.merge:
         merged = _merged(model, config, out) if config.qlora and cuda else model.merge_and_unload()
         merged.eval()
-        loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
         merged.save_pretrained(out)
         tokenizer.save_pretrained(out)
     seconds = time.perf_counter() - started
@@ -273,6 +330,7 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         "train_seconds": round(loop_seconds, 1),
         "train_tokens_per_s": round(tokens / loop_seconds, 1),
         "device": "cuda" if cuda else "cpu",
+        "precision": "bf16" if cuda else "bf16 autocast" if autocast else "fp32",
         "config": asdict(config),
     }
     if cuda:

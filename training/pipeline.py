@@ -107,6 +107,13 @@ class Progress:
 def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any]:
     work = settings.resolved_models_dir / "runs" / f"run-{run_id}"
     progress.enter("dataset")
+    if work.exists():
+        # A run's stages execute once (runs.claim), so these files are another database's run with this id
+        # (the database was reset, or another one shares the models folder). Never reuse them: a conversion
+        # found there would be taken for this run's. Not deleted either: something may still serve them.
+        aside = work.with_name(f"{work.name}.orphaned-{utcnow():%Y%m%dT%H%M%S}")
+        work.rename(aside)
+        progress.log(f"{work} held files of another database's run {run_id}: moved to {aside.name}")
     with session_scope() as session:
         base = registry.ensure_base(session, settings)
         base_name, base_path = base.name, base.path
@@ -188,7 +195,9 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
                 "train_examples",
                 "eval_examples",
                 "seconds",
+                "train_seconds",
                 "tokens_per_s",
+                "precision",
             )
         },
         "dpo": preferred,
@@ -295,11 +304,13 @@ def serving_form(
             output_dir=str(awq_dir),
             calibration_file=str(calibration),
             num_samples=settings.training_awq_samples,
+            n_grid=settings.training_awq_grid,
         )
         served = Served(qconfig.output_dir, quantize(qconfig, progress.log))
         progress.log(
             f"{label}: AWQ W4A16 (group {served.quantized['group_size']}, "
-            f"{served.quantized['calibration_samples']} calibration conversations): "
+            f"{served.quantized['calibration_samples']} calibration conversations, grid of "
+            f"{served.quantized['grid']}): "
             f"{served.quantized['bytes'] / 1e6:.0f} MB in {served.quantized['seconds']} s"
         )
     if engine != "transformers":

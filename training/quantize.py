@@ -52,6 +52,9 @@ class QuantizeConfig:
     calibration_file: str = ""  # ms-swift JSONL (the run's training set); empty: a built-in sample
     num_samples: int = 32
     max_seq_length: int = 256
+    # Scales tried per mapping in AWQ's grid search (llm-compressor's default is 20); the search is most of
+    # the stage's time on the CPU (docs/retraining.md has what fewer cost in quality).
+    n_grid: int = 20
     group_size: int = 0  # 0: the largest of 128/64/32 that divides the hidden size (SmolLM2's 576 needs 64)
     ignore: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORE))
     omni: bool = False  # Qwen3-Omni: thinker mappings, towers and talker ignored
@@ -177,7 +180,11 @@ def recipe(config: QuantizeConfig, hidden_size: int) -> Any:
             "group_size": group,
         },
     }
-    kwargs: dict[str, Any] = {"config_groups": {"group_0": scheme}, "ignore": list(config.ignore)}
+    kwargs: dict[str, Any] = {
+        "config_groups": {"group_0": scheme},
+        "ignore": list(config.ignore),
+        "n_grid": config.n_grid,
+    }
     if config.omni:
         kwargs["ignore"] = sorted(set(kwargs["ignore"]) | set(OMNI_IGNORE))
         kwargs["mappings"] = [AWQMapping(smooth, balance) for smooth, balance in OMNI_THINKER_MAPPINGS]
@@ -250,6 +257,7 @@ def main(config: QuantizeConfig, progress: Any = None) -> dict[str, Any]:
         "bytes": size,
         "group_size": pick_group_size(hidden, config.group_size),
         "calibration_samples": len(texts),
+        "grid": config.n_grid,
         "awq_skipped_mappings": len(skipped),  # smoothed as round-to-nearest instead (NaN/inf in the search)
         "format": json.loads((out / "config.json").read_text()).get("quantization_config", {}).get("format"),
     }
@@ -280,6 +288,7 @@ if __name__ == "__main__":
     parser.add_argument("--data", default="", help="calibration JSONL (ms-swift messages)")
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--max-seq-length", type=int, default=256)
+    parser.add_argument("--grid", type=int, default=20, help="scales tried per mapping in the grid search")
     parser.add_argument("--group-size", type=int, default=0)
     parser.add_argument("--omni", action="store_true", help="Qwen3-Omni: quantize the thinker only")
     args = parser.parse_args()
@@ -290,6 +299,7 @@ if __name__ == "__main__":
             calibration_file=args.data,
             num_samples=args.samples,
             max_seq_length=args.max_seq_length,
+            n_grid=args.grid,
             group_size=args.group_size,
             omni=args.omni,
         ),

@@ -50,6 +50,13 @@ def test_a_correct_answer_the_decision_stage_would_hold_is_not_sendable(held):
     assert result["grounded_accuracy"] == 1.0 and result["sendable"] == 0.0
 
 
+def test_saying_the_question_back_is_no_backed_claim():
+    # The base model's habit: the customer's message, order id and all, as its answer. The id is backed by the
+    # facts but is no claim the model made; a backed claim of its own passes.
+    result = _scores("<customer_message>\nWhere is my order A1023?\n</customer_message>", SENT)
+    assert result["verifier_pass"] == result["grounded_accuracy"] == 0.5
+
+
 def test_an_answer_that_is_sendable_but_wrong_does_not_count():
     # Backed and eligible, but without the tracking number the reference gives: not grounded-correct.
     result = _scores("Your order A1023 has shipped with SF Express.", SENT)
@@ -129,3 +136,45 @@ def test_the_gate_asks_as_the_turn_asks():
     # The local model is sent the text alone: the prompt with its history, without the image's marker.
     assert case.messages == prompts.build_messages(["Order A1 has shipped"], history, "Where is it?", "en")
     assert case.facts == ["Order A1 has shipped"] and case.question == "Where is it?"
+
+
+@pytest.mark.slow
+def test_the_same_weights_answer_the_same_prompt_once(local_model, tmp_path, settings):
+    """The active model's answers are read back from its folder on the next run; other weights answer afresh."""
+    from app.llm.local import LocalChatModel
+    from training.evaluate import ANSWERS_FILE, answers, run
+
+    folder = tmp_path / "model"  # the embedded model's files, linked, so the cache is written here
+    folder.mkdir()
+    for item in local_model.path.iterdir():
+        if item.name != ANSWERS_FILE:
+            (folder / item.name).symlink_to(item)
+    cases = fixed_suite()[:2]
+    first = run(folder, cases, 8, engine="onnx", settings=settings)
+    assert first["engine"] == "onnx-int4" and (folder / ANSWERS_FILE).exists()
+
+    class Counted(LocalChatModel):
+        calls = 0
+
+        def generate(self, messages, **kwargs):  # type: ignore[no-untyped-def]
+            Counted.calls += 1
+            return super().generate(messages, **kwargs)
+
+    model = Counted(folder, tmp_path, engine="onnx")
+    again = answers(model, cases, 8)
+    assert Counted.calls == 0 and again[:2] == first["samples"][:2]
+    assert run(folder, cases, 8, engine="onnx", settings=settings) == first
+    # A longer answer, or another prompt, is generated; so is every answer once the weights change.
+    answers(model, [*cases, fixed_suite()[2]], 8)
+    assert Counted.calls == 1
+    answers(model, cases, 9)
+    assert Counted.calls == 3
+    weights = folder / "onnx-int4"
+    (folder / "onnx-int4").unlink()
+    weights.mkdir()
+    for item in (local_model.path / "onnx-int4").iterdir():
+        (weights / item.name).symlink_to(item)
+    (weights / "extra.txt").write_text("another conversion")
+    fresh = Counted(folder, tmp_path, engine="onnx")
+    answers(fresh, cases, 9)
+    assert Counted.calls == 5

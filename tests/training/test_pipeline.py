@@ -39,7 +39,15 @@ def quick_training(settings):  # type: ignore[no-untyped-def]
 
 def test_a_run_trains_evaluates_registers_and_reports(logged_turns, quick_training, local_model):
     run_id = _run()
+    # Files another database's run with this id left (a database reset, the models folder kept): a stale
+    # conversion among them must not be taken for this run's, nor deleted.
+    work = quick_training.resolved_models_dir / "runs" / f"run-{run_id}"
+    (work / "awq" / "onnx-int4").mkdir(parents=True)
+    (work / "awq" / "onnx-int4" / "stale.txt").write_text("another run's")
     assert runs.execute(run_id) == "succeeded"
+    [aside] = work.parent.glob(f"run-{run_id}.orphaned-*")
+    assert (aside / "awq" / "onnx-int4" / "stale.txt").exists()
+    assert not (work / "awq" / "onnx-int4" / "stale.txt").exists()
     with session_scope() as s:
         run = s.get(TrainingRun, run_id)
         versions = {v.name: v for v in s.scalars(select(ModelVersion))}
