@@ -172,14 +172,10 @@ def main() -> int:
             "quantize": metrics.get("quantize"),
             "promoted": metrics["promoted"],
             "not_promoted_because": metrics["not_promoted_because"],
-            "tables": {k: {c: evaluate_scores(v) for c, v in t.items()} for k, t in tables.items()},
+            "tables": {k: {c: evaluate.summary(v) for c, v in t.items()} for k, t in tables.items()},
         }
         Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0
-
-
-def evaluate_scores(result: dict) -> dict:
-    return {k: v for k, v in result.items() if k != "samples"}
 
 
 if __name__ == "__main__":

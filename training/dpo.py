@@ -20,7 +20,16 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training.finetune import encode, labelled_logits, optimizer_and_schedule, pad_id, read_jsonl, stack, with_lora
+from training.finetune import (
+    encode,
+    optimizer_and_schedule,
+    pad_id,
+    per_row,
+    read_jsonl,
+    stack,
+    token_losses,
+    with_lora,
+)
 
 Encoded = tuple[list[int], list[int]]  # token ids, labels (-100 but on the answer)
 
@@ -66,11 +75,8 @@ def encode_pair(tokenizer: Any, row: dict[str, Any], max_length: int) -> tuple[E
 
 def answer_logps(model: Any, input_ids: Any, labels: Any, mask: Any) -> Any:
     """Per row, the log-probability of its labelled tokens (the answer), summed."""
-    import torch
-
-    logits, targets, row = labelled_logits(model, input_ids, labels, attention_mask=mask)
-    token_logps = -torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")
-    return torch.zeros(len(input_ids), device=token_logps.device).index_add(0, row, token_logps)
+    losses, rows = token_losses(model, input_ids, labels, attention_mask=mask)
+    return per_row(-losses, rows, len(input_ids))
 
 
 def dpo_loss(

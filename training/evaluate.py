@@ -198,9 +198,9 @@ def answers(model: LocalChatModel, cases: list[EvalCase], max_new_tokens: int) -
         known = saved["answers"] if saved.get("identity") == identity else {}
     except (OSError, ValueError, KeyError, TypeError):
         known = {}
+    keys = [_digest([max_new_tokens, case.messages]) for case in cases]
     given: dict[str, str] = {}
-    for case in cases:
-        key = _digest([max_new_tokens, case.messages])
+    for key, case in zip(keys, cases, strict=True):
         if key in known:
             given[key] = known[key]
         elif key not in given:
@@ -214,7 +214,12 @@ def answers(model: LocalChatModel, cases: list[EvalCase], max_new_tokens: int) -
         partial.replace(store)
     except OSError as exc:
         log.warning("eval answers not cached in %s: %s", store, exc)
-    return [given[_digest([max_new_tokens, case.messages])] for case in cases]
+    return [given[key] for key in keys]
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """A result of run() or judge() without its sample answers: the measures, the engine, the case count."""
+    return {k: v for k, v in result.items() if k != "samples"}
 
 
 def _digest(value: Any) -> str:

@@ -5,6 +5,7 @@ python -m training.finetune training/configs/smollm2-cpu.yaml
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -196,12 +197,24 @@ def labelled_logits(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> t
     return logits, targets[where], where.nonzero()[:, 0]
 
 
-def labelled_loss(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> Any:
-    """The mean cross-entropy on the labelled tokens (what the model's own loss is, computed on those alone)."""
+def token_losses(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> tuple[Any, Any]:
+    """The cross-entropy of each labelled token (computed at those positions alone) and the row of each."""
     import torch
 
-    logits, targets, _ = labelled_logits(model, input_ids, labels, **inputs)
-    return torch.nn.functional.cross_entropy(logits.float(), targets)
+    logits, targets, rows = labelled_logits(model, input_ids, labels, **inputs)
+    return torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none"), rows
+
+
+def per_row(values: Any, rows: Any, count: int) -> Any:
+    """Per-token values summed by the row they belong to (count rows)."""
+    import torch
+
+    return torch.zeros(count, dtype=values.dtype, device=values.device).index_add(0, rows, values)
+
+
+def labelled_loss(model: Any, input_ids: Any, labels: Any, **inputs: Any) -> Any:
+    """The mean cross-entropy on the labelled tokens (what the model's own loss is, computed on those alone)."""
+    return token_losses(model, input_ids, labels, **inputs)[0].mean()
 
 
 def cpu_bf16_supported() -> bool:
@@ -227,12 +240,9 @@ def eval_loss(
     with torch.no_grad():
         for start in range(0, len(encoded), batch_size):
             input_ids, labels, mask = stack(encoded[start : start + batch_size], pad_id(tokenizer), device)
-            logits, targets, row = labelled_logits(model, input_ids, labels, attention_mask=mask)
-            token = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none")
+            token, rows = token_losses(model, input_ids, labels, attention_mask=mask)
             count = len(input_ids)
-            sums = torch.zeros(count, device=device).index_add(0, row, token)
-            tokens = torch.zeros(count, device=device).index_add(0, row, torch.ones_like(token))
-            losses.extend((sums / tokens).tolist())
+            losses.extend((per_row(token, rows, count) / per_row(torch.ones_like(token), rows, count)).tolist())
     return round(sum(losses) / len(losses), 4)
 
 
@@ -265,9 +275,10 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     train_rows, eval_rows = read_jsonl(config.train_file), read_jsonl(config.eval_file)
     if not train_rows:
         raise ValueError(f"no training examples in {config.train_file}")
-    # The eval loss is taken at the training's precision, before and after alike.
+    # The steps and the eval loss (before and after alike) at the training's precision.
     autocast = config.cpu_bf16 and not cuda and cpu_bf16_supported()
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+    precision = functools.partial(torch.autocast, "cpu", dtype=torch.bfloat16, enabled=autocast)
+    with precision():
         loss_before = eval_loss(model, tokenizer, eval_rows, config.max_length)
 
     model = with_lora(model, config)
@@ -285,7 +296,7 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
         torch.cuda.reset_peak_memory_stats()
     loop_started = time.perf_counter()
     for step in range(1, config.max_steps + 1):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        with precision():
             if config.packing:  # no mask and no cache: the position ids delimit the examples
                 input_ids, labels, positions, real = next(batches)
                 inputs = {"input_ids": input_ids, "labels": labels, "position_ids": positions}
@@ -314,7 +325,7 @@ def main(config: FinetuneConfig, progress: Callable[[dict[str, Any]], None] | No
     if config.merge:
         merged = _merged(model, config, out) if config.qlora and cuda else model.merge_and_unload()
         merged.eval()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        with precision():
             loss_after = eval_loss(merged, tokenizer, eval_rows, config.max_length)
         merged.save_pretrained(out)
         tokenizer.save_pretrained(out)

@@ -176,7 +176,8 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
             shutil.rmtree(dropped.path, ignore_errors=True)  # its quantized copy; its merged weights stay
     candidate = judged[chosen]
     promote, reasons = evaluate.gate(candidate, current)
-    progress.log(f"eval: candidate ({chosen}) {json.dumps(_scores(candidate))}, active {json.dumps(_scores(current))}")
+    shown, active = json.dumps(evaluate.summary(candidate)), json.dumps(evaluate.summary(current))
+    progress.log(f"eval: candidate ({chosen}) {shown}, active {active}")
 
     progress.enter("register")
     name = f"{base_name.split('+')[0]}+run{run_id}"
@@ -246,10 +247,6 @@ def stages(run_id: int, settings: Settings, progress: Progress) -> dict[str, Any
     else:
         progress.log("not promoted: " + "; ".join(reasons))
     return metrics
-
-
-def _scores(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k != "samples"}
 
 
 def preference_stage(
