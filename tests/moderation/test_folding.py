@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from moderation.classifier import service_corpus
-from moderation.features import Views, char_hashes
+from moderation.features import Views, Vocabulary, char_hashes
 from moderation.folding import fold
 
 
@@ -56,3 +56,19 @@ def test_the_keys_of_the_training_corpus_are_its_distinct_grams():
     grams = {t[i : i + n] for t in texts for n in range(1, 5) for i in range(len(t) - n + 1)}
     keys = np.unique(np.concatenate([views.keys(t) for t in texts]))
     assert keys.size == len(grams)
+
+
+def test_the_vocabulary_finds_each_known_key_and_no_unknown_one():
+    """The open-addressing table (moderation/features.py) gives what a binary search over the sorted keys
+    gives, for keys in and out of the vocabulary, also when many keys share a home slot (the table grows)."""
+    rng = np.random.default_rng(7)
+    spread = np.unique(rng.integers(0, 2**63, 20_000, dtype=np.uint64) * np.uint64(2))
+    crowded = np.unique(np.uint64(5 << 60) + np.arange(3_000, dtype=np.uint64))  # one home slot at first
+    for keys in (spread, crowded, spread[:1]):
+        vocabulary = Vocabulary(keys, np.ones(keys.size))
+        unknown = np.setdiff1d(keys + np.uint64(1), keys)
+        asked = rng.permutation(np.concatenate([keys, unknown]))
+        found = vocabulary.find(asked)
+        expected = np.searchsorted(keys, asked)
+        expected[~np.isin(asked, keys)] = -1
+        assert np.array_equal(found, expected)
