@@ -108,21 +108,15 @@ class Views:
 
 class _Table:
     """Where each of a sorted array of distinct keys is, found by hashing: linear probing in a table of a
-    power-of-two size, grown until every key lies within `WINDOW` slots of its home slot, so that a look-up
-    is one gather of `WINDOW` neighbours per key and no loop (the keys are already mixed: their top bits are
-    the home slot)."""
+    power-of-two size at a load of 1/4 to 1/2, each key within `WINDOW` slots of its home slot (the few that
+    find no room there are kept apart, sorted, and binary-searched), so that a look-up is a gather at the
+    home slots and one of `WINDOW` neighbours for the keys not settled there, with no loop. The keys are
+    already mixed: their top bits are the home slot."""
 
     WINDOW = 8
 
-    @classmethod
-    def of(cls, keys: np.ndarray) -> _Table | None:
-        """The table at a load of at most 1/3, or less where keys crowd; None if they crowd even at 1/48
-        (keys that are not mixed, which the features' never are: the caller searches the sorted keys)."""
-        table = cls()
-        bits = max(4, int(keys.size * 3).bit_length())
-        return table if any(table._build(keys, b) for b in range(bits, bits + 5)) else None
-
-    def _build(self, keys: np.ndarray, bits: int) -> bool:
+    def __init__(self, keys: np.ndarray) -> None:
+        bits = max(4, int(keys.size * 2).bit_length())
         size, self.shift = 1 << bits, np.uint64(64 - bits)
         home = (keys >> self.shift).astype(np.intp)
         # WINDOW slots past the end instead of wrapping round: a look-up never needs a modulo.
@@ -130,8 +124,6 @@ class _Table:
         self.keys = np.zeros(size + self.WINDOW, np.uint64)
         pending = np.arange(keys.size)
         for probe in range(self.WINDOW):
-            if not pending.size:
-                return True
             slot = home[pending] + probe
             free = np.flatnonzero(self.slots[slot] < 0)
             # Of the keys that reach one free slot at this probe, the first takes it; the rest probe on.
@@ -142,21 +134,31 @@ class _Table:
             placed = np.zeros(pending.size, bool)
             placed[free[first]] = True
             pending = pending[~placed]
-        return not pending.size
+        self.overflow = pending  # positions of the keys with no room in their window (sorted, as the keys)
+        self.overflow_keys = keys[pending]
+        self.spilled = np.zeros(size, bool)  # home slots of which a key is in the overflow
+        self.spilled[home[pending]] = True
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Each key's position in the vocabulary, -1 where it is not in it."""
         home = (keys >> self.shift).astype(np.intp)
         positions = self.slots[home]
-        # Most keys are settled at their home slot: there, or not in the vocabulary (the slot is empty).
-        moved = np.flatnonzero((self.keys[home] != keys) & (positions >= 0))
-        positions[self.keys[home] != keys] = -1
+        miss = self.keys[home] != keys
+        # A key not at its home slot is not in the vocabulary if that slot is empty; else look further.
+        moved = np.flatnonzero(miss & (positions >= 0))
+        positions[miss] = -1
         if moved.size:
             window = home[moved, None] + np.arange(1, self.WINDOW)
             hit = self.keys[window] == keys[moved, None]
             at = hit.argmax(axis=1)
             rows = np.arange(moved.size)
-            positions[moved] = np.where(hit[rows, at], self.slots[window[rows, at]], -1)
+            found = hit[rows, at]
+            positions[moved] = np.where(found, self.slots[window[rows, at]], -1)
+            rest = moved[~found]
+            rest = rest[self.spilled[home[rest]]]
+            if rest.size:
+                at = np.minimum(np.searchsorted(self.overflow_keys, keys[rest]), self.overflow.size - 1)
+                positions[rest] = np.where(self.overflow_keys[at] == keys[rest], self.overflow[at], -1)
         return positions
 
 
@@ -166,7 +168,7 @@ class Vocabulary:
 
     keys: np.ndarray
     idf: np.ndarray
-    _table: _Table | bool | None = field(default=None, repr=False, compare=False)  # False: none can be built
+    _table: _Table | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_table": None}  # built again on first use (tens of milliseconds)
@@ -180,12 +182,8 @@ class Vocabulary:
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Each key's position in the vocabulary, -1 where it is not in it."""
         if self._table is None:
-            self._table = _Table.of(self.keys) or False
-        if isinstance(self._table, _Table):
-            return self._table.find(keys)
-        positions = np.searchsorted(self.keys, keys)
-        positions[positions == self.keys.size] = 0
-        return np.where(self.keys[positions] == keys, positions, -1)
+            self._table = _Table(self.keys)
+        return self._table.find(keys)
 
     def weights(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The vocabulary positions of a message's known keys and their TF-IDF weights (l2 per view)."""
