@@ -44,7 +44,7 @@ DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "corpus"
 COLD = DATA / "cold"
 MODEL_FILE = "moderation-classifier.pkl"
-MODEL_VERSION = 6  # bump when the features or settings change; a change to the corpora is seen by itself
+MODEL_VERSION = 7  # bump when the features or settings change; a change to the corpora is seen by itself
 CATEGORIES = ("abuse", "threat", "sexual", "fraud", "social_engineering")
 # What each category does when the model is sure enough (an admin can change both per category).
 DEFAULT_ACTIONS: dict[str, Action] = {
@@ -55,8 +55,9 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     "social_engineering": "flag",
 }
 # Of "not clean": the lowest with ≤ 5% false stops in each language in 4-fold cross-validation on the train
-# files (bench/moderation_cv.py; 0.7 on the first two files, 0.8 with the hard negatives of the later ones).
-DEFAULT_THRESHOLD = 0.8
+# files (bench/moderation_cv.py; 0.7 on the first two files, 0.8 with the hard negatives of the later ones,
+# 0.75 with the fifth round's harms and the ordinary messages on the topics scams borrow).
+DEFAULT_THRESHOLD = 0.75
 OFFENSIVE_THRESHOLD = 0.6  # the lowest with ≤ 2% false stops on the service train split's clean Chinese
 SURE = 0.85  # a blocking category blocks only this sure; below it the message is flagged
 DEFAULT_THRESHOLDS = {name: DEFAULT_THRESHOLD for name in CATEGORIES}
