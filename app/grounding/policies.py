@@ -107,6 +107,33 @@ _RANGES = (
         "upto",
     ),
 )
+# A shipping table's rows: a faster, dearer service ("Express", "Next Day Air", "顺丰特快") answers a question
+# about speed; "how much is shipping", "满多少包邮" are asked of the ordinary service (the free-shipping
+# threshold, the usual fee and days), so there a row about an expedited service alone ranks lower.
+EXPEDITED_BOOST = 2.0
+_EXPEDITED = re.compile(
+    r"\b(?:express|expedited|next[- ]day|overnight|same[- ]day|(?:2nd|second)[- ]day)\b"
+    r"|特快|加急|次日达|当日达|极速|急件",
+    re.IGNORECASE,
+)
+_ORDINARY_SERVICE = re.compile(r"\b(?:standard|regular|economy|ground|normal)\b|标快|标准|普通|经济", re.IGNORECASE)
+_ASKS_SPEED = re.compile(
+    r"\b(?:express|expedited|next[- ]day|overnight|priority|same[- ]day|rush|asap|urgent(?:ly)?|hurry"
+    r"|fast(?:er|est)?|quick(?:er|est|ly)?|speed(?:y| up)?|in time for|by (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+    r"|特快|加急|次日达|当日达|极速|最快|更快|尽快|快点|急用|赶时间|来得及",
+    re.IGNORECASE,
+)
+
+
+# A courier's name is not a service: "SF Express", "JD Express", "ZTO Express" carry ordinary parcels too.
+_COURIER_NAME = re.compile(r"\b[A-Z]{2,4} Express\b")
+
+
+def expedited_only(text: str) -> bool:
+    """The passage is about an expedited service and not the ordinary one beside it."""
+    return bool(_EXPEDITED.search(_COURIER_NAME.sub(" ", text))) and not _ORDINARY_SERVICE.search(text)
+
+
 CONDITION_BOOST = 2.0  # the question names the section a passage sits under ("eggs" in "Fresh food (…, eggs)")
 # "**Fresh food** (fruit, vegetables, …)": a bold label with only a parenthetical after it names a section.
 _LABEL_HEADING = re.compile(r"^\*\*[^*]+\*\*\s*[(（][^)）]*[)）]\s*[:：]?$")
@@ -542,6 +569,9 @@ class PolicyIndex:
         fault = "quality" in (aspects or []) and "change_of_mind" not in (aspects or [])
         use_items = bool(items) and bool(lead & ITEM_EXCLUSION_INTENTS) and not fault
         returning = {"exclusion"} if lead == {"return"} else set()
+        # (A question that names the fast service, "I paid the express fee, when does it ship?", is left as it
+        # was: its words find that row by themselves.)
+        speed = None if lead != {"shipping"} else bool(_ASKS_SPEED.search(query))
         for i, passage in enumerate(self.passages):
             if locale and passage.locale != locale:
                 continue
@@ -568,6 +598,8 @@ class PolicyIndex:
                     sentence *= RANGE_BOOST if in_range(passage.text, amounts) else 1 / RANGE_BOOST
                 if asks_amount and states_money(passage.text):
                     sentence *= AMOUNT_BOOST  # "how much do I need to spend": the row with the amounts
+                if speed is False and expedited_only(f"{passage.heading} {passage.text}"):
+                    sentence /= EXPEDITED_BOOST
                 if _DURATION.search(passage.text):
                     # Within the article about the question, the passage that states the limit.
                     if deadline:  # "can I (still)": the deadline, not how long something takes
