@@ -1,6 +1,6 @@
 """How the semantic layer's settings are chosen: k-fold cross-validation on the train files only.
 
-    .venv/bin/python bench/moderation_cv.py [--folds 4] [--c 20] [--json]
+    .venv/bin/python bench/moderation_cv.py [--folds 4] [--c 20] [--extra candidate.jsonl] [--json]
 
 The train files (moderation/data/corpus/train*.jsonl) are split into folds, stratified by label and language;
 each fold is scored by a model fitted on the others (the features and classifier of moderation/classifier.py
@@ -17,6 +17,10 @@ Evasions: each held-out message is also scored once rewritten the way people wri
 rules that know nothing of the message (seeded): English words with a vowel masked ("f*ck"), spread
 letters ("k i l l") or leet ("$h1t"); Chinese characters swapped for homophones, or a run of 2–4 written
 in pinyin or its initials ("shabi", "sb"). The "evaded" columns are recall and false stops on those.
+
+--extra weighs a candidate training file without the test split: it joins every fold's training side (and
+the model that scores the shop questions) and is never held out, so the folds scored are the same as
+without it and the two runs compare like with like.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from moderation.classifier import SERVICE_SETTINGS, fit, service_corpus  # noqa: E402
+from moderation.classifier import DEFAULT_THRESHOLD, SERVICE_SETTINGS, fit, load_corpus, service_corpus  # noqa: E402
 from moderation.folding import pinyin  # noqa: E402
 
 THRESHOLDS = [round(0.40 + 0.05 * i, 2) for i in range(12)]  # 0.40 … 0.95
@@ -89,10 +93,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--c", type=float, default=SERVICE_SETTINGS["c"], help="the regression's C")
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="JSONL",
+        help="a candidate file added to every fold's training side and never scored: its effect on the same "
+        "held-out folds (repeatable)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     examples = service_corpus("train")
+    extra = [e for path in args.extra for e in load_corpus(Path(path))]
     rng = random.Random(7)
     strata: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, e in enumerate(examples):
@@ -108,7 +121,7 @@ def main() -> int:
     sounds, evasion_rng = homophones(), random.Random(11)
     evaded = [evade(e.text, evasion_rng, sounds) for e in examples]
     for fold in range(args.folds):
-        train = [e for e, f in zip(examples, fold_of, strict=True) if f != fold]
+        train = [e for e, f in zip(examples, fold_of, strict=True) if f != fold] + extra
         held = [i for i, f in enumerate(fold_of) if f == fold]
         scorer = fit(train, **{**SERVICE_SETTINGS, "c": args.c})
         for i, scores in zip(held, scorer.probabilities([examples[i].text for i in held]), strict=True):
@@ -123,11 +136,14 @@ def main() -> int:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and json.loads(line)["category"] not in NOT_CLEAN
     ]
-    full = fit(examples, **{**SERVICE_SETTINGS, "c": args.c})
+    full = fit(examples + extra, **{**SERVICE_SETTINGS, "c": args.c})
     shop_harm = [1.0 - p.get("clean", 0.0) for p in full.probabilities(questions)]
 
     rows = []
-    print(f"{len(examples)} train messages, {args.folds} folds, C={args.c}; {len(questions)} shop questions")
+    print(
+        f"{len(examples)} train messages, {args.folds} folds, C={args.c}; {len(questions)} shop questions"
+        + (f"; {len(extra)} extra messages on every training side" if extra else "")
+    )
     print(
         f"{'threshold':>9}  {'en recall':>9} {'en false':>9}  {'zh recall':>9} {'zh false':>9}  {'shops false':>11}"
         f"   evaded: {'en recall':>9} {'en false':>9}  {'zh recall':>9} {'zh false':>9}"
@@ -149,8 +165,19 @@ def main() -> int:
     within = [r for r in rows if r["en_false"] <= BUDGET and r["zh_false"] <= BUDGET]
     chosen = min(within, key=lambda r: r["threshold"]) if within else None
     print(f"lowest threshold with ≤ {100 * BUDGET:.0f}% false stops in each language: {chosen and chosen['threshold']}")
+    # Recall per category and language at the chosen threshold (or the shipped one if none is within budget).
+    at = chosen["threshold"] if chosen else DEFAULT_THRESHOLD
+    categories: dict[str, dict[str, float]] = {}
+    print(f"stopped at {at:.2f}, per category:   en        zh")
+    for label in sorted({e.label for e in examples}):
+        cells = {}
+        for lang in ("en", "zh"):
+            said = [h >= at for h, e in zip(harm, examples, strict=True) if e.lang == lang and e.label == label]
+            cells[lang] = sum(said) / len(said) if said else 0.0
+        categories[label] = cells
+        print(f"  {label:<20} {100 * cells['en']:>7.1f}%  {100 * cells['zh']:>7.1f}%")
     if args.json:
-        print(json.dumps({"c": args.c, "rows": rows, "chosen": chosen}))
+        print(json.dumps({"c": args.c, "rows": rows, "chosen": chosen, "categories": categories}))
     return 0
 
 
