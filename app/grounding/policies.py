@@ -111,16 +111,15 @@ _RANGES = (
 # about speed; "how much is shipping", "满多少包邮" are asked of the ordinary service (the free-shipping
 # threshold, the usual fee and days), so there a row about an expedited service alone ranks lower.
 EXPEDITED_BOOST = 2.0
-_EXPEDITED = re.compile(
-    r"\b(?:express|expedited|next[- ]day|overnight|same[- ]day|(?:2nd|second)[- ]day)\b"
-    r"|特快|加急|次日达|当日达|极速|急件",
-    re.IGNORECASE,
-)
+# The fast services' names, which both a passage about one and a question asking for one use.
+_FAST_SERVICE = r"express|expedited|next[- ]day|overnight|same[- ]day"
+_FAST_SERVICE_ZH = "特快|加急|次日达|当日达|极速"
+_EXPEDITED = re.compile(rf"\b(?:{_FAST_SERVICE}|(?:2nd|second)[- ]day)\b|{_FAST_SERVICE_ZH}|急件", re.IGNORECASE)
 _ORDINARY_SERVICE = re.compile(r"\b(?:standard|regular|economy|ground|normal)\b|标快|标准|普通|经济", re.IGNORECASE)
 _ASKS_SPEED = re.compile(
-    r"\b(?:express|expedited|next[- ]day|overnight|priority|same[- ]day|rush|asap|urgent(?:ly)?|hurry"
-    r"|fast(?:er|est)?|quick(?:er|est|ly)?|speed(?:y| up)?|in time for|by (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
-    r"|特快|加急|次日达|当日达|极速|最快|更快|尽快|快点|急用|赶时间|来得及",
+    rf"\b(?:{_FAST_SERVICE}|priority|rush|asap|urgent(?:ly)?|hurry|fast(?:er|est)?|quick(?:er|est|ly)?|speed(?:y| up)?"
+    r"|in time for|by (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+    rf"|{_FAST_SERVICE_ZH}|最快|更快|尽快|快点|急用|赶时间|来得及",
     re.IGNORECASE,
 )
 
