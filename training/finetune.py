@@ -240,9 +240,9 @@ def eval_loss(
     with torch.no_grad():
         for start in range(0, len(encoded), batch_size):
             input_ids, labels, mask = stack(encoded[start : start + batch_size], pad_id(tokenizer), device)
-            token, rows = token_losses(model, input_ids, labels, attention_mask=mask)
+            token, owner = token_losses(model, input_ids, labels, attention_mask=mask)
             count = len(input_ids)
-            losses.extend((per_row(token, rows, count) / per_row(torch.ones_like(token), rows, count)).tolist())
+            losses.extend((per_row(token, owner, count) / per_row(torch.ones_like(token), owner, count)).tolist())
     return round(sum(losses) / len(losses), 4)
 
 
