@@ -44,7 +44,7 @@ DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "corpus"
 COLD = DATA / "cold"
 MODEL_FILE = "moderation-classifier.pkl"
-MODEL_VERSION = 7  # bump when the features or settings change; a change to the corpora is seen by itself
+MODEL_VERSION = 8  # bump when the features or settings change; a change to the corpora is seen by itself
 CATEGORIES = ("abuse", "threat", "sexual", "fraud", "social_engineering")
 # What each category does when the model is sure enough (an admin can change both per category).
 DEFAULT_ACTIONS: dict[str, Action] = {
