@@ -40,11 +40,13 @@ def main() -> int:
     lexicon = Lexicon.from_file(DEFAULT_PATH)
     model = get_model(get_settings().resolved_models_dir)
 
+    # A message is read as what it is: a customer's (the lexicon's categories about messages) or a draft
+    # reply (those about replies); COLD's comments are messages.
     layers = {
-        "lexicon": lambda t: bool(lexicon.check(t).categories),
-        "semantic": lambda t: bool(model.categories(t)),
+        "lexicon": lambda t, d="in": bool(lexicon.check(t, d).categories),
+        "semantic": lambda t, d="in": bool(model.categories(t)),
     }
-    layers["both"] = lambda t: layers["lexicon"](t) or layers["semantic"](t)
+    layers["both"] = lambda t, d="in": layers["lexicon"](t, d) or layers["semantic"](t, d)
 
     report: dict = {"corpus_test": {}, "cold_test": {}, "speed": {}}
     test = load_corpus(args.corpus)
@@ -56,7 +58,8 @@ def main() -> int:
     for (label, lang), examples in sorted(groups.items()):
         row = {}
         for name, stops in layers.items():
-            row[name] = round(100 * sum(stops(e.text) for e in examples) / len(examples), 1)
+            said = [stops(e.text, "out" if e.direction == "outbound" else "in") for e in examples]
+            row[name] = round(100 * sum(said) / len(examples), 1)
         report["corpus_test"][f"{label}/{lang}"] = {"n": len(examples), **row}
         kind = "(false)" if label == "clean" else ""
         print(f"{label:<20}{lang:<5}{len(examples):>5}" + "".join(f"{row[n]:>9.1f}%" for n in layers) + f"   {kind}")
@@ -68,7 +71,7 @@ def main() -> int:
     cold = load_cold("test")
     truth = [e.label == "abuse" for e in cold]
     offensive = model.offensive
-    layers["COLD scorer"] = lambda t: offensive is not None and offensive.scores(t)["abuse"] >= 0.5
+    layers["COLD scorer"] = lambda t, d="in": offensive is not None and offensive.scores(t)["abuse"] >= 0.5
     for name in ("lexicon", "semantic", "COLD scorer"):
         said = [layers[name](e.text) for e in cold]
         tp = sum(s and t for s, t in zip(said, truth, strict=True))

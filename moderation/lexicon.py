@@ -110,12 +110,20 @@ class Lexicon:
         self.version = str(data.get("version", ""))
         self.preset_replies: dict[str, str] = data.get("preset_replies", {})
         self.categories: dict[str, str] = {}
+        # Which texts a category is about: "in" (customers' messages), "out" (replies) or both (no key). The
+        # promises a reply must not make ("we promise", "verification code") are ordinary words from a
+        # customer ("you promised", "the code never arrived"); harm in messages is the semantic layer's.
+        self.directions: dict[str, str] = {}
         self._terms = ahocorasick.Automaton()
         for category, spec in data.get("categories", {}).items():
             action = spec.get("action", "flag")
             if action not in ("block", "mask", "flag"):
                 raise ValueError(f"lexicon category {category!r}: unknown action {action!r}")
+            direction = spec.get("direction", "both")
+            if direction not in ("in", "out", "both"):
+                raise ValueError(f"lexicon category {category!r}: direction must be in, out or both, not {direction!r}")
             self.categories[category] = action
+            self.directions[category] = direction
             for raw in spec.get("terms", []):
                 key = self._fold_term(raw)
                 if key:
@@ -139,7 +147,14 @@ class Lexicon:
     def from_file(cls, path: Path) -> Lexicon:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
-    def hits(self, text: str) -> list[Hit]:
+    def hits(self, text: str, direction: str = "both") -> list[Hit]:
+        """The listed terms in the text; with direction "in" or "out", only the categories about such texts."""
+        found_all = self._hits(text)
+        if direction == "both":
+            return found_all
+        return [h for h in found_all if self.directions.get(h.category, "both") in ("both", direction)]
+
+    def _hits(self, text: str) -> list[Hit]:
         folded = text.translate(_FOLD)
         stream = folded.replace(SEP, "")
         streams = [stream]
@@ -188,8 +203,8 @@ class Lexicon:
             return True
         return all(len(p) <= (MAX_PIECE if term.latin else 1) for p in pieces)
 
-    def check(self, text: str) -> Verdict:
-        verdict = combine(text, self.hits(text))
+    def check(self, text: str, direction: str = "both") -> Verdict:
+        verdict = combine(text, self.hits(text, direction))
         if not verdict.allowed:
             verdict.preset_reply = self.preset_replies.get("zh" if any(_is_cjk(c) for c in text) else "en")
         return verdict

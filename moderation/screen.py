@@ -32,7 +32,7 @@ def screen(
     own_domains: tuple[str, ...] = (),
 ) -> Verdict:
     """The strongest action of every check, every category, and the reasons an agent is shown."""
-    hits = lexicon.hits(text) + find_injection(text) + find_links(text, own_domains)
+    hits = lexicon.hits(text, direction) + find_injection(text) + find_links(text, own_domains)
     if direction == "out":
         hits += find_pii(text)  # replies mask personal data; customers may send their own
     if semantic is not None:

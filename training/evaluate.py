@@ -162,7 +162,7 @@ def judge(
         # no claim the model made: the decision stage's own tests for an echo of the question or the prompt.
         said_back = echoes(answer, case.question) or leaks_prompt(answer, prompt_rules(case.lang))
         verified += bool(check.claims) and not check.unsupported and not said_back
-        clean += lexicon.check(answer).action == "allow"
+        clean += lexicon.check(answer, "out").action == "allow"
         if correct:
             decided = decision(answer, case, lexicon, semantic)
             sendable += decided.eligible and decided.score >= settings.reply_threshold

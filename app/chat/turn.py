@@ -123,7 +123,7 @@ def run_turn(
     lang = detect_language(text, default=locale)
     lexicon = get_store(settings.resolved_lexicon_path).get()
 
-    inbound = lexicon.check(text)
+    inbound = lexicon.check(text, "in")
     semantic = semantic_model(settings)
     # Categories in words the lexicon never listed, from the semantic layer and the guard model if any.
     meaning = semantic.check(text) if semantic is not None else Verdict(masked_text=text)

@@ -93,6 +93,29 @@ def test_store_refuses_a_bad_lexicon(tmp_path):
     with pytest.raises(ValueError, match="unknown action"):
         store.save({"categories": {"x": {"action": "explode", "terms": ["a"]}}})
     assert not (tmp_path / "lexicon.json").exists()
+    with pytest.raises(ValueError, match="direction must be"):
+        store.save({"categories": {"x": {"action": "flag", "direction": "sideways", "terms": ["a"]}}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where do I enter the verification code you texted me?",
+        "I promise I never got the parcel, it was not in the locker",
+        "验证码一直收不到，能换成邮箱吗",
+        "你们承诺的七天无理由呢",
+    ],
+)
+def test_a_reply_s_promises_are_ordinary_words_in_a_customer_s_message(text):
+    # "fraud" lists what a reply must not promise or ask for: about replies only.
+    assert "fraud" not in LEXICON.check(text, "in").categories
+    assert "fraud" in LEXICON.check(text, "out").categories  # the same words in a draft reply are held
+
+
+def test_a_category_about_replies_still_counts_when_no_direction_is_given():
+    assert "fraud" in LEXICON.check("Please send me the verification code").categories
+    assert "abuse" in LEXICON.check("你这个傻逼", "in").categories  # the others read both directions
+    assert "abuse" in LEXICON.check("你这个傻逼", "out").categories
 
 
 @pytest.mark.parametrize(
