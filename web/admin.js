@@ -281,7 +281,8 @@ async function lexicon() {
       "Changes apply to the next message, without a restart." }),
     ...Object.entries(draft.categories).map(([name, cat]) => h("section", { class: "card category" },
       h("div", { class: "row spread" },
-        h("h3", { text: name }),
+        h("h3", {}, name, cat.direction && cat.direction !== "both"
+          ? h("span", { class: "muted small", text: cat.direction === "out" ? " (replies only)" : " (customers' messages only)" }) : ""),
         h("select", { "aria-label": `action for ${name}`, onchange: (e) => { cat.action = e.target.value; } },
           ...["block", "mask", "flag"].map((a) => h("option", { value: a, selected: cat.action === a, text: a })))),
       h("div", { class: "chips" }, ...cat.terms.map((term, i) => h("span", { class: "chip" }, term,

@@ -111,6 +111,7 @@ def test_every_admin_tab_draws(new_page, live_server, client, demo_shop):
     expect(page.locator("#toast")).to_contain_text("Saved")
     expect(page.locator("#settings-form")).to_contain_text("changed")
     page.click("a[href='#lexicon']")
+    expect(page.locator("section.category", has_text="fraud")).to_contain_text("(replies only)")
     page.fill("input[aria-label='add a term to competitors']", "megastore")
     page.press("input[aria-label='add a term to competitors']", "Enter")
     page.click("#save-lexicon")
