@@ -726,7 +726,7 @@ def passages(
         term = _first_of(
             index,
             best,
-            lambda p: (p.article_id, p.index) not in shown and states_term_for(p.text, named),
+            lambda p: (p.article_id, p.index) not in shown and states_term_for(p.text, named, query),
         )
         hits = _joined(hits, [later, term])
     if (
@@ -749,7 +749,7 @@ def passages(
             version=index.versions.get(p.article_id, 0),
             condition=p.heading,
             verdict=p.verdict,
-            subject=p.subject or _heading_items(p, catalog),
+            subject=p.subject or _heading_items(p, catalog) or _label_items(p.text, catalog),
             row_key=p.row_key,
         )
         for p, s in hits
@@ -764,6 +764,24 @@ def _heading_items(passage: Passage, catalog: AbstractSet[str]) -> str:
     words = _heading_words(passage.heading, passage.text, passage.title) & catalog
     named = any(CJK_WORD.fullmatch(w) and len(w) > 1 for w in words) or len(words) >= MIN_ITEM_TERMS
     return " ".join(sorted(words)) if named else ""
+
+
+# A sentence that opens with a label naming what it is about ("Refurbished items: if a refurbished product is
+# dead on arrival …", "定制商品：…"): a few words, then a colon.
+_LABEL = re.compile(r"^\s*([^:：.。!?！？]{2,40}?)\s*[:：]")
+
+
+def _label_items(text: str, catalog: AbstractSet[str]) -> str:
+    """What a passage is about when it opens with a label that names goods the shop sells ("Refurbished
+    items: …" in a shop that sells refurbished earbuds): it then speaks for those goods only (applies_to).
+    One word of the shop's item names is enough here, where a heading needs two: the label is the
+    sentence's own subject, not a section's title over several."""
+    label = _LABEL.match(text)
+    if not label or len(re.findall(r"[:：]", text)) > 1:
+        return ""  # a table row read out ("Order total (gift cards excluded): …; Fee: …") has no one label
+    words = _specific(tokenize(label.group(1))) & catalog
+    words -= _topic_terms() | _status_terms() | REFERENCE_WORDS
+    return " ".join(sorted(words))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -878,9 +896,16 @@ def states_deadline(text: str) -> bool:
     return bool(_DEADLINE.search(text))
 
 
-def states_term_for(text: str, items: str) -> bool:
-    """The passage states a term (a warranty's years or months) for these goods ("Espresso machines … | 2 years")."""
-    return bool(items) and bool(_TERM.search(text)) and names_items(text, items)
+def states_term_for(text: str, items: str, question: str = "") -> bool:
+    """The passage states a term (a warranty's years or months) for these goods ("Espresso machines … | 2 years"),
+    or for the one of them the question names ("my 65W charger" of a charger and a cable: "Chargers (wall and
+    car) | 12 months"; one shared word is enough when the customer said it too)."""
+    if not items or not _TERM.search(text):
+        return False
+    if names_items(text, items):
+        return True
+    asked = _specific(tokenize(text)) & set(tokenize(items)) & set(tokenize(question))
+    return bool(asked - _topic_terms() - _status_terms() - REFERENCE_WORDS)
 
 
 def states_limit(text: str) -> bool:

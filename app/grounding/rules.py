@@ -22,7 +22,7 @@ from app.grounding.dates import delivered_said
 from app.grounding.facts import NOT_SENT, Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
-from app.grounding.policies import excludes_outright, is_exclusion, named_conditions
+from app.grounding.policies import applies_to, excludes_outright, is_exclusion, item_names, named_conditions
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
@@ -79,6 +79,11 @@ def stated_window(facts: list[Fact], question: str = "") -> tuple[int, str] | No
     names none of them (the composer lists each), or when the best passage is an exclusion (a window would
     contradict "can't be returned")."""
     policies = [f for f in facts if isinstance(f, PolicyFact) and f.score >= MIN_STATED_SCORE]
+    orders = [f for f in facts if isinstance(f, OrderFact)]
+    if orders:
+        # "Refurbished items: … within 7 days" is not the limit of an order of new chargers.
+        items = item_names(orders)
+        policies = [p for p in policies if applies_to(p, question, items)]
     if question:
         # "Used items can't be returned for any reason" does not answer "it's still sealed, can I return it?"
         policies = [p for p in policies if not is_exclusion(p) or excludes_outright(p, question)]

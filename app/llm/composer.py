@@ -189,7 +189,7 @@ def compose(
             texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
         if intent == "return" and window is not None and window.open is False and later:
             # (the term for the order's own goods first, once: "Espresso machines | 2 years")
-            terms = [p for p in later if states_term_for(p.text, items)]
+            terms = [p for p in later if states_term_for(p.text, items, question)]
             quoted = [*terms[:1], *(p for p in later if p not in terms)][:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
