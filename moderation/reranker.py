@@ -63,8 +63,8 @@ def score_candidate(
     # A term the shop's own data uses (a policy's "full refund", the carrier 京东物流) is the shop's word when
     # the reply states it: only blocked terms and terms no fact or passage contains need a person.
     own_words = " ".join([*policy_texts, *fact_texts]).lower()
-    listed = lexicon.hits(text, "out")
-    lexical = [h for h in listed if h.action == "block" or not _quoted(text, h.start, h.end, own_words)]
+    terms = lexicon.hits(text, "out")
+    lexical = [h for h in terms if h.action == "block" or not _quoted(text, h.start, h.end, own_words)]
     verdict = combine(text, lexical + find_pii(text, allowed_values))
     checked = verify(text, fact_texts, policy_texts)
     # A reply composed from this question's facts ("I couldn't find that order", "which order?") speaks to
