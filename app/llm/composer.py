@@ -173,14 +173,20 @@ def compose(
             None,
         )
         later = [p for p in policies if window and window.days and beyond_window(p, window.days)]
+        by_window = False
         if intent == "return" and window is not None and window.open and sections and not named:
             after = {p.condition for p in later}
             sections = [c for c in sections if c not in after]
             named = sections if len(sections) == 1 else []
+            by_window = bool(named)
         if len(named) == 1:
             # The question names the case: that section's passages (and those under no heading), not the others'.
             quoted = [p for p in policies if p.condition in (named[0], "")][:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
+            if by_window and quoted and quoted[0].condition:
+                # The window chose the section, not the customer's words: its heading says which case this is
+                # and, often, what it offers ("First 25 days: refund or replacement").
+                texts[0] = f"{quoted[0].condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{texts[0]}"
         elif sections:
             # Different limits for different cases and the question doesn't say which is its own: each
             # case with its limit, named, so the customer reads the one that applies.
