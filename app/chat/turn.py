@@ -146,9 +146,14 @@ def run_turn(
         text = inbound.masked_text
     # Abuse the model recognised without a listed word is answered through too when there is a question.
     abusive_question = set(meaning.categories) <= ANSWERED_THROUGH and asks_something(text)
-    blocked = (meaning.action == "block" and not abusive_question) or (inbound.action == "block" and text == original)
+    # A threat or harassment the model reads in words no list names, in a message that asks something: a
+    # person reads it and answers (held, never answered on its own), since the model's reading of an angry
+    # customer can be wrong; a listed word, or a message that asks nothing, gets the shop's preset reply.
+    listed = inbound.action == "block" and text == original  # a listed word that isn't answered through
+    guessed = meaning.action == "block" and not abusive_question and not listed and asks_something(text)
+    blocked = (meaning.action == "block" and not abusive_question and not guessed) or listed
     # A scam or a pretext for someone else's data is never obeyed: model answers to it need a person.
-    untrusted = bool(set(meaning.categories) & UNTRUSTED_CATEGORIES)
+    untrusted = bool(set(meaning.categories) & UNTRUSTED_CATEGORIES) or guessed
     injection = find_injection(text)
     # OCR'd invoice text is untrusted too: a seller named "ignore your rules…" reaches the facts.
     invoice_injection = [
@@ -159,7 +164,11 @@ def run_turn(
     record: dict[str, Any] = {
         "lang": lang,
         "inbound": {
-            "action": "block" if blocked else max(inbound.action, meaning.action, key=SEVERITY.__getitem__),
+            "action": "block"
+            if blocked
+            else "flag"
+            if guessed
+            else max(inbound.action, meaning.action, key=SEVERITY.__getitem__),
             "categories": categories,
             "semantic": [h.term for h in meaning.hits],
             "injection": [h.term for h in injection + invoice_injection],
@@ -283,6 +292,9 @@ def run_turn(
     timings["decide_ms"] = _ms(mark)
     timings["total_ms"] = _ms(started)
 
+    if guessed:
+        status = "pending_review"
+        reasons.append(f"the message reads as {', '.join(meaning.categories)}: held for a person")
     if status == "sent" and guard_down:
         status = "pending_review"
         reasons.append("the guard model was unavailable: held for a person")

@@ -368,8 +368,10 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             # Things that break: "the button snapped off", "the seam ripped", "it won't turn on".
             r"\b(broke|snapped|shattered|torn|ripped|frayed|dented|jammed|overheat\w*|burnt|burned out)\b",
             r"\b(came|come|coming|fell|falls?|falling) (apart|off)\b",
-            r"\b(won'?t|doesn'?t|does not|can'?t|will not) (turn on|switch on|charge|power on|start|spin|open|close)\b",
-            r"\b(won'?t|doesn'?t|does not|no longer) (heat|heats|grind|grinds|build|builds|hold|holds|pump|pumps)\b",
+            r"\b(won'?t|doesn'?t|does not|can'?t|will not) (?:even |ever |properly )?"
+            r"(turn on|switch on|charge|power on|start|spin|open|close)\b",
+            r"\b(won'?t|doesn'?t|does not|no longer) (?:even |properly )?"
+            r"(heat|heats|grind|grinds|build|builds|hold|holds|pump|pumps)\b",
             r"\b(keeps|kept) (stopping|shutting off|turning off|cutting out|dying)\b",
             r"\bstopped (clicking|igniting|lighting|heating|charging|spinning|pumping|inflating|holding|sealing|closing"
             r"|zipping|lighting up|turning on|switching on|responding|connecting)\b",

@@ -242,6 +242,8 @@ def test_what_can_no_longer_be_done_is_not_how_long_issuing_takes():
         "the seam ripped the first time my dog pulled",
         "the lid came off and the handle fell off",
         "the camera won't turn on any more",
+        "the mower won't even start",
+        "the heater doesn't properly heat the room",
         "把手断了，能换吗",
         "外壳开裂了",
     ],
