@@ -150,8 +150,9 @@ def run_turn(
     # person reads it and answers (held, never answered on its own), since the model's reading of an angry
     # customer can be wrong; a listed word, or a message that asks nothing, gets the shop's preset reply.
     listed = inbound.action == "block" and text == original  # a listed word that isn't answered through
-    guessed = meaning.action == "block" and not abusive_question and not listed and asks_something(text)
-    blocked = (meaning.action == "block" and not abusive_question and not guessed) or listed
+    sure = meaning.action == "block" and not abusive_question  # the model is sure of a harm not answered through
+    guessed = sure and not listed and asks_something(text)
+    blocked = (sure and not guessed) or listed
     # A scam or a pretext for someone else's data is never obeyed: model answers to it need a person.
     untrusted = bool(set(meaning.categories) & UNTRUSTED_CATEGORIES) or guessed
     injection = find_injection(text)

@@ -779,9 +779,13 @@ def _label_items(text: str, catalog: AbstractSet[str]) -> str:
     label = _LABEL.match(text)
     if not label or len(re.findall(r"[:：]", text)) > 1:
         return ""  # a table row read out ("Order total (gift cards excluded): …; Fee: …") has no one label
-    words = _specific(tokenize(label.group(1))) & catalog
-    words -= _topic_terms() | _status_terms() | REFERENCE_WORDS
-    return " ".join(sorted(words))
+    return " ".join(sorted(_beyond_topics(_specific(tokenize(label.group(1))) & catalog)))
+
+
+def _beyond_topics(words: AbstractSet[str]) -> set[str]:
+    """The words that name something, beyond any topic's, status's or reference's words ("invoice", "shipped",
+    "order")."""
+    return set(words) - _topic_terms() - _status_terms() - REFERENCE_WORDS
 
 
 @functools.lru_cache(maxsize=1024)
@@ -789,7 +793,7 @@ def _heading_words(heading: str, text: str, title: str) -> frozenset[str]:
     """The words a passage's heading and its text share, beyond its title and any topic's or status's words
     (tokenized once per passage, not once per turn)."""
     shared = _specific(tokenize(heading)) & set(tokenize(text))
-    return frozenset(shared - set(tokenize(title)) - _topic_terms() - _status_terms() - REFERENCE_WORDS)
+    return frozenset(_beyond_topics(shared - set(tokenize(title))))
 
 
 def _first_of(index: PolicyIndex, article_id: str, test: Callable[[Passage], bool]) -> Passage | None:
@@ -905,7 +909,7 @@ def states_term_for(text: str, items: str, question: str = "") -> bool:
     if names_items(text, items):
         return True
     asked = _specific(tokenize(text)) & set(tokenize(items)) & set(tokenize(question))
-    return bool(asked - _topic_terms() - _status_terms() - REFERENCE_WORDS)
+    return bool(_beyond_topics(asked))
 
 
 def states_limit(text: str) -> bool:
@@ -1140,7 +1144,7 @@ def names_items(text: str, items: str) -> bool:
     if not items:
         return False
     said = _specific(tokenize(text))
-    named = said & set(tokenize(items)) - _topic_terms() - REFERENCE_WORDS - _status_terms()
+    named = _beyond_topics(said & set(tokenize(items)))
     return any(CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
 
 

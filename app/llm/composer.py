@@ -186,13 +186,13 @@ def compose(
             if by_window and quoted and quoted[0].condition:
                 # The window chose the section, not the customer's words: its heading says which case this is
                 # and, often, what it offers ("First 25 days: refund or replacement").
-                texts[0] = f"{quoted[0].condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{texts[0]}"
+                texts[0] = _under_heading(quoted[0], lang)
         elif sections:
             # Different limits for different cases and the question doesn't say which is its own: each
             # case with its limit, named, so the customer reads the one that applies.
             quoted = [next(p for p in policies if p.condition == c and states_limit(p.text)) for c in sections]
             quoted = quoted[:MAX_POLICY_PASSAGES]
-            texts = [f"{p.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{p.text}" for p in quoted]
+            texts = [_under_heading(p, lang) for p in quoted]
         if intent == "return" and window is not None and window.open is False and later:
             # (the term for the order's own goods first, once: "Espresso machines | 2 years")
             terms = [p for p in later if states_term_for(p.text, items, question)]
@@ -207,6 +207,11 @@ def compose(
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)
+
+
+def _under_heading(passage: PolicyFact, lang: str) -> str:
+    """The passage quoted under its section's heading ("First 25 days: refund or replacement: If …")."""
+    return f"{passage.condition.rstrip(':：')}{'：' if lang == 'zh' else ': '}{passage.text}"
 
 
 # The customer says a delivered parcel did not reach them, or asks when an order not yet sent will go.
