@@ -4,6 +4,11 @@ A Hugging Face folder's int4 ONNX model lives in its `onnx-int4/` subfolder: the
 it at `shopdesk prepare-models`, a retrained model in the training run (training/pipeline.py). Prompts
 are tokenized by the model's own transformers tokenizer and chat template, so the engine reads exactly
 the token ids the transformers engine reads (special tokens included), and its output is decoded the same way.
+
+A greedy answer reuses the key/value cache of an earlier prompt's tokens (`PrefixCache`): every prompt opens
+with the same system rules, so only what differs (the facts, the history, the message) is prefilled. The
+prefill computes each position alone, so the reused cache holds exactly the values a fresh prefill computes
+and the answer is the same to the bit (RERUN_TOKENS says the one exception; tests/app/llm/test_onnx_engine.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,15 @@ MARKER = "shopdesk-onnx.json"  # written last: a folder without it is a conversi
 # round-to-nearest broke SmolLM2-135M on the eval suite (grounded accuracy 0.4 → 0.0; README, Figures).
 BUILDER_OPTIONS = ("prune_lm_head=true", "algo_config=k_quant_mixed")
 CONVERT_TIMEOUT_S = 1800
+# Generators kept with their prompt's cache (one per language in practice), and how many tokens each holds.
+# The cache is allocated whole (past_present_share_buffer): 2,048 tokens of SmolLM2-135M take about 92 MB.
+CACHE_SLOTS = 2
+MIN_SHARED = 32  # tokens a prompt must share with a slot's cache to take it over from making a new slot
+# The last prompt tokens are always prefilled again, as a batch: one token alone goes through the decode
+# kernels, whose rounding differs from the prefill's (a prompt asked twice then got another answer); two or
+# more gave the fresh prefill's logits to the bit here, eight leave a margin for other CPUs' kernels.
+RERUN_TOKENS = 8
+SLOT_TOKENS = 2048
 
 
 class EngineUnavailable(RuntimeError):
@@ -106,8 +121,68 @@ def _version() -> str:
     return version("onnxruntime-genai")
 
 
+@dataclass
+class _Slot:
+    generator: Any  # an og.Generator of SLOT_TOKENS tokens
+    tokens: list[int]  # the tokens its cache holds (the last prompt and its answer)
+
+
+class PrefixCache:
+    """Generators that keep their last prompt's key/value cache: a new prompt rewinds the one that shares the
+    longest prefix with it to that prefix and prefills only the rest. A slot is used by one thread at a time
+    (taken out of the pool, given back after); a prompt finding none idle gets a new one."""
+
+    def __init__(self, new_generator: Any, slots: int = CACHE_SLOTS) -> None:
+        self._new = new_generator
+        self._slots = slots
+        self._idle: list[_Slot] = []  # least recently used first
+        self._live = 0  # slots made and not dropped, idle or in use
+        self.prompt_tokens = 0  # every prompt's tokens, and how many of them came from a cache
+        self.reused_tokens = 0
+        self._lock = threading.Lock()
+
+    def take(self, ids: list[int]) -> tuple[_Slot, int]:
+        """A slot for this prompt and how many of its first tokens the slot's cache already holds."""
+        with self._lock:
+            shared = [common_prefix(slot.tokens, ids) for slot in self._idle]
+            best = max(range(len(shared)), key=shared.__getitem__, default=None)
+            # A prompt that shares little with every idle slot gets a slot of its own while there is room,
+            # so prompts of two languages don't keep overwriting each other's cache.
+            if best is not None and (shared[best] >= MIN_SHARED or self._live >= self._slots):
+                slot = self._idle.pop(best)
+                kept = max(0, min(shared[best], len(ids) - RERUN_TOKENS))
+                self.prompt_tokens += len(ids)
+                self.reused_tokens += kept
+                return slot, kept
+            self._live += 1
+            self.prompt_tokens += len(ids)
+        return _Slot(self._new(), []), 0
+
+    def give_back(self, slot: _Slot) -> None:
+        with self._lock:
+            self._idle.append(slot)
+            while len(self._idle) > self._slots:
+                self._idle.pop(0)  # the least recently used goes
+                self._live -= 1
+
+    def drop(self) -> None:
+        """A slot taken and not given back (its generator failed midway)."""
+        with self._lock:
+            self._live -= 1
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 class OnnxEngine:
-    """Greedy or sampled generation with ONNX Runtime GenAI; several samples of one prompt run as one batch."""
+    """Greedy or sampled generation with ONNX Runtime GenAI; several samples of one prompt run as one batch,
+    one greedy answer on a generator that keeps the prompt's cache for the next (PrefixCache)."""
 
     def __init__(self, folder: Path, tokenizer: Any, *, threads: int = 0) -> None:
         try:
@@ -132,6 +207,12 @@ class OnnxEngine:
         eos = genai.get("eos_token_id", tokenizer.eos_token_id)
         self._eos = set(eos if isinstance(eos, list) else [eos])
         self._context = int(genai.get("context_length", 2048))
+        self._cache = PrefixCache(self._slot_generator)
+
+    def _slot_generator(self) -> Any:
+        params = self._og.GeneratorParams(self._model)
+        params.set_search_options(max_length=min(SLOT_TOKENS, self._context), do_sample=False)
+        return self._og.Generator(self._model, params)
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt's token ids from the model's own chat template (special tokens as single ids)."""
@@ -144,6 +225,8 @@ class OnnxEngine:
         import numpy as np
 
         ids = self.prompt_ids(messages)
+        if n == 1 and len(ids) + max_tokens <= min(SLOT_TOKENS, self._context):
+            return [self._greedy(ids, max_tokens)]
         sample = n > 1 and temperature > 0
         params = self._og.GeneratorParams(self._model)
         options: dict[str, Any] = {
@@ -166,3 +249,26 @@ class OnnxEngine:
             new = new[:end]  # a row that ended early is filled up with pad tokens
             texts.append(self._tokenizer.decode(new, skip_special_tokens=True).strip())
         return texts
+
+    def _greedy(self, ids: list[int], max_tokens: int) -> str:
+        """One greedy answer, prefilling only what the cache of a slot doesn't hold yet."""
+        import numpy as np
+
+        slot, kept = self._cache.take(ids)
+        generator = slot.generator
+        new: list[int] = []
+        try:
+            generator.rewind_to(kept)
+            generator.append_tokens(np.array([ids[kept:]], dtype=np.int32))
+            while len(new) < max_tokens and not generator.is_done():
+                generator.generate_next_token()
+                token = int(generator.get_next_tokens()[0])
+                if token in self._eos:
+                    break
+                new.append(token)
+            slot.tokens = [int(t) for t in generator.get_sequence(0)]
+        except BaseException:
+            self._cache.drop()  # a generator that failed midway holds a cache of unknown state
+            raise
+        self._cache.give_back(slot)
+        return self._tokenizer.decode(new, skip_special_tokens=True).strip()

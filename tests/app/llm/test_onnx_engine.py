@@ -70,3 +70,35 @@ def test_transformers_serves_a_model_whose_conversion_is_corrupt(local_model, tm
     [reply] = model.generate(MESSAGES, n=2, max_tokens=4, temperature=1.0)[:1]
     assert model.engine == TRANSFORMERS_ENGINE and "could not load" in model.engine_note
     assert reply is not None
+
+
+def _prompt(rules: str, fact: str, question: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": f"{rules}\nFACTS:\n{fact}"}, {"role": "user", "content": question}]
+
+
+RULES_EN = "You are the shop's assistant. Answer from the FACTS only, in at most two sentences. " * 3
+RULES_ZH = "你是店铺的客服助手。只根据 FACTS 回答，最多两句话。" * 3
+PROMPTS = [
+    _prompt(RULES_EN, "Order A1023: shipped, tracking 1Z999AA10123456784.", "Where is my order A1023?"),
+    _prompt(RULES_ZH, "订单 A1024：已发货，快递单号 SF1234567890。", "我的订单A1024到哪了？"),
+    _prompt(RULES_EN, "Order B4712: delivered on 2026-11-30. Returns: 14 days from delivery.", "Can I return B4712?"),
+    _prompt(RULES_ZH, "退款在审核通过后 3 个工作日内原路退回。", "退款多久到账？"),
+]
+
+
+def test_greedy_answers_reuse_the_rules_cache_and_are_the_same_as_fresh_ones(local_model):
+    engine = local_model._get().onnx
+    fresh = []
+    for messages in PROMPTS:
+        engine._cache = onnx_engine.PrefixCache(engine._slot_generator)  # nothing cached: a whole prefill
+        fresh.append(engine.generate(messages, n=1, max_tokens=24))
+    engine._cache = cache = onnx_engine.PrefixCache(engine._slot_generator)
+    cached = [engine.generate(messages, n=1, max_tokens=24) for messages in PROMPTS * 2]
+    assert cached == fresh * 2
+    # Every prompt after the first of its language reuses at least the rules (a slot per language) …
+    rules = min(len(engine.prompt_ids(_prompt(r, "", ""))) for r in (RULES_EN, RULES_ZH)) - 12
+    assert cache.reused_tokens >= 6 * rules
+    # … and a prompt asked again reuses all of it but its last few tokens, with the same answer.
+    before, ids = cache.reused_tokens, engine.prompt_ids(PROMPTS[-1])
+    assert engine.generate(PROMPTS[-1], n=1, max_tokens=24) == fresh[-1]
+    assert cache.reused_tokens - before == len(ids) - onnx_engine.RERUN_TOKENS
