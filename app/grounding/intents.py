@@ -41,13 +41,14 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("发票", "报销", "抬头", "税号", "开票", "专票", "普票"),
     ),
     "refund": (
-        # "charged" of a fee ("why was I charged $6 shipping") asks about shipping, not a refund.
+        # "charged" of a fee ("why was I charged $6 shipping") asks about shipping, not a refund; of a battery
+        # ("fully charged", "charged up") not about money at all.
         (
             r"\brefund",
             r"\bmoney back\b",
             r"\bmoney\b.{0,20}\b(?:go|gone|went|come|came|get|got|been (?:sent|paid))\s+back\b",
             r"\breimburse me\b",
-            r"\bcharged\b(?!.{0,20}\b(?:for )?(?:shipping|delivery|postage)\b)",
+            r"(?<!fully )(?<!\bfull )\bcharged\b(?! up\b)(?!.{0,20}\b(?:for )?(?:shipping|delivery|postage)\b)",
         ),
         ("退款", "退钱", "到账", "退费", "钱什么时候", r"钱.{0,4}退", r"退了?多少", r"退(?:我|给我)多少"),
     ),
@@ -376,6 +377,10 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\bstopped (clicking|igniting|lighting|heating|charging|spinning|pumping|inflating|holding|sealing|closing"
             r"|zipping|lighting up|turning on|switching on|responding|connecting)\b",
             r"\b(cuts|shuts) (out|off) by itself\b",
+            # It did something and no longer does: "doesnt drive anymore", "the motor does nothing".
+            r"\b(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|aren'?t|are not|don'?t|do not)"
+            r" (?!fit|suit|match|need|want|like|arrive|come|look|go with)\w+(?:ing)? any ?more\b",
+            r"\b(?:does|do|did) nothing\b|\bnothing happens\b|\b(?:doesn'?t|don'?t) do anything\b",
             r"\b(pilling|peeling|unravel\w*|(?:a )?holes? in)\b",
         ),
         (

@@ -170,8 +170,13 @@ def _chinese(match: re.Match[str]) -> str:
     return f"{value}.{cents:02d}元" if cents else f"{value}元"
 
 
+# A decimal comma, as much of Europe writes prices ("39,99"): two digits after it, so "1,299" is left alone.
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,6}),(\d{2})(?![\d,])")
+
+
 def amounts_as_numbers(text: str) -> str:
-    """Amounts written in words become digits (and Chinese numerals with a unit, "三十天" → "30天"); the rest
-    of the text is left as it is."""
+    """Amounts written in words become digits (and Chinese numerals with a unit, "三十天" → "30天"), decimal
+    commas points ("39,99" → "39.99"); the rest of the text is left as it is."""
+    text = _DECIMAL_COMMA.sub(r"\1.\2", text)
     text = _EN_AMOUNT.sub(_english, text)
     return _ZH_AMOUNT.sub(_chinese, text)

@@ -197,6 +197,7 @@ class Passage:
     verdict: str = ""  # "yes" or "no": a table row's answer in its yes/no column ("Can it be returned?: No")
     subject: str = ""  # what an item-specific row or exception names ("Custom-engraved perfume bottles")
     row_key: str = ""  # a table row's first cell when it names a status ("Paid"): the row speaks for it alone
+    row_name: str = ""  # a table row's first cell that is not its answer ("偏远地区：新疆、西藏…"): the row's case
 
 
 _MARKUP = re.compile(r"\*\*|__|`|^>\s*")
@@ -385,6 +386,7 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                         verdict,
                         subject if verdict == "no" or listed else "",
                         key,
+                        row[1] or row[2],
                     )
                 )
     return passages
@@ -469,6 +471,8 @@ class PolicyIndex:
         self.versions = {a.id: a.version for a in articles}
         # What each passage's section heading says beyond its article's title: the case it applies to.
         self.conditions = [set(tokenize(p.heading)) - set(tokenize(p.title)) - _asking() for p in self.passages]
+        # What each table row's first cell names beyond its article's title: the case the row is for.
+        self.row_names = [set(tokenize(p.row_name)) - set(tokenize(p.title)) - _asking() for p in self.passages]
         self.sentences = BM25([tokenize(f"{p.heading} {p.text}") for p in self.passages])
         # What each item of an exclusion list names beyond its lead-in ("秒杀" in "以下情况不支持价保：秒杀…"), and
         # what a table row answered "No" or an exception names ("Custom-engraved perfume bottles").
@@ -591,6 +595,10 @@ class PolicyIndex:
                 sentence = max(sentence, self.sentences.score(i, excluded)) * EXCLUSION_BOOST * named_more
             if sentence > 0:
                 if self._named(query, terms, self.conditions[i], topic):
+                    sentence *= CONDITION_BOOST
+                elif _specific_named(self._named(query, terms, self.row_names[i], topic), self.sentences):
+                    # The question names the row's case in a word few passages say ("新疆包邮吗" of the row
+                    # "偏远地区：新疆、西藏…"): that row, not the table's first.
                     sentence *= CONDITION_BOOST
                 if amounts and amount_ranges(passage.text):
                     # A row about "up to 49" answers for 46; one about "over 49" does not.
@@ -728,7 +736,14 @@ def passages(
             best,
             lambda p: (p.article_id, p.index) not in shown and states_term_for(p.text, named, query),
         )
-        hits = _joined(hits, [later, term])
+        # And what it gives then ("Under warranty we repair or replace the item"), which the first sentence
+        # of the section ("After the first 30 days a fault is handled under our warranty") may not say.
+        remedy = _first_of(
+            index,
+            best,
+            lambda p: (p.article_id, p.index) not in shown and offers_remedy(p.heading, p.text),
+        )
+        hits = _joined(hits, [later, term, remedy])
     if (
         intents[:1] != ["invoice"]
         and (deadline or yes_no)
@@ -796,6 +811,11 @@ def _heading_words(heading: str, text: str, title: str) -> frozenset[str]:
     return frozenset(_beyond_topics(shared - set(tokenize(title))))
 
 
+def _specific_named(words: set[str], sentences: BM25) -> bool:
+    """Some of these words are said by few passages (MAX_SPECIFIC_DF): they name a case, not the topic."""
+    return any(sentences.df[w] <= MAX_SPECIFIC_DF for w in words)
+
+
 def _first_of(index: PolicyIndex, article_id: str, test: Callable[[Passage], bool]) -> Passage | None:
     """The article's first passage that passes the test."""
     return next((p for p in index.passages if p.article_id == article_id and test(p)), None)
@@ -848,6 +868,24 @@ _AFTER_WINDOW = re.compile(
     re.IGNORECASE,
 )
 _WARRANTY = re.compile(r"\bwarrant|保修|质保|保固", re.IGNORECASE)
+# What a fault gets once its window has passed: a repair, a replacement, an exchange.
+_REMEDY = re.compile(r"\brepair|\breplac|\bexchang|\bfix(?:ed|es)?\b|维修|修理|返修|更换|换新|换货", re.IGNORECASE)
+# A section of what is not covered ("What warranty doesn't cover", "不在保修范围"), or a passage that opens so
+# ("Not covered: … repairs by third parties"): not what a fault gets.
+_NOT_COVERED = re.compile(r"\bnot\b|n't\b|\bexclu|不", re.IGNORECASE)
+_COVER_EXCLUDED = re.compile(
+    r"not covered|not included|excluded|exclusions?\b|(?:doesn'?t|does not|won'?t|will not) cover"
+    r"|不保修|不在保修|不属于保修|不包括|不予保修|不享受",
+    re.IGNORECASE,
+)
+
+
+def offers_remedy(heading: str, text: str) -> bool:
+    """The passage says what a fault gets after its window ("Under warranty we repair or replace the item"):
+    a remedy, in a section about what applies after it and not about what is excluded."""
+    after = _AFTER_WINDOW.search(f"{heading} {text}")
+    excluded = _NOT_COVERED.search(heading) or _COVER_EXCLUDED.search(text[:40])
+    return bool(after and _REMEDY.search(text) and not excluded)
 
 
 def beyond_window(fact: PolicyFact, days: int) -> bool:
@@ -917,6 +955,21 @@ def states_limit(text: str) -> bool:
     return bool(_DURATION.search(text))
 
 
+# Other sellers ("prices at other shops or marketplaces", "别家平台的价格"), and the shop itself as the customer
+# names it ("it's 34,99 on your site", "你们官网现在便宜了").
+_ELSEWHERE = re.compile(
+    r"\bother (?:shops?|stores?|retailers?|sellers?|sites?|websites?|marketplaces?|platforms?|merchants?)\b"
+    r"|\bcompetitors?\b|\belsewhere\b|\banother (?:shop|store|retailer|seller|site|website|platform)\b"
+    r"|其他(?:店|平台|商家|网站|渠道)|其它(?:店|平台|商家|网站|渠道)|别家|别的(?:店|平台|商家)|竞争对手|第三方平台",
+    re.IGNORECASE,
+)
+_OWN_SHOP = re.compile(
+    r"\b(?:your|ur) (?:own )?(?:site|website|web ?shop|shop|store|app|page|homepage)\b|\bon your\b"
+    r"|你们(?:店|家|官网|网站|这边|页面|店铺|商城|app)|贵店|本店|官网|店里",
+    re.IGNORECASE,
+)
+
+
 def is_exclusion(fact: PolicyFact) -> bool:
     """The passage says what a policy does not cover (by its article's title, its section or its words)."""
     return bool(EXCLUDES.search(f"{fact.title} {fact.condition} {fact.text}"))
@@ -927,6 +980,8 @@ def excludes_asked(fact: PolicyFact, question: str) -> bool:
     including coffee beans"), beyond the question's topic words ("return" is in every returns passage)."""
     if not is_exclusion(fact):
         return False
+    if _ELSEWHERE.search(fact.text) and _OWN_SHOP.search(question) and not _ELSEWHERE.search(question):
+        return False  # "prices at other shops" of a price the customer saw on the shop's own site
     said = set(tokenize(f"{fact.condition} {fact.text}"))  # the item may be the section's name
     named = PolicyIndex._named(question, _question_words(question), said, _question_topic(question))
     return any(len(w) >= 3 or CJK_WORD.fullmatch(w) for w in named - REFERENCE_WORDS - _mind_words())

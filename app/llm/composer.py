@@ -32,6 +32,7 @@ from app.grounding.policies import (
     named_conditions,
     names_items,
     names_section,
+    offers_remedy,
     polarity,
     says_part_used,
     says_status,
@@ -194,19 +195,28 @@ def compose(
             quoted = quoted[:MAX_POLICY_PASSAGES]
             texts = [_under_heading(p, lang) for p in quoted]
         if intent == "return" and window is not None and window.open is False and later:
-            # (the term for the order's own goods first, once: "Espresso machines | 2 years")
+            # (the term for the order's own goods first, once: "Espresso machines | 2 years"; then what a
+            # fault gets: "we repair or replace the item")
             terms = [p for p in later if states_term_for(p.text, items, question)]
-            quoted = [*terms[:1], *(p for p in later if p not in terms)][:MAX_POLICY_PASSAGES]
+            rest = sorted((p for p in later if p not in terms), key=lambda p: not offers_remedy(p.condition, p.text))
+            quoted = [*terms[:1], *rest][:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
             parts.append(str(book.policy(quoted[0].title, _once(texts))))
             sources += [p.source for p in quoted]
             if verdict and quoted[0] is first:
-                parts.append(str(book.verdict(intent, orders[0].order_id, verdict == "yes")))
+                # A cancellation the policy refunds in full: how much comes back is the order's total.
+                whole = intent == "cancel" and any(_FULL_REFUND.search(p.text) for p in quoted)
+                refund = f"{orders[0].total} {orders[0].currency}" if whole and orders[0].total else ""
+                parts.append(str(book.verdict(intent, orders[0].order_id, verdict == "yes", refund)))
     if not parts or (intent in POLICY_INTENTS and not (orders or missing or choices or policies or uploaded)):
         return None
     separator = "" if lang == "zh" else " "
     return Composition(separator.join(parts), intent, sources)
+
+
+# A cancellation paid back whole ("full refund the same working day", "全额原路退款").
+_FULL_REFUND = re.compile(r"\bfull refund|\brefund(?:ed)? (?:in full\b|(?:the )?(?:whole|entire))|全额", re.I)
 
 
 def _under_heading(passage: PolicyFact, lang: str) -> str:
