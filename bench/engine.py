@@ -7,8 +7,10 @@ torch/transformers already imported, as in the server), resident memory (VmRSS a
 peak), prefill time and decode tokens/s (a fixed number of new tokens, prefill excluded) on real turn
 prompts: what run_turn sends the model for the demo shop's questions. Then greedy agreement: every prompt
 answered by both engines (at the most threads asked); "agree" = the same text, or the same first
-sentence. llama.cpp's figure is quoted from shared/FINDINGS.md (a source build of llama-cpp-python, not
-installed here), not measured.
+sentence. On the int4 engine the answers run twice: as served, each prompt reusing the key/value cache of
+the ones before it (app/llm/onnx_engine.py PrefixCache), and with every prompt prefilled whole; the bench
+prints both times and how many answers are the same. llama.cpp's figure is quoted from shared/FINDINGS.md
+(a source build of llama-cpp-python, not installed here), not measured.
 """
 
 from __future__ import annotations
@@ -183,9 +185,31 @@ def worker(
         started = time.perf_counter()
         result["answers"] = [model.generate(p, n=1, max_tokens=answer_tokens)[0] for p in prompts]
         result["answers_s"] = round(time.perf_counter() - started, 1)
+        if loaded.onnx is not None:
+            cached = result["answers"]
+            result["prefix_cache"] = _without_prefix_cache(model, loaded.onnx, prompts, answer_tokens, cached)
         result["prompt_tokens_mean"] = round(statistics.mean(len(i) for i in ids_of), 1)
     result.update(_memory(), imports_rss_mb=before)
     print(json.dumps(result, ensure_ascii=False))
+
+
+def _without_prefix_cache(
+    model: Any, engine: Any, prompts: list[Any], answer_tokens: int, cached: list[str]
+) -> dict[str, Any]:
+    """The same answers with every prompt prefilled whole (a new cache for each), against the run above,
+    which reused the cache of earlier prompts: the time each took and whether the answers are the same."""
+    from app.llm import onnx_engine
+
+    reused = engine._cache.reused_tokens / max(engine._cache.prompt_tokens, 1)
+    started, fresh = time.perf_counter(), []
+    for p in prompts:
+        engine._cache = onnx_engine.PrefixCache(engine._slot_generator)
+        fresh.append(model.generate(p, n=1, max_tokens=answer_tokens)[0])
+    return {
+        "fresh_s": round(time.perf_counter() - started, 1),
+        "reused_share": round(reused, 3),
+        "same": sum(a == b for a, b in zip(cached, fresh, strict=True)),
+    }
 
 
 def first_sentence(text: str) -> str:
@@ -248,6 +272,14 @@ def main() -> int:
         )
     print("(model MB: RSS after the run less RSS with torch and transformers imported, before loading)")
     print(f"(quoted) {LLAMA_CPP}")
+    for r in results:
+        if "prefix_cache" in r:
+            c = r["prefix_cache"]
+            print(
+                f"int4 prefix cache, {r['threads']} thread(s): answering the {args.prompts} prompts took"
+                f" {r['answers_s']} s ({100 * c['reused_share']:.0f}% of their tokens read from the cache) against"
+                f" {c['fresh_s']} s with each prompt prefilled whole; the same answers in {c['same']} of {args.prompts}"
+            )
     with_answers = [r for r in results if "answers" in r]
     summary: dict[str, Any] = {"results": [{k: v for k, v in r.items() if k != "answers"} for r in results]}
     if len(with_answers) == 2:
