@@ -50,6 +50,7 @@ from app.grounding.policies import (
     item_names,
     names_items,
     states_deadline,
+    status_heading,
     status_words,
 )
 from app.grounding.references import spoken_digits
@@ -404,6 +405,7 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
     """What a reply to this question must supply (by its leading intent), and the facts that supply it."""
     orders = [f for f in facts if isinstance(f, OrderFact)]
     items = item_names(orders)
+    words = status_words([o.status for o in orders])
     needs = list(ANSWER_TYPES.get(intents[0], ())) if intents else []
     if intents and intents[0] == "refund" and ASKS_AMOUNT.search(question):
         needs.append("amount")
@@ -441,8 +443,13 @@ def answer_key(intents: list[str], question: str, facts: list[Fact]) -> AnswerKe
         order_ids=[o.order_id for o in orders],
         order_unresolved=any(isinstance(f, OrderNotFoundFact | OrderChoiceFact) for f in facts),
         amounts=[o.total for o in orders],
-        policy_texts=[f.text for f in facts if isinstance(f, PolicyFact)],
-        status_words=status_words([o.status for o in orders]),
+        # (a passage that speaks for the status under its heading is quoted with it: composer.py)
+        policy_texts=[
+            f"{f.condition}: {f.text}" if status_heading(f, words) else f.text
+            for f in facts
+            if isinstance(f, PolicyFact)
+        ],
+        status_words=words,
         # What says yes or no for the order: its window's last day (or that it hasn't started), or a passage
         # that excludes what the question names.
         verdicts=[r.until or r.order_id for r in rules if r.rule != "address_change_statuses"]

@@ -66,6 +66,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\b(refund|pay|give|return)\w* (me )?the difference\b",
             r"\b(dropped|fell|went down|reduced|marked down) (by|to)\b",
             r"\bnow \d{1,3} ?% off\b|\b\d{1,3} ?% off now\b|\bis now \d{1,3} ?% off\b",
+            # "paid 49.99 … 2 days later it was in your lightning deal for 39.99, can I get the 10 back?"
+            # (a bare number: "get my 20 euros back" is a refund)
+            r"\bget the \d+(?:[.,]\d{1,2})? back\b",
         ),
         ("保价", "价保", "降价", "差价", "便宜了", "价格保护", "秒杀价"),
     ),
@@ -110,6 +113,14 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\b(ship(ped)?|arrived?|come|dispatched|sent)\s+(out\s+)?yet\b",
             r"\bdid\b.{0,30}\b(ship|arrive|go out)\b",
             r"\b(taking|takes|took) (so|too|this) long\b|\btaking forever\b",
+            # "has that gone out yet?", "is it on its way?", "has it been sent??", "when it ships"
+            r"\b(has|have|did|is|are)\b.{0,30}\b(gone|go|going) out\b|\bgone out yet\b",
+            r"\bon (its|their|the) way\b",
+            r"\bwhen (?:it|they|the order|my order|the parcel|the package|my parcel|my package)"
+            r" (?:arrives?|comes?|gets? here)\b",
+            r"\b(been|being) (sent|shipped|posted|dispatched|mailed)\b",
+            r"\bwhen (will |does |do |would |is )?(it|they|this|that|the order|my order) (ships?|go out|leaves?)\b",
+            r"\b(it|order|payment) (went|gone|go) through\b",
         ),
         (
             "物流",
@@ -134,6 +145,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "啥时候到",
             "到了没",
             r"(送|发|寄)到哪",
+            "在路上",
+            "出库",
+            r"(寄|发)(了|出了|出去了)(吗|没|没有)",
             "查一下订单",
             "查订单",
             r"帮我查.{0,6}(订单|快递|物流|单)",
@@ -149,6 +163,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bexpress\b",
             r"\b(couriers?|carriers?)\b",
             r"\b(deliver|ship)(s|ping)? to\b",
+            r"\b(?:do|can|will|would) you (?:ship|deliver)\b",
             r"\b(same|next)[- ]day\b",
         ),
         (
@@ -392,6 +407,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             "钻绒",
             "跑绒",
             "开线",
+            r"线开了|线崩了",
             "脱线",
             "开胶",
             "脱胶",

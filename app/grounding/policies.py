@@ -224,6 +224,15 @@ def says_status(text: str, words: list[str], row_key: str = "") -> bool:
     return bool(words) and bool(_status_pattern(tuple(words)).search(row_key or text))
 
 
+def status_heading(fact: PolicyFact, words: list[str]) -> bool:
+    """Only the passage's section heading names the order's status ("After the order has shipped": "We can't
+    change the address any more"): it speaks for that status, and is quoted under the heading so the reply
+    says which one."""
+    return (
+        bool(fact.condition) and not says_status(fact.text, words, fact.row_key) and says_status(fact.condition, words)
+    )
+
+
 def _plain(line: str) -> str:
     return _MARKUP.sub("", _LIST_MARK.sub("", line.strip())).strip()
 
@@ -1031,8 +1040,10 @@ def states_money(text: str) -> bool:
 
 def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:
     """The passage names no currency the shop knows, or one of these: "CNY orders over 299 CNY" says nothing
-    to a customer who pays in USD."""
+    to a customer who pays in USD. A passage that names none speaks for the currency its section heading
+    names ("playfield.cn: mainland China (CNY)": "Bulky items … Cost: free")."""
     named = {code for code, pattern in _CURRENCIES.items() if pattern.search(fact.text)}
+    named = named or {code for code, pattern in _CURRENCIES.items() if pattern.search(fact.condition)}
     return not named or bool(named & currencies)
 
 

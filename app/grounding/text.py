@@ -81,6 +81,9 @@ EN_STOP = frozenset(
         "no",
         "so",
         "than",
+        "then",
+        "there",  # "is there an extra charge": not "'Delivered' but not there?"
+        "here",
         "too",
         "very",
         "just",

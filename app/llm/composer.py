@@ -42,6 +42,7 @@ from app.grounding.policies import (
     states_issuing_time,
     states_limit,
     states_term_for,
+    status_heading,
     status_words,
 )
 from app.grounding.rules import NO_INVOICE
@@ -161,7 +162,9 @@ def compose(
         for rule in (f for f in facts if isinstance(f, RuleFact) and f.order_id in shown):
             parts.append(str(book.rule(rule)))
             sources.append(rule.source)
-        texts = [p.text for p in quoted]
+        words = status_words([o.status for o in orders])
+        # (quoted under the heading that names the status when only the heading does, as answer_key reads it)
+        texts = [_under_heading(p, lang) if on_status and status_heading(p, words) else p.text for p in quoted]
         # The best passage excludes what the question names ("Flash sales" under "Not covered"): that is
         # the answer, whatever limits the article's other sections give.
         excluded = bool(policies) and is_exclusion(policies[0])
@@ -268,7 +271,9 @@ def _once(texts: list[str]) -> list[str]:
 
 
 def _says_status(passage: PolicyFact, words: list[str]) -> bool:
-    return says_status(passage.text, words, passage.row_key)
+    """The passage says what the policy does for the status: in its own words or its row's key, or under a
+    heading that names it ("After the order has shipped": "We can't change the address any more")."""
+    return says_status(passage.text, words, passage.row_key) or status_heading(passage, words)
 
 
 # What a restriction must be about to answer each status-dependent question.

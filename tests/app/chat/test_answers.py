@@ -28,9 +28,7 @@ def test_an_abusive_but_real_question_is_answered_and_the_abuse_not_repeated(
 
 def test_a_complaint_about_a_fault_in_insults_is_answered_through(client, demo_shop):
     """No question mark and no listed word: the fault ("won't even start") is what the customer asks about."""
-    text = (
-        "the useless thing you sold me is junk, won't even start. absolute rubbish, what will you do about it"
-    )
+    text = "the useless thing you sold me is junk, won't even start. absolute rubbish, what will you do about it"
     reply = ask(client, open_conversation(client, "c1001"), text).json()["reply"]
     assert reply["status"] != "blocked", reply["scores"]
 
