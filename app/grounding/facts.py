@@ -185,7 +185,7 @@ class RuleFact:
     """One of the shop's structured rules applied to one of the customer's orders (app/shop/rules.py)."""
 
     rule: str  # return_window_days | quality_window_days | price_protection_days | invoice_window_days
-    # | address_change_statuses
+    # | address_change_statuses | warranty_term
     order_id: str
     days: int | None = None
     since: str | None = None  # what the window counts from: "delivery" or "order"
@@ -203,6 +203,7 @@ class RuleFact:
     item: str | None = None
     price_now: str | None = None
     difference: str | None = None
+    term: str | None = None  # warranty_term: the term as the policy writes it ("6 months"), for `item`
     kind: str = "rule"
 
     @property
@@ -215,6 +216,13 @@ class RuleFact:
             return (
                 f"order {self.order_id}: status {self.status}; its delivery address {verdict} be changed "
                 f"(changes are possible while an order is {' or '.join(self.statuses)})"
+            )
+        if self.rule == "warranty_term":
+            state = "still covered" if self.open else "no longer covered"
+            good = f" for {self.item}" if self.item else ""
+            return (
+                f"order {self.order_id}: delivered {self.start}; the warranty of {self.term}{good} runs until "
+                f"{self.until} ({state})"
             )
         what = {
             "return_window_days": "returns for any reason",

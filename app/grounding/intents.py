@@ -345,6 +345,9 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r"\b(?:haven'?t|hasn'?t|didn'?t|have not|did not|not) (?:even |yet |ever )?(?:used|opened|worn|unboxed)\b",
             r"\bstill (?:in (?:the|its) (?:box|packaging|wrapper)|sealed)\b",
             r"\bprefer (?:my|the|our) (?:old|other)\b",
+            # Nothing is wrong with it: "nothing wrong with it i just kinda regret it", "second thoughts".
+            r"\bregret\w*\b|\bsecond thoughts\b",
+            r"\bnothing(?: is)? wrong with (?:it|them|the \w+)\b|\b(?:it|they) works? (?:fine|perfectly)\b",
         ),
         (
             "不想要",
@@ -606,7 +609,7 @@ INTENT_WORDS = {
     "shipping": "shipping delivery ship deliver courier 配送 发货 运费 快递",
     "address_change": "address change 地址 修改",
     "invoice": "invoice receipt fapiao 发票",
-    "price_protection": "price protection difference drop 保价 价保 差价 降价",
+    "price_protection": "price protection difference drop cheaper lower 保价 价保 差价 降价 便宜 便宜了 降了",
 }
 
 

@@ -23,6 +23,7 @@ from app.grounding.intents import (
     ASPECTS,
     INTENT_WORDS,
     REFERENCE_WORDS,
+    RETURN_ASPECTS,
     detect_aspects,
     detect_intents,
     expand_query,
@@ -68,7 +69,8 @@ NAMED_WORD_BOOST = 0.25  # each further word of an exclusion the question (or th
 DEADLINE_BOOST = 1.5
 _DEADLINE = re.compile(
     r"\d+\s*(?:business |working |calendar )?(?:days?|hours?|weeks?|months?)\s+(?:of|after|from)\s+"
-    r"(?:the\s+|your\s+)?(?:delivery|payment|purchase|receipt|receiving|order|paying|buying|arrival|dispatch)"
+    r"(?:the\s+|your\s+|you\s+)?(?:delivery|payment|purchase|receipt|receiving|order|paying|buying|arrival|dispatch"
+    r"|paid|ordered|bought|received)"
     r"(?!\s+(?:of\s+)?(?:the\s+|your\s+|our\s+|a\s+)?(?:return\s+)?(?:label|e-?mail|code|refund|confirmation|approval|instructions))"
     r"|(?:付款|支付|签收|收货|下单|购买|到货|发货)(?:之日)?(?:后|起)\s*\d+\s*(?:个)?(?:天|日|小时|周|个月)",
     re.IGNORECASE,
@@ -156,7 +158,8 @@ _YES_NO_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _CELL_NO = re.compile(
-    r"^(?:no\b(?!\s+(?:charge|fee|cost|extra|additional|minimum))|not\b|never\b|none\b|n/a\b|×|✗|✘|不(?!限|用|收)|否|无法|没有)",
+    r"^(?:no\b(?!\s+(?:charge|fee|cost|extra|additional|minimum))|not\b|never\b|none\b|n/a\b|×|✗|✘|❌|❎|✖|⛔|🚫"
+    r"|不(?!限|用|收)|否|无法|没有)",
     re.IGNORECASE,
 )
 # A column named for the action the table answers ("无理由退货", "Return for a refund"): its cells that start
@@ -164,7 +167,10 @@ _CELL_NO = re.compile(
 _ACTION_COLUMN = re.compile(
     r"\breturn(?!\s+(?:shipping|postage|label|fee|cost))|\bcancel|\bexchange|退货|退换|换货|取消|保价|价保", re.I
 )
-_CELL_YES = re.compile(r"^(?:yes\b|✓|✔|√|可以|能|是|支持|允许)", re.IGNORECASE)
+_CELL_YES = re.compile(r"^(?:yes\b|✓|✔|√|✅|☑|可以|能|是|支持|允许)", re.IGNORECASE)
+# A cell that opens with a check mark or a cross ("✅ Cancel free, full refund", "❌ 不可以"): a verdict whatever
+# its column is called.
+_CELL_MARK = re.compile(r"^(?:✓|✔|√|✅|☑|×|✗|✘|❌|❎|✖|⛔|🚫)")
 # "Exception: made-to-order desktops can't be cancelled …", "例外：…": a sentence about some items only.
 _EXCEPTION = re.compile(r"^(?:exceptions?|except|excluding|note|例外|除外|特殊商品|特别说明)\s*[:：]", re.IGNORECASE)
 # Where an exception's sentence stops naming what it is about and says what happens to it.
@@ -261,7 +267,9 @@ def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
     verdict, subject = "", ""
     for header, cell in zip(columns, cells, strict=False):
         if not verdict and (
-            _YES_NO_COLUMN.search(header.strip()) or (_ACTION_COLUMN.search(header) and cell_verdict(cell))
+            _YES_NO_COLUMN.search(header.strip())
+            or (_ACTION_COLUMN.search(header) and cell_verdict(cell))
+            or _CELL_MARK.match(cell.strip())
         ):
             verdict = cell_verdict(cell)
         elif not subject and cell and cell not in ("—", "-"):
@@ -595,7 +603,12 @@ class PolicyIndex:
             excluded |= by_item
             # Off the topic, unless it excludes an item of the order from what is asked (an article about
             # exclusions is about returns: RETURN_ASPECTS).
-            excludes_item = bool(by_item) and bool(self.topics[passage.article_id] & (lead | returning))
+            # (not from an article about another kind of return: what a warranty doesn't cover excludes nothing
+            # from a change of mind)
+            other_kind = (self.topics[passage.article_id] & RETURN_ASPECTS) - set(aspects) if aspects else set()
+            excludes_item = (
+                bool(by_item) and bool(self.topics[passage.article_id] & (lead | returning)) and not other_kind
+            )
             if on_topic and passage.article_id not in on_topic and not excludes_item:
                 continue
             if excluded:
@@ -614,6 +627,8 @@ class PolicyIndex:
                     sentence *= RANGE_BOOST if in_range(passage.text, amounts) else 1 / RANGE_BOOST
                 if asks_amount and states_money(passage.text):
                     sentence *= AMOUNT_BOOST  # "how much do I need to spend": the row with the amounts
+                if _EXAMPLES.match(passage.heading):
+                    sentence /= CONDITION_BOOST  # "举例: 3 月 1 日下单…": an illustration, never the rule itself
                 if speed is False and expedited_only(f"{passage.heading} {passage.text}"):
                     sentence /= EXPEDITED_BOOST
                 if _DURATION.search(passage.text):
@@ -818,6 +833,10 @@ def _heading_words(heading: str, text: str, title: str) -> frozenset[str]:
     (tokenized once per passage, not once per turn)."""
     shared = _specific(tokenize(heading)) & set(tokenize(text))
     return frozenset(_beyond_topics(shared - set(tokenize(title))))
+
+
+# A section of worked examples ("Examples", "For example", "举例", "示例").
+_EXAMPLES = re.compile(r"^\W*(?:(?:examples?|for example|e\.g\.|worked examples?)\b|举例|例如|示例|案例)", re.I)
 
 
 def _specific_named(words: set[str], sentences: BM25) -> bool:
@@ -1212,6 +1231,19 @@ def names_items(text: str, items: str) -> bool:
     said = _specific(tokenize(text))
     named = _beyond_topics(said & set(tokenize(items)))
     return any(CJK_WORD.fullmatch(w) for w in named) or len(named) >= MIN_ITEM_TERMS
+
+
+def item_overlap(text: str, items: str) -> int:
+    """How many specific words of the items' names the text says (which of several rows names them best)."""
+    return len(_beyond_topics(_specific(tokenize(text)) & set(tokenize(items))))
+
+
+def names_part(text: str, question: str, items: str, beside: str = "") -> bool:
+    """The text names something the question names that the items' names (and the text `beside` it, another
+    row of its table) don't ("battery" in "is a new battery covered?" of a watch): a part, an accessory, a case
+    of its own."""
+    asked = _specific(tokenize(text)) & set(tokenize(question))
+    return bool(_beyond_topics(asked - set(tokenize(items)) - set(tokenize(beside))))
 
 
 def names_section(question: str, condition: str, title: str) -> bool:

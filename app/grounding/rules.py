@@ -22,7 +22,18 @@ from app.grounding.dates import delivered_said
 from app.grounding.facts import NOT_SENT, Fact, OrderFact, PolicyFact, RuleFact
 from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
-from app.grounding.policies import applies_to, excludes_outright, is_exclusion, item_names, named_conditions
+from app.grounding.policies import (
+    applies_to,
+    excludes_outright,
+    is_charge,
+    is_exclusion,
+    item_names,
+    item_overlap,
+    named_conditions,
+    names_items,
+    names_part,
+    states_term_for,
+)
 from app.shop import rules as shop_rules
 from app.shop.rules import ShopRules
 
@@ -43,12 +54,13 @@ _NOT_GOODS = (
 # A limit counted from an event, as articles state it (calendar days only: business days can't be counted
 # without the shop's calendar).
 _STATED = re.compile(
-    r"(\d+)\s*(?:calendar\s+)?(days?|weeks?|months?)\s+(?:of|after|from)\s+(?:the\s+|your\s+)?"
-    r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying)\b(?!\s+(?:of\s+)?" + _NOT_GOODS + ")"
+    r"(\d+)\s*(?:calendar\s+)?(days?|weeks?|months?)\s+(?:of|after|from)\s+(?:the\s+|your\s+|you\s+)?"
+    r"(delivery|receipt|receiving|arrival|payment|purchase|order|paying|buying|paid|ordered|bought|received)\b"
+    r"(?!\s+(?:of\s+)?" + _NOT_GOODS + ")"
     r"|(付款|支付|签收|收货|下单|购买|到货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(天|日|周|月)",
     re.IGNORECASE,
 )
-_FROM_DELIVERY = frozenset({"delivery", "receipt", "receiving", "arrival", "签收", "收货", "到货"})
+_FROM_DELIVERY = frozenset({"delivery", "receipt", "receiving", "arrival", "received", "签收", "收货", "到货"})
 MIN_STATED_SCORE = 1.0  # the composer's bar for quoting a passage (app/llm/composer.py MIN_POLICY_SCORE)
 
 
@@ -232,19 +244,86 @@ def apply_rules(
         if not orders:
             return []
     days, since = getattr(rules, rule, None), None
-    if days is None:
-        stated = stated_window(facts, question)  # the shop set no such rule: the article's own limit, if it states one
-        if stated is None:
-            return []
-        days, since = stated
-    excluded = set(rules.excluded_categories or [])
-    said = delivered_said(question, today) if len(orders) == 1 else None  # about the one order asked about
-    windows = [w for w in (_window(rule, days, order, excluded, today, since, said) for order in orders) if w]
+    windows: list[RuleFact] = []
+    stated = stated_window(facts, question) if days is None else None  # the shop set none: the article's own
+    if days is not None or stated is not None:
+        days, since = (days, None) if days is not None else stated  # type: ignore[misc]
+        excluded = set(rules.excluded_categories or [])
+        said = delivered_said(question, today) if len(orders) == 1 else None  # about the one order asked about
+        windows = [w for w in (_window(rule, days, order, excluded, today, since, said) for order in orders) if w]
     if rule == "price_protection_days" and len(windows) == 1 and windows[0].open:
         drop = price_drop(question, orders[0])
         if drop is not None:
             windows[0] = replace(windows[0], item=drop[0], price_now=drop[1], difference=drop[2])
+    if rule == "quality_window_days" and len(orders) == 1 and not any(w.open for w in windows):
+        # Past the fault window (or none stated): the warranty term for the order's goods, from its delivery.
+        term = warranty_term(facts, question, orders[0], today)
+        windows += [term] if term else []
     return list(windows)
+
+
+_TERM = re.compile(r"\d+\s*(?:years?|months?)\b|\d+\s*(?:年|个月)|[一二两三四五六七八九十]+\s*(?:年|个月)", re.I)
+# A warranty's term as policies write it ("6 months", "2 years", "12个月", "两年"), and its number and unit.
+_TERM_PARTS = re.compile(r"(\d+)\s*(years?|months?|年|个月)", re.IGNORECASE)
+
+
+def warranty_term(facts: list[Fact], question: str, order: OrderFact, today: date) -> RuleFact | None:
+    """The warranty term the retrieved passages state for the order's goods ("Watch battery … Covered for: 6
+    months"; "my 65W charger": the row for chargers), counted from the order's delivery: until when it runs,
+    and whether it still does. None when the order has no delivery date, or no passage states one term for
+    its goods."""
+    if not order.delivered_at:
+        return None
+    items = item_names([order])
+    policies = [f for f in facts if isinstance(f, PolicyFact)]
+    if any(f.subject and applies_to(f, question, items) for f in policies):
+        return None  # a passage for some goods only ("Refurbished items: …") speaks for these: not the table
+    # The row that names the goods best ("眼镜盒…: 无" over "眼镜架…: 6 个月" for a glasses case), if it states a term.
+    named = [f for f in policies if names_items(f.text, items)]
+    for fact in sorted(named, key=lambda f: -item_overlap(f.text, items))[:1]:
+        if not states_term_for(fact.text, items, question):
+            return None
+        # Another row for a part the customer names ("is a new battery covered?": "Watch battery … 6 months"
+        # beside the watch's 24 months): which term applies is for a person to say.
+        if any(
+            f is not fact and _TERM.search(f.text) and names_part(f.text, question, items, fact.text) for f in policies
+        ):
+            return None
+        terms = {(int(n), unit.lower()) for n, unit in _TERM_PARTS.findall(amounts_as_numbers(fact.text))}
+        if len(terms) != 1:
+            return None  # the row states several ("2 years, 1 year on the battery"): a person reads it
+        count, unit = terms.pop()
+        months = count * 12 if unit.startswith(("year", "年")) else count
+        start = date.fromisoformat(order.delivered_at[:10])
+        until = _add_months(start, months)
+        term = _TERM_PARTS.search(amounts_as_numbers(fact.text))
+        return RuleFact(
+            "warranty_term",
+            order.order_id,
+            days=(until - start).days,
+            since="delivery",
+            start=start.isoformat(),
+            until=until.isoformat(),
+            open=until >= today,
+            item=_item_said(order, question),
+            term=term.group(0) if term else None,
+        )
+    return None
+
+
+def _add_months(start: date, months: int) -> date:
+    """The same day `months` later (the month's last day where it has no such day: 31 Aug + 6 → 28 Feb)."""
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(start.day, last))
+
+
+def _item_said(order: OrderFact, question: str) -> str | None:
+    """The order's good the question names, else its only one (None when neither)."""
+    goods = [str(i.get("name", "")) for i in order.items if not is_charge(i)]
+    named = [g for g in goods if names_items(question, g)]
+    return named[0] if len(named) == 1 else goods[0] if len(goods) == 1 else None
 
 
 # An amount as customers write it: "259", "259.00", "¥259", "259元"; not part of an id, a date or a longer number.
@@ -253,20 +332,36 @@ _AMOUNT = re.compile(
 )
 
 
+# What a price came down by, as customers say it: "便宜了300", "降了50元", "$40 cheaper", "dropped by 20".
+_CHEAPER_BY = re.compile(
+    r"(?:便宜了|降了|少了|低了|便宜)\s*[¥$€£]?\s?(\d+(?:\.\d{1,2})?)"
+    r"|[¥$€£]?\s?(\d+(?:\.\d{1,2})?)\s*(?:元|块|dollars?|euros?|pounds?|bucks|eur|usd)?\s*(?:cheaper|less)\b"
+    r"|\b(?:dropped|went down|reduced|fell|came down) by\s*[¥$€£]?\s?(\d+(?:\.\d{1,2})?)",
+    re.IGNORECASE,
+)
+
+
 def price_drop(question: str, order: OrderFact) -> tuple[str, str, str] | None:
     """(item, the price now, the difference for the quantity bought) when the customer says what an item of
     the order costs now and it is less than they paid ("bought the carrier at 289, now it's 259"): the item
     whose price they also state, else the order's only item. None when they state no lower price, or when
     it isn't clear which item, or the drop is implausible (to under a fifth of the price)."""
-    stated = [Decimal(m.group(1)) for m in _AMOUNT.finditer(amounts_as_numbers(question))]
+    said = amounts_as_numbers(question)
+    stated = [Decimal(m.group(1)) for m in _AMOUNT.finditer(said)]
     priced = [i for i in order.items if i.get("unit_price")]
     paid_said = [i for i in priced if Decimal(str(i["unit_price"])) in stated]
-    candidates = paid_said or (priced if len(priced) == 1 else [])
+    # Or the item the question names ("the tennis bracelet … is $89 now"), or the order's only one.
+    named = [i for i in priced if names_items(question, str(i.get("name", "")))]
+    candidates = paid_said or (named if len(named) == 1 else []) or (priced if len(priced) == 1 else [])
     if len(candidates) != 1:
         return None
     item = candidates[0]
     paid = Decimal(str(item["unit_price"]))
-    lower = [a for a in stated if paid / 5 <= a < paid]
+    # "官网便宜了300", "it's $40 cheaper now": what it came down by, not what it costs now
+    by = [Decimal(next(g for g in m.groups() if g)) for m in _CHEAPER_BY.finditer(said)]
+    lower = [a for a in stated if paid / 5 <= a < paid and a not in by]
+    if not lower and by and 0 < by[-1] < paid:
+        lower = [paid - by[-1]]
     if not lower:
         return None
     now = lower[-1]  # "289, 今天降到259": the price it came down to is said last

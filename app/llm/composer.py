@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.grounding.facts import (
     NOT_SENT,
@@ -276,6 +276,13 @@ def _says_status(passage: PolicyFact, words: list[str]) -> bool:
     return says_status(passage.text, words, passage.row_key) or status_heading(passage, words)
 
 
+# A restriction to some statuses ("can only be cancelled while the order is still paid", "只能在已付款状态下取消"),
+# and the statuses such a restriction names.
+_ONLY_WHILE = re.compile(
+    r"\bonly\b.{0,40}\b(?:while|when|if|as long as|until|before|in)\b|只能在|只有在|仅限在|仅在|只可在", re.IGNORECASE
+)
+_BEFORE_DELIVERY = status_words(["pending", "paid", "processing", "shipped"])
+
 # What a restriction must be about to answer each status-dependent question.
 _ACTIONS = {
     "cancel": re.compile(r"cancel|取消", re.IGNORECASE),
@@ -305,6 +312,21 @@ def _for_status(
         and (action is None or action.search(p.text))
     ]
     for_status = [p for p in policies if _says_status(p, words)]
+    # "Personalised items can only be cancelled while the order is still paid": for the order's items, yes in
+    # the statuses it names and no in any other (the order's own status decides, not the general rule).
+    only = [
+        p
+        for p in policies
+        if names_items(p.text, items)
+        and _ONLY_WHILE.search(p.text)
+        and says_status(p.text, _BEFORE_DELIVERY)
+        and (action is None or action.search(p.text))
+    ]
+    if only:
+        verdict = "yes" if says_status(only[0].text, words) else "no"
+        # (with what the general rule says for the status: the exception overrides it, and the reply says both)
+        rest = [p for p in for_status if p is not only[0]]
+        return [replace(only[0], verdict=verdict), *rest[:1]], True
     if restricted:
         # With what the policy says for the status beside it (the order's other items follow that).
         rest = [p for p in for_status if p not in restricted]
