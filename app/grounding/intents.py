@@ -163,7 +163,6 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\bexpress\b",
             r"\b(couriers?|carriers?)\b",
             r"\b(deliver|ship)(s|ping)? to\b",
-            r"\b(?:do|can|will|would) you (?:ship|deliver)\b",
             r"\b(same|next)[- ]day\b",
         ),
         (
