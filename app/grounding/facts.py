@@ -185,7 +185,7 @@ class RuleFact:
     """One of the shop's structured rules applied to one of the customer's orders (app/shop/rules.py)."""
 
     rule: str  # return_window_days | quality_window_days | price_protection_days | invoice_window_days
-    # | address_change_statuses | warranty_term
+    # | address_change_statuses | warranty_term | invoice_change_days
     order_id: str
     days: int | None = None
     since: str | None = None  # what the window counts from: "delivery" or "order"
@@ -216,6 +216,12 @@ class RuleFact:
             return (
                 f"order {self.order_id}: status {self.status}; its delivery address {verdict} be changed "
                 f"(changes are possible while an order is {' or '.join(self.statuses)})"
+            )
+        if self.rule == "invoice_change_days":
+            state = "still possible" if self.open else "no longer possible"
+            return (
+                f"order {self.order_id}: invoice issued {self.start}; changes to it within {self.days} days of issue, "
+                f"so until {self.until} ({state})"
             )
         if self.rule == "warranty_term":
             state = "still covered" if self.open else "no longer covered"

@@ -741,9 +741,13 @@ def passages(
     best = hits[0][0].article_id if hits else ""
     if intents[:1] == ["invoice"] and hits:
         # "Can I get an invoice for …" is answered by until when one may be requested and how long issuing
-        # takes: the article's deadline and its first other time limit join the passages, ranked last.
+        # takes: the article's deadline and its first other time limit join the passages, ranked last; "can
+        # you redo it with my company name?" by until when an issued one may be changed.
         stated = _first_of(index, best, lambda p: bool(_DEADLINE.search(p.text)))
-        hits = _joined(hits, [stated, _first_of(index, best, lambda p: states_issuing_time(p.text))])
+        change = (
+            _first_of(index, best, lambda p: change_window(p.text) is not None) if asks_invoice_change(query) else None
+        )
+        hits = _joined(hits, [stated, _first_of(index, best, lambda p: states_issuing_time(p.text)), change])
     elif fault and hits:
         # A fault claim is answered by its window and, once that has passed, by what the policy offers after
         # it ("超过 60 天怎么办": the warranty): that passage joins, ranked last, for the composer to choose.
@@ -837,6 +841,36 @@ def _heading_words(heading: str, text: str, title: str) -> frozenset[str]:
 
 # A section of worked examples ("Examples", "For example", "举例", "示例").
 _EXAMPLES = re.compile(r"^\W*(?:(?:examples?|for example|e\.g\.|worked examples?)\b|举例|例如|示例|案例)", re.I)
+
+
+# How long after an invoice was issued it may still be changed ("within 30 days of the invoice date", "within
+# 30 days of issue", "发票开具之日起 30 天内", "开票后30天内"), and a question asking for such a change ("redo the
+# invoice with my company's name", "抬头开的是个人，能重新开吗").
+_CHANGE_WINDOW = re.compile(
+    r"(\d+)\s*(?:calendar\s+)?days?\s+(?:of|after|from)\s+(?:the\s+)?(?:(?:fapiao|invoice|receipt)(?:'s)?\s+"
+    r"(?:issue\s+)?date|date of (?:the\s+)?(?:invoice|fapiao|receipt|issue)|issue(?:\s+date)?\b|issuing\b)"
+    r"|(?:发票开具|开票|发票日期|开具)(?:之日)?(?:后|起)?\s*(\d+)\s*(?:个)?(?:天|日)",
+    re.IGNORECASE,
+)
+_INVOICE_CHANGE = re.compile(
+    r"\b(?:change|correct|redo|re-do|reissue|re-issue|amend|update|fix|add|put)\b.{0,40}"
+    r"\b(?:invoice|receipt|fapiao|title|company|tax id|vat)"
+    r"|\b(?:invoice|receipt|fapiao)\b.{0,60}\b(?:redone|reissued|re-issued|changed|corrected|updated|amended)\b"
+    r"|\b(?:with|under) (?:my|our|the) (?:company|firm|employer|business)(?:'s)? (?:name|details)\b"
+    r"|换开|重开|重新开|改抬头|换抬头|修改抬头|抬头.{0,12}(?:改|换|错|重新)|公司抬头|单位抬头|开错|税号.{0,6}(?:错|改)",
+    re.IGNORECASE,
+)
+
+
+def change_window(text: str) -> int | None:
+    """The days after its issue within which an invoice may be changed, as the passage states them."""
+    match = _CHANGE_WINDOW.search(text)
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def asks_invoice_change(question: str) -> bool:
+    """The question asks to change an invoice already issued (its title, name or tax ID)."""
+    return bool(_INVOICE_CHANGE.search(question))
 
 
 def _specific_named(words: set[str], sentences: BM25) -> bool:

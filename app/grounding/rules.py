@@ -24,7 +24,10 @@ from app.grounding.intents import detect_aspects
 from app.grounding.numbers import amounts_as_numbers
 from app.grounding.policies import (
     applies_to,
+    asks_invoice_change,
+    change_window,
     excludes_outright,
+    in_currency,
     is_charge,
     is_exclusion,
     item_names,
@@ -231,6 +234,9 @@ def apply_rules(
                 )
             )
         return found
+    change = invoice_change(facts, orders, today) if intent == "invoice" and asks_invoice_change(question) else None
+    if change is not None:
+        return [change]  # "Can you redo it with my company's name?" of an issued invoice: until when it may be
     rule = _WINDOWS.get(intent)
     if rule == "return_window_days" and "quality" in aspects:
         # A fault's window: the shop's rule for it, else the limit its article states; never "a return for
@@ -260,6 +266,42 @@ def apply_rules(
         term = warranty_term(facts, question, orders[0], today)
         windows += [term] if term else []
     return list(windows)
+
+
+_FAPIAO = re.compile(r"\bfapiao\b", re.IGNORECASE)  # China's invoice, by its English name
+
+
+def invoice_change(facts: list[Fact], orders: list[OrderFact], today: date) -> RuleFact | None:
+    """The window to change the one order's issued invoice, counted from its issue date, as the retrieved
+    passages state it ("within 30 days of the invoice date"); None without an issued invoice or a stated window."""
+    issued = [o for o in orders if o.invoice_number and o.invoice_issued_at]
+    if len(issued) != 1:
+        return None
+    order = issued[0]
+    # (a passage for another currency's invoices, "eu (EUR): VAT invoices", or for a Chinese fapiao of an order
+    # not paid in CNY, is not this invoice's rule)
+    paid_in = {order.currency.upper()}
+    policies = [
+        f
+        for f in facts
+        if isinstance(f, PolicyFact)
+        and in_currency(f, paid_in)
+        and not (paid_in != {"CNY"} and _FAPIAO.search(f"{f.condition} {f.text}"))
+    ]
+    days = next((d for f in policies if (d := change_window(f.text)) is not None), None)
+    if days is None:
+        return None
+    start = date.fromisoformat(str(order.invoice_issued_at)[:10])
+    until = start + timedelta(days=days)
+    return RuleFact(
+        "invoice_change_days",
+        order.order_id,
+        days=days,
+        since="invoice",
+        start=start.isoformat(),
+        until=until.isoformat(),
+        open=until >= today,
+    )
 
 
 _TERM = re.compile(r"\d+\s*(?:years?|months?)\b|\d+\s*(?:年|个月)|[一二两三四五六七八九十]+\s*(?:年|个月)", re.I)

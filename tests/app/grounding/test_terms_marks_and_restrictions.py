@@ -8,6 +8,7 @@ rules were tuned on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -149,3 +150,48 @@ def test_a_worked_example_is_not_the_rule():
     order = _order("delivered", ("Chef's knife 20 cm", "89.00"))
     found = _facts(question, order)[1:]
     assert found[0].text.startswith("If our price drops within 14 days"), [f.text for f in found]
+
+
+INVOICES = PolicyArticle(
+    id="invoices-en",
+    title="Invoices",
+    locale="en",
+    version=1,
+    body=(
+        "Invoices are emailed within 3 business days of delivery.\n\n"
+        "Need your company's name or VAT ID on it? Ask us within 30 days of the invoice date and we reissue it.\n"
+    ),
+)
+INVOICES_ZH = PolicyArticle(
+    id="invoices-zh",
+    title="发票说明",
+    locale="zh",
+    version=1,
+    body="签收后 3 个工作日内开具电子发票。\n\n抬头或税号填错的，开票后30天内可申请换开一次。\n",
+)
+
+
+def _invoiced(question: str, lang: str, today: date) -> list[Any]:
+    order = _order("delivered", ("Chef's knife 20 cm", "89.00"), delivered="2026-10-18T10:00:00+00:00")
+    order = replace(order, invoice_number="KN-INV-0042", invoice_issued_at="2026-10-20T09:00:00+00:00")
+    found = passages(PolicyIndex([INVOICES, INVOICES_ZH]), question, lang, 3, [order.status], [item_names([order])])
+    facts = [order, *found]
+    return [*facts, *apply_rules(ShopRules(), detect_intents(question), [], facts, today, question)]
+
+
+def test_a_change_to_an_issued_invoice_is_counted_from_its_issue_date():
+    question = "can you redo the invoice for KN-7781 with my company name on it?"
+    facts = _invoiced(question, "en", date(2026, 12, 8))
+    [rule] = [f for f in facts if isinstance(f, RuleFact)]
+    assert (rule.rule, rule.until, rule.open) == ("invoice_change_days", "2026-11-19", False), rule
+    composition = compose(detect_intents(question), facts, "en", question)
+    assert composition is not None and "so it can no longer be changed" in composition.text, composition
+    # Within the 30 days it still can; and in Chinese the same.
+    assert [f for f in _invoiced(question, "en", date(2026, 11, 1)) if isinstance(f, RuleFact)][0].open
+    asked = "KN-7781 的发票抬头开成个人了，能换成公司抬头吗"
+    composition = compose(detect_intents(asked), _invoiced(asked, "zh", date(2026, 12, 8)), "zh", asked)
+    assert composition is not None and "无法再换开" in composition.text, composition
+    # Asking for an invoice is not asking to change one.
+    assert not [
+        f for f in _invoiced("where is the invoice for KN-7781?", "en", date(2026, 12, 8)) if isinstance(f, RuleFact)
+    ]
