@@ -261,6 +261,8 @@ _ID_LIKE = re.compile(
     r"(?![A-Za-z0-9])|(?<![A-Za-z0-9.])[A-Za-z0-9][A-Za-z0-9-]*\d[A-Za-z0-9-]*(?![A-Za-z0-9]|\.\d)"
 )
 MIN_NEAR_LENGTH = 5  # shorter ids are one edit from too many others
+MIN_FRAGMENT = 4  # characters of an id quoted from its middle ("4G9S" of LMN-4G9S2L)
+_MIXED = re.compile(r"(?=.*[A-Z])(?=.*\d)[A-Z0-9]+")  # letters and digits both: a code, not a word or a number
 MAX_SUGGESTIONS = 2
 
 
@@ -446,9 +448,11 @@ def resolve(
     ]
     # The end of one of their ids with its letter, uncued ("where's order A0822?" of GL2611A0822).
     ends = [m.group(0) for m in id_like if _is_id_end(m.group(0), orders, order_keys)]
+    cued = set(tails)
     for tail, how in [*((t, "suffix") for t in tails), *((e, "suffix") for e in ends), *((b, "digits") for b in bare)]:
         wanted = compact(tail)
-        if len(wanted) < 3:
+        # (two characters only when cued and mixed: "尾号4N", "ending in 2S" of LMN-5E9C4N, LMN-9H7K2S)
+        if len(wanted) < 3 and not (tail in cued and len(wanted) == 2 and _MIXED.fullmatch(wanted)):
             continue
         # "ending in 4449" of TPK26-4449X: the digits an id ends with, before a check letter.
         fits = [o for o in orders if any(_ends_with(k, wanted) for k in order_keys[o.id])]
@@ -463,6 +467,18 @@ def resolve(
             return result
         if how == "suffix":
             result.unmatched.append(tail.upper())
+
+    # 2b. A run of letters and digits from inside one of their ids ("4G9S那个订单" of LMN-4G9S2L): codes are
+    # quoted by their memorable part.
+    inside = [
+        compact(m.group(0))
+        for m in id_like
+        if len(compact(m.group(0))) >= MIN_FRAGMENT and _MIXED.fullmatch(compact(m.group(0)))
+    ]
+    fits = [o for o in orders if any(t in k for t in inside for k in order_keys[o.id])]
+    if len(fits) == 1:
+        result.orders, result.how = fits, "suffix"
+        return result
 
     # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
     heard_ids = [compact(m.group(0)) for m in id_like]

@@ -487,3 +487,30 @@ def test_an_amount_one_digit_off_one_of_their_totals_is_asked_about(text, sugges
     found = resolve(text, orders)
     assert found.orders == [] and [o.id for o in found.suggested] == suggested, found
     assert [o.id for o in resolve("the one that came to 607.90", orders).orders] == ["4471236"]
+
+
+# Codes of letters and digits, as some shops give them; the customer quotes their end or their middle.
+CODES = [
+    Order("LMN-5E9C4N", Decimal("299.00"), datetime(2026, 12, 5, tzinfo=UTC), [Item("Silver hoops")]),
+    Order("LMN-9H7K2S", Decimal("89.00"), datetime(2026, 12, 2, tzinfo=UTC), [Item("Charm bracelet")]),
+    Order("LMN-4G9S2L", Decimal("129.00"), datetime(2026, 11, 26, tzinfo=UTC), [Item("Paperclip chain")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id"),
+    [
+        ("尾号4N那单到哪了？", "LMN-5E9C4N"),
+        ("order ending in 2S — has it shipped yet?", "LMN-9H7K2S"),
+        ("4G9S那个订单现在什么情况了", "LMN-4G9S2L"),
+        ("where is 9h7k?", "LMN-9H7K2S"),
+    ],
+)
+def test_a_code_is_found_by_its_last_characters_or_a_run_from_its_middle(text, order_id):
+    found = resolve(text, CODES)
+    assert [o.id for o in found.orders] == [order_id], found
+
+
+def test_two_characters_need_a_cue_and_a_run_must_be_one_of_theirs_alone():
+    assert not resolve("is 2S my size?", CODES).orders  # no cue: two characters name nothing
+    assert not resolve("where is order 4G9S7Q?", CODES).orders  # a run none of their codes holds
