@@ -79,6 +79,7 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             r"\b(?:send|ship|mail|post)\w* "
             r"(?!(?:me |us )?(?:my |the |our |your )?(?:money|cash|refund|funds|payment)\b)(?:\w+ ){0,2}\w+ back\b",
             r"\btake (it|them) back\b",
+            r"\bcan (it|they|these|this|those) (still )?go back\b",
         ),
         (
             "退货",
@@ -116,6 +117,9 @@ INTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             # "has that gone out yet?", "is it on its way?", "has it been sent??", "when it ships"
             r"\b(has|have|did|is|are)\b.{0,30}\b(gone|go|going) out\b|\bgone out yet\b",
             r"\bon (its|their|the) way\b",
+            # "whens it coming", "when is my parcel arriving"
+            r"\bwhen'?s (it|my|the|that|this)\b.{0,25}\b(coming|arriving|getting here|due)\b",
+            r"\bwhen (is|are) (it|they|my|the|that|this)\b.{0,25}\b(coming|arriving|getting here|due)\b",
             r"\bwhen (?:it|they|the order|my order|the parcel|the package|my parcel|my package)"
             r" (?:arrives?|comes?|gets? here)\b",
             r"\b(been|being) (sent|shipped|posted|dispatched|mailed)\b",
@@ -332,7 +336,7 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "change_of_mind": (
         (
             r"\bchang\w* (my|her|his|our) mind",
-            r"\bdon'?t (want|like|need)",
+            r"\bdon'?t (want|like|need|love)",
             r"\bno longer (want|need)",
             r"\bnot (what i|as) expected",
             r"\bdoesn'?t fit\b",
@@ -399,6 +403,8 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
             r" (?!fit|suit|match|need|want|like|arrive|come|look|go with)\w+(?:ing)? any ?more\b",
             r"\b(?:does|do|did) nothing\b|\bnothing happens\b|\b(?:doesn'?t|don'?t) do anything\b",
             r"\b(pilling|peeling|unravel\w*|(?:a )?holes? in)\b",
+            # "it's losing 2 min a day, is this covered?": a claim on the warranty
+            r"\b(is|are) (this|that|it|they) (still )?covered\b(?! by (the )?price)",
         ),
         (
             "坏了",

@@ -11,7 +11,7 @@ import pytest
 
 from app.chat.turn import answer_key
 from app.grounding.facts import OrderFact, PolicyFact
-from app.grounding.intents import detect_intents
+from app.grounding.intents import detect_aspects, detect_intents
 from app.grounding.policies import PolicyIndex, in_currency, item_names, passages
 from app.llm.composer import compose
 from app.models import PolicyArticle
@@ -92,3 +92,19 @@ def test_a_passage_priced_by_its_heading_speaks_for_that_currency():
     # What the text names decides before the heading: "€15 per item" under a CNY heading is for EUR.
     priced = PolicyFact("shipping-en", "Shipping", "Bulky items: €15 per item.", 6, 1.0, "en", 1, "China (CNY)")
     assert in_currency(priced, {"EUR"})
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "aspect"),
+    [
+        ("can u check my order, the knife set. whens it coming", "order_status", None),
+        ("my watch is losing 2 min a day, bought it in september. is this covered?", "return", "quality"),
+        ("opened the earrings and tried them once, dont love them. can they go back?", "return", "change_of_mind"),
+    ],
+)
+def test_shorthand_for_where_it_is_a_warranty_claim_and_a_change_of_mind(question, intent, aspect):
+    assert detect_intents(question)[:1] == [intent], detect_intents(question)
+    if aspect:
+        assert aspect in detect_aspects(question), detect_aspects(question)
+    # "covered" by price protection stays a price-protection question
+    assert "quality" not in detect_aspects("is this covered by price protection?")
