@@ -1000,11 +1000,16 @@ def states_deadline(text: str) -> bool:
     return bool(_DEADLINE.search(text))
 
 
+def states_term(text: str) -> bool:
+    """The text states a warranty's term ("2 years", "保修1年", "6 months")."""
+    return bool(_TERM.search(text))
+
+
 def states_term_for(text: str, items: str, question: str = "") -> bool:
     """The passage states a term (a warranty's years or months) for these goods ("Espresso machines … | 2 years"),
     or for the one of them the question names ("my 65W charger" of a charger and a cable: "Chargers (wall and
     car) | 12 months"; one shared word is enough when the customer said it too)."""
-    if not items or not _TERM.search(text):
+    if not items or not states_term(text):
         return False
     if names_items(text, items):
         return True

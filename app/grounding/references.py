@@ -470,18 +470,14 @@ def resolve(
 
     # 2b. A run of letters and digits from inside one of their ids ("4G9S那个订单" of LMN-4G9S2L): codes are
     # quoted by their memorable part.
-    inside = [
-        compact(m.group(0))
-        for m in id_like
-        if len(compact(m.group(0))) >= MIN_FRAGMENT and _MIXED.fullmatch(compact(m.group(0)))
-    ]
+    heard_ids = [compact(m.group(0)) for m in id_like]
+    inside = [t for t in heard_ids if len(t) >= MIN_FRAGMENT and _MIXED.fullmatch(t)]
     fits = [o for o in orders if any(t in k for t in inside for k in order_keys[o.id])]
     if len(fits) == 1:
         result.orders, result.how = fits, "suffix"
         return result
 
     # 3. One character off one of their ids (a typo, a digit misheard): ask, never assume.
-    heard_ids = [compact(m.group(0)) for m in id_like]
     near = [o for o in orders if any(_one_edit(t, k) for t in heard_ids for k in order_keys[o.id])]
     if not near and heard:
         near = _near_heard(_folded(heard), orders, order_keys)

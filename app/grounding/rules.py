@@ -35,6 +35,7 @@ from app.grounding.policies import (
     named_conditions,
     names_items,
     names_part,
+    states_term,
     states_term_for,
 )
 from app.shop import rules as shop_rules
@@ -236,7 +237,7 @@ def apply_rules(
         return found
     change = invoice_change(facts, orders, today) if intent == "invoice" and asks_invoice_change(question) else None
     if change is not None:
-        return [change]  # "Can you redo it with my company's name?" of an issued invoice: until when it may be
+        return [change]  # "Can you redo it with my company's name?" of an issued invoice: until when it can
     rule = _WINDOWS.get(intent)
     if rule == "return_window_days" and "quality" in aspects:
         # A fault's window: the shop's rule for it, else the limit its article states; never "a return for
@@ -250,10 +251,10 @@ def apply_rules(
         if not orders:
             return []
     days, since = getattr(rules, rule, None), None
+    if days is None and (stated := stated_window(facts, question)) is not None:
+        days, since = stated  # the shop set no such rule: the article's own limit
     windows: list[RuleFact] = []
-    stated = stated_window(facts, question) if days is None else None  # the shop set none: the article's own
-    if days is not None or stated is not None:
-        days, since = (days, None) if days is not None else stated  # type: ignore[misc]
+    if days is not None:
         excluded = set(rules.excluded_categories or [])
         said = delivered_said(question, today) if len(orders) == 1 else None  # about the one order asked about
         windows = [w for w in (_window(rule, days, order, excluded, today, since, said) for order in orders) if w]
@@ -304,7 +305,6 @@ def invoice_change(facts: list[Fact], orders: list[OrderFact], today: date) -> R
     )
 
 
-_TERM = re.compile(r"\d+\s*(?:years?|months?)\b|\d+\s*(?:年|个月)|[一二两三四五六七八九十]+\s*(?:年|个月)", re.I)
 # A warranty's term as policies write it ("6 months", "2 years", "12个月", "两年"), and its number and unit.
 _TERM_PARTS = re.compile(r"(\d+)\s*(years?|months?|年|个月)", re.IGNORECASE)
 
@@ -321,36 +321,35 @@ def warranty_term(facts: list[Fact], question: str, order: OrderFact, today: dat
     if any(f.subject and applies_to(f, question, items) for f in policies):
         return None  # a passage for some goods only ("Refurbished items: …") speaks for these: not the table
     # The row that names the goods best ("眼镜盒…: 无" over "眼镜架…: 6 个月" for a glasses case), if it states a term.
-    named = [f for f in policies if names_items(f.text, items)]
-    for fact in sorted(named, key=lambda f: -item_overlap(f.text, items))[:1]:
-        if not states_term_for(fact.text, items, question):
-            return None
-        # Another row for a part the customer names ("is a new battery covered?": "Watch battery … 6 months"
-        # beside the watch's 24 months): which term applies is for a person to say.
-        if any(
-            f is not fact and _TERM.search(f.text) and names_part(f.text, question, items, fact.text) for f in policies
-        ):
-            return None
-        terms = {(int(n), unit.lower()) for n, unit in _TERM_PARTS.findall(amounts_as_numbers(fact.text))}
-        if len(terms) != 1:
-            return None  # the row states several ("2 years, 1 year on the battery"): a person reads it
-        count, unit = terms.pop()
-        months = count * 12 if unit.startswith(("year", "年")) else count
-        start = date.fromisoformat(order.delivered_at[:10])
-        until = _add_months(start, months)
-        term = _TERM_PARTS.search(amounts_as_numbers(fact.text))
-        return RuleFact(
-            "warranty_term",
-            order.order_id,
-            days=(until - start).days,
-            since="delivery",
-            start=start.isoformat(),
-            until=until.isoformat(),
-            open=until >= today,
-            item=_item_said(order, question),
-            term=term.group(0) if term else None,
-        )
-    return None
+    fact = max(
+        (f for f in policies if names_items(f.text, items)), key=lambda f: item_overlap(f.text, items), default=None
+    )
+    if fact is None or not states_term_for(fact.text, items, question):
+        return None
+    # Another row for a part the customer names ("is a new battery covered?": "Watch battery … 6 months"
+    # beside the watch's 24 months): which term applies is for a person to say.
+    if any(f is not fact and states_term(f.text) and names_part(f.text, question, items, fact.text) for f in policies):
+        return None
+    written = amounts_as_numbers(fact.text)
+    terms = {(int(n), unit.lower()) for n, unit in _TERM_PARTS.findall(written)}
+    if len(terms) != 1:
+        return None  # the row states several ("2 years, 1 year on the battery"): a person reads it
+    count, unit = terms.pop()
+    months = count * 12 if unit.startswith(("year", "年")) else count
+    start = date.fromisoformat(order.delivered_at[:10])
+    until = _add_months(start, months)
+    term = _TERM_PARTS.search(written)
+    return RuleFact(
+        "warranty_term",
+        order.order_id,
+        days=(until - start).days,
+        since="delivery",
+        start=start.isoformat(),
+        until=until.isoformat(),
+        open=until >= today,
+        item=_item_said(order, question),
+        term=term.group(0) if term else None,
+    )
 
 
 def _add_months(start: date, months: int) -> date:

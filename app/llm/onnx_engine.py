@@ -144,6 +144,7 @@ class PrefixCache:
     def take(self, ids: list[int]) -> tuple[_Slot, int]:
         """A slot for this prompt and how many of its first tokens the slot's cache already holds."""
         with self._lock:
+            self.prompt_tokens += len(ids)
             shared = [common_prefix(slot.tokens, ids) for slot in self._idle]
             best = max(range(len(shared)), key=shared.__getitem__, default=None)
             # A prompt that shares little with every idle slot gets a slot of its own while there is room,
@@ -151,11 +152,9 @@ class PrefixCache:
             if best is not None and (shared[best] >= MIN_SHARED or self._live >= self._slots):
                 slot = self._idle.pop(best)
                 kept = max(0, min(shared[best], len(ids) - RERUN_TOKENS))
-                self.prompt_tokens += len(ids)
                 self.reused_tokens += kept
                 return slot, kept
             self._live += 1
-            self.prompt_tokens += len(ids)
         return _Slot(self._new(), []), 0
 
     def give_back(self, slot: _Slot) -> None:
@@ -172,12 +171,8 @@ class PrefixCache:
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """How many first tokens two sequences share."""
+    return len(os.path.commonprefix([a, b]))
 
 
 class OnnxEngine:
