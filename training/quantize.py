@@ -110,18 +110,32 @@ def smoothing_unquantized() -> Iterator[None]:
     come out NaN/inf, and AWQ skips the mapping ("Skipping smooth_layer …, NaN or inf"): the checkpoint is
     then round-to-nearest W4, not AWQ (llm-compressor 0.14.0.1; found on the full-size Omni run,
     docs/retraining.md). With this on, the grid search runs as the sequential pipeline runs it.
+
+    It also enters llm-compressor's calibration context (no grad, no KV cache, eval mode, lm_head off) once
+    for the whole smoothing: AWQ enters it again for every mapping, and each entry switches every module of
+    the model to eval and back. The 30B thinker has about 25,000 modules once its experts are linearized,
+    and 6,240 mappings: that per-mapping walk was most of the ≈ 330 ms each mapping took on an H100, of
+    which the grid search itself was ≈ 70 ms (docs/retraining.md). Inside the one context nothing changes
+    for a mapping: the model is in the same state the per-mapping context would have put it in.
     """
+    import llmcompressor.modifiers.transform.awq.base as awq
     import llmcompressor.pipelines.basic.pipeline as basic
     from llmcompressor.core import active_session
-    from llmcompressor.utils.helpers import DisableQuantization
+    from llmcompressor.utils.helpers import DisableQuantization, calibration_forward_context
 
     callbacks = basic.LifecycleCallbacks
+    per_mapping = awq.calibration_forward_context
 
     class Unquantized(callbacks):  # type: ignore[misc, valid-type]
         @classmethod
         def sequential_epoch_end(cls, *args: Any, **kwargs: Any) -> Any:
-            with DisableQuantization(active_session().state.model):
-                return callbacks.sequential_epoch_end(*args, **kwargs)
+            model = active_session().state.model
+            with DisableQuantization(model), calibration_forward_context(model):
+                awq.calibration_forward_context = lambda _model: contextlib.nullcontext()
+                try:
+                    return callbacks.sequential_epoch_end(*args, **kwargs)
+                finally:
+                    awq.calibration_forward_context = per_mapping
 
     basic.LifecycleCallbacks = Unquantized
     try:

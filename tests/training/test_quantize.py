@@ -107,18 +107,32 @@ def tiny_omni(folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_qwen3_omni_awq_quantizes_the_thinker_only(tmp_path, local_model):
+def test_qwen3_omni_awq_quantizes_the_thinker_only(tmp_path, local_model, monkeypatch):
+    import torch
     from safetensors import safe_open
     from transformers import AutoTokenizer
 
     source, out = tmp_path / "omni", tmp_path / "omni-awq"
     tiny_omni(source)
     AutoTokenizer.from_pretrained(get_settings().resolved_models_dir / "smollm2-135m-instruct").save_pretrained(source)
+    # Every switch of the whole thinker to eval (or back): a walk over all its modules, 25,000 at full size.
+    switches: list[bool] = []
+    train = torch.nn.Module.train
+
+    def counted(module: torch.nn.Module, mode: bool = True) -> torch.nn.Module:
+        if type(module).__name__ == "Qwen3OmniMoeThinkerForConditionalGeneration":
+            switches.append(mode)
+        return train(module, mode)
+
+    monkeypatch.setattr(torch.nn.Module, "train", counted)
     figures = main(QuantizeConfig(model_dir=str(source), output_dir=str(out), omni=True, num_samples=4))
     assert figures["format"] == "pack-quantized" and figures["group_size"] == 64
     # AWQ really smoothed: the basic pipeline's grid search ran with quantization off (without it, every
     # mapping came out NaN and was skipped: round-to-nearest W4 under AWQ's name).
     assert figures["awq_skipped_mappings"] == 0, figures
+    # ... inside one calibration context, not one per mapping (2 layers x (q/k/v, gate/up, 4 experts' up->down)
+    # would be 24 switches at least).
+    assert len(switches) < 12, switches
 
     keys: set[str] = set()
     for shard in out.glob("*.safetensors"):
