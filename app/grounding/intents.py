@@ -608,7 +608,7 @@ def detect_aspects(text: str) -> list[str]:
 
 # The words policies use for each topic, whichever the customer used ("send back" is a return too).
 INTENT_WORDS = {
-    "return": "return returns send back exchange 退货 退回 寄回 退换",
+    "return": "return returns send back exchange 退货 退回 寄回 退换 退",
     "refund": "refund refunded money back 退款 退还",
     "cancel": "cancel cancelled cancellation 取消",
     "shipping": "shipping delivery ship deliver courier 配送 发货 运费 快递",

@@ -450,11 +450,32 @@ def title_topics(title: str) -> set[str]:
     return topics
 
 
+# A list of short names, each entry of a few words: "E-books, engraved pens and opened ink",
+# "电子书、刻字钢笔、已开封墨水等".
+_ENTRY_SPLIT = re.compile(r"、|,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|等$")
+
+
+def _enumeration(text: str) -> bool:
+    entries = [e.strip() for e in _ENTRY_SPLIT.split(text.strip()) if e.strip()]
+    # (no clause among them: "园艺商品里有不少是活的、会变质的，或者是…就无法再次销售" explains, it doesn't list)
+    short = all(
+        len(e.split()) <= 4 and len(e) <= (30 if e.isascii() else 10) and not re.search(r"[，。；;]", e)
+        for e in entries
+    )
+    return len(entries) >= (2 if "、" in text else 3) and short
+
+
 def _listed_inline(text: str) -> str:
     """What a sentence lists after a colon its exclusion introduces ("以下商品不支持无理由退货：刻字刀具、清仓商品"), as
-    a list's items follow their lead; "" when it lists nothing so."""
+    a list's items follow their lead, or the list it opens with before saying it is excluded ("电子书、刻字钢笔、
+    已开封墨水等不支持无理由退货", "E-books, engraved pens and opened ink can't be returned"); "" when it lists
+    nothing so."""
     lead, colon, listed = text.partition("：") if "：" in text else text.partition(": ")
-    return listed if colon and EXCLUDES.search(lead) and not EXCLUDES.search(listed) else ""
+    if colon and EXCLUDES.search(lead) and not EXCLUDES.search(listed):
+        return listed
+    said = EXCLUDES.search(text)
+    before = text[: said.start()] if said else ""
+    return before if _enumeration(before) else ""
 
 
 _ENTRIES = re.compile(r"[、；;]")
@@ -606,8 +627,12 @@ class PolicyIndex:
             # (not from an article about another kind of return: what a warranty doesn't cover excludes nothing
             # from a change of mind)
             other_kind = (self.topics[passage.article_id] & RETURN_ASPECTS) - set(aspects) if aspects else set()
+            # (or, with no order to go by, the question itself names what the passage excludes: "can engraved
+            # pens be returned?" asks the exclusions article; never for a fault)
             excludes_item = (
-                bool(by_item) and bool(self.topics[passage.article_id] & (lead | returning)) and not other_kind
+                bool(by_item or (excluded and not items and not fault))
+                and bool(self.topics[passage.article_id] & (lead | returning))
+                and not other_kind
             )
             if on_topic and passage.article_id not in on_topic and not excludes_item:
                 continue

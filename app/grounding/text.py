@@ -181,6 +181,23 @@ def stem(word: str) -> str:
     return word
 
 
+# Aspect particles that split a separable verb (离合词): 刻了字 is 刻字, 拆过封 拆封, 下了单 下单.
+_ASPECT = frozenset("了过着")
+
+
+def _separable(words: list[str]) -> list[str]:
+    """The separable verbs a message splits with an aspect particle, joined again (刻/了/字 → 刻字), so that
+    it meets the policy that writes them whole."""
+    # The particle stands alone (刻/了/字) or jieba has kept it with the verb (拆过/封).
+    spans = [(words[i], words[i + 1], words[i + 2]) for i in range(len(words) - 2)]
+    spans += [(w[0], w[1], after) for w, after in zip(words, words[1:], strict=False) if len(w) == 2]
+    return [
+        verb + thing
+        for verb, particle, thing in spans
+        if len(verb) == 1 and particle in _ASPECT and len(thing) == 1 and _CJK.match(verb) and _CJK.match(thing)
+    ]
+
+
 def tokenize(text: str) -> list[str]:
     """Split into search terms: jieba words for Chinese, stemmed words for English; stop words dropped."""
     tokens: list[str] = []
@@ -188,6 +205,7 @@ def tokenize(text: str) -> list[str]:
         if _CJK.match(chunk):
             words = segmenter().lcut_for_search(chunk)
             tokens.extend(w for w in words if w not in ZH_STOP)
+            tokens.extend(_separable(words))
         elif chunk not in EN_STOP:
             tokens.append(stem(chunk))
     return tokens

@@ -1,0 +1,66 @@
+"""Exclusions a customer asks about with no order, written the way people and shops write them: a Chinese
+separable verb split by a particle (刻了字 for 刻字), a list that opens the sentence saying it can't be returned
+("电子书、刻字钢笔等不支持无理由退货"), goods named in the question rather than by an order.
+
+The articles are written here for the test (a stationery shop), not taken from any shop the rules were tuned
+on.
+"""
+
+from __future__ import annotations
+
+from app.grounding.policies import PolicyIndex, _listed_inline, passages
+from app.grounding.text import tokenize
+from app.models import PolicyArticle
+
+RETURNS_ZH = PolicyArticle(
+    id="returns-zh",
+    title="无理由退货",
+    locale="zh",
+    version=1,
+    body=(
+        "签收后15天内可以无理由退货。\n\n## 怎么退\n\n在「我的订单」里点「申请退货」。\n\n"
+        "我们1个工作日内把退货地址发给您。\n"
+    ),
+)
+EXCLUSIONS_ZH = PolicyArticle(
+    id="exclusions-zh",
+    title="不支持无理由退货的商品",
+    locale="zh",
+    version=1,
+    body="以下商品不支持无理由退货：\n\n- 刻字笔记本\n- 已拆封的墨水\n- 贴身衣物：袜子、内裤\n",
+)
+RETURNS_EN = PolicyArticle(
+    id="returns-en",
+    title="Returns",
+    locale="en",
+    version=1,
+    body=(
+        "Changed your mind? Send it back within 15 days of delivery.\n\n## How to return\n\n"
+        "Open My orders and choose Return.\n\nE-books, embossed notebooks and opened ink can't be returned.\n"
+    ),
+)
+INDEX = PolicyIndex([RETURNS_ZH, EXCLUSIONS_ZH, RETURNS_EN])
+
+
+def test_a_separable_verb_split_by_a_particle_is_also_the_whole_word():
+    assert "刻字" in tokenize("刻了字的笔记本可以退吗")
+    assert "拆封" in tokenize("拆过封的墨水")
+    assert "刻字" not in tokenize("刻字笔记本")[1:]  # written whole: one word, not added twice
+
+
+def test_a_list_before_the_exclusion_is_what_it_excludes():
+    assert "embossed notebooks" in _listed_inline("E-books, embossed notebooks and opened ink can't be returned.")
+    assert "刻字钢笔" in _listed_inline("电子书、刻字钢笔、已开封墨水等不支持无理由退货。")
+    # A sentence that explains, with clauses between its commas, lists nothing.
+    assert _listed_inline("园艺商品里有不少是活的、会变质的，或者是专门为您定做的，一旦发出就无法再次销售。") == ""
+    explained = "Once the status changes to Processing, your case is printed and the order can't be cancelled."
+    assert _listed_inline(explained) == ""
+
+
+def test_goods_named_with_no_order_find_the_exclusion_that_lists_them():
+    found = passages(INDEX, "刻了字的笔记本可以退吗？", "zh", 3)
+    assert found and found[0].article_id == "exclusions-zh" and "刻字" in found[0].text, [f.text for f in found]
+    found = passages(INDEX, "内裤拆了包装没穿，能退吗", "zh", 3)
+    assert found and found[0].article_id == "exclusions-zh" and "内裤" in found[0].text, [f.text for f in found]
+    found = passages(INDEX, "can embossed notebooks be returned if I change my mind?", "en", 3)
+    assert found and "embossed notebooks" in found[0].text, [f.text for f in found]
