@@ -205,15 +205,21 @@ def run_turn(
         list_recent="order_status" in intents or (not intents and mentions_order(question)),
         heard=heard,
     )
-    statuses = [f.status for f in facts if isinstance(f, OrderFact)]
-    items = policies.item_names([f for f in facts if isinstance(f, OrderFact)])
-    facts += policies.retrieve(session, question, lang, settings.policy_top_k, statuses, [items]) if question else []
+    orders = [f for f in facts if isinstance(f, OrderFact)]
+    statuses = [f.status for f in orders]
+    items = policies.item_names(orders)
+    # What the customer pays in (fee tables priced per currency): the orders asked about, else their recent ones.
+    currencies = repository.recent_currencies(session, customer_id, 5) if customer_id is not None else frozenset()
+    paid_in = frozenset(o.currency.upper() for o in orders if o.currency) or currencies
+    facts += (
+        policies.retrieve(session, question, lang, settings.policy_top_k, statuses, [items], paid_in)
+        if question
+        else []
+    )
     # The shop's structured rules applied to these orders ("delivered on …, so until …").
     facts += ground_rules(session, intents, question, facts, utcnow().date())
     for invoice in invoices or []:
         facts.append(ground_invoice(session, customer_id, invoice.fields, invoice.attachment_id, invoice.sent_before))
-    # What the customer pays in (fee tables priced per currency), by their recent orders.
-    currencies = repository.recent_currencies(session, customer_id, 5) if customer_id is not None else frozenset()
     timings["ground_ms"] = _ms(mark)
     session.commit()  # end the read transaction: generation takes seconds and must not hold it open
 

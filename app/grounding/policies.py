@@ -570,12 +570,15 @@ class PolicyIndex:
         aspects: list[str] | None = None,
         deadline: bool = False,
         items: str = "",
+        currencies: AbstractSet[str] = frozenset(),
     ) -> list[tuple[Passage, float]]:
         """The passages that answer the query: in an article whose title is about the question's leading
         intent, favouring those that state a time limit (wants_window) or that name the status the
         customer's order is in (statuses: whether it can still be cancelled or changed depends on it). An
         exclusion names what the question names, or an item of the customer's orders (items: their names):
-        "cancel my order" of a presale gift set is answered by "Presale gift sets cannot be cancelled"."""
+        "cancel my order" of a presale gift set is answered by "Presale gift sets cannot be cancelled". A
+        passage priced in another currency than the customer pays in (currencies, when known) doesn't answer:
+        "US store: UPS Ground, USD 9.95" says nothing to a customer of the shop's Chinese store."""
         named = status_words(statuses or [])
         terms = set(tokenize(query))
         amounts = stated_amounts(query)
@@ -615,6 +618,8 @@ class PolicyIndex:
         speed = None if lead != {"shipping"} else bool(_ASKS_SPEED.search(query))
         for i, passage in enumerate(self.passages):
             if locale and passage.locale != locale:
+                continue
+            if currencies and not speaks_for(passage.text, passage.heading, currencies):
                 continue
             sentence = self.sentences.score(i, terms)
             # The question names something the policy lists as not covered: that item answers it.
@@ -727,9 +732,10 @@ def retrieve(
     top_k: int = 3,
     statuses: list[str] | None = None,
     items: list[str] | None = None,
+    currencies: AbstractSet[str] = frozenset(),
 ) -> list[PolicyFact]:
     """The passages of the shop's current articles that best answer the query (see passages())."""
-    return passages(get_index(session), query, locale, top_k, statuses, items, catalog_words(session))
+    return passages(get_index(session), query, locale, top_k, statuses, items, catalog_words(session), currencies)
 
 
 def passages(
@@ -740,8 +746,10 @@ def passages(
     statuses: list[str] | None = None,
     items: list[str] | None = None,
     catalog: AbstractSet[str] = frozenset(),
+    currencies: AbstractSet[str] = frozenset(),
 ) -> list[PolicyFact]:
-    """The passages that best answer the query, in the customer's language when the shop has them.
+    """The passages that best answer the query, in the customer's language when the shop has them, and in the
+    currency the customer pays in when it is known and some passage speaks for it.
 
     The query is widened with the words policies use for what it asks about (a change of mind, a fault,
     an exclusion), and a question about a time limit favours passages that state one.
@@ -761,7 +769,8 @@ def passages(
     yes_no = intents[:1] == ["return"] and any(items or []) and bool(ASKS_YES_NO.search(query))
     fault = intents[:1] == ["return"] and "quality" in aspects
     named = " ".join(items or [])
-    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
+    hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named, currencies)
+    hits = hits or index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
     best = hits[0][0].article_id if hits else ""
     if intents[:1] == ["invoice"] and hits:
@@ -1125,8 +1134,13 @@ def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:
     """The passage names no currency the shop knows, or one of these: "CNY orders over 299 CNY" says nothing
     to a customer who pays in USD. A passage that names none speaks for the currency its section heading
     names ("playfield.cn: mainland China (CNY)": "Bulky items … Cost: free")."""
-    named = {code for code, pattern in _CURRENCIES.items() if pattern.search(fact.text)}
-    named = named or {code for code, pattern in _CURRENCIES.items() if pattern.search(fact.condition)}
+    return speaks_for(fact.text, fact.condition, currencies)
+
+
+def speaks_for(text: str, heading: str, currencies: AbstractSet[str]) -> bool:
+    """The passage (its text, else its heading) names no currency the shop knows, or one of these."""
+    named = {code for code, pattern in _CURRENCIES.items() if pattern.search(text)}
+    named = named or {code for code, pattern in _CURRENCIES.items() if pattern.search(heading)}
     return not named or bool(named & currencies)
 
 

@@ -64,3 +64,28 @@ def test_goods_named_with_no_order_find_the_exclusion_that_lists_them():
     assert found and found[0].article_id == "exclusions-zh" and "内裤" in found[0].text, [f.text for f in found]
     found = passages(INDEX, "can embossed notebooks be returned if I change my mind?", "en", 3)
     assert found and "embossed notebooks" in found[0].text, [f.text for f in found]
+
+
+SHIPPING_ZH = PolicyArticle(
+    id="shipping-zh",
+    title="配送说明",
+    locale="zh",
+    version=1,
+    body=(
+        "## 中国大陆（人民币）\n\n| 项目 | 说明 |\n|---|---|\n| 运费 | 满 199 元包邮；不满 199 元收 12 元 |\n"
+        "| 偏远地区 | 新疆、西藏：每单运费 20 元 |\n\n"
+        "## 美国站（美元）\n\n| 服务 | 运费 |\n|---|---|\n| 标准快递 | USD 8.95，满 USD 120 包邮 |\n"
+        "| 阿拉斯加、夏威夷 | 统一 USD 24.95，不参与包邮 |\n"
+    ),
+)
+
+
+def test_a_fee_table_of_another_currency_does_not_answer_the_customer_who_pays_in_this_one():
+    index = PolicyIndex([SHIPPING_ZH])
+    question = "给新疆的我妈寄个东西运费多少？满多少包邮"
+    found = passages(index, question, "zh", 2, currencies=frozenset({"CNY"}))
+    assert found and all("USD" not in f.text for f in found), [f.text for f in found]
+    assert any("新疆" in f.text for f in found), [f.text for f in found]
+    # Who pays in dollars gets the dollar rows; with no currency known, every row may answer.
+    found = passages(index, "运费多少？满多少包邮", "zh", 2, currencies=frozenset({"USD"}))
+    assert found and all("USD" in f.text for f in found), [f.text for f in found]
