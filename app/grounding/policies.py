@@ -275,6 +275,11 @@ def _row(columns: list[str], cells: list[str]) -> tuple[str, str, str]:
         elif not subject and cell and cell not in ("—", "-"):
             subject = cell
     if _names_status(subject):
+        if not verdict:
+            # A row for a status whose cells answer per kind of good ("Shipped | No | No" under "In-stock items |
+            # Made-to-measure curtains"): when every cell says the same, that is the answer for the status.
+            said = {cell_verdict(cell) for cell in cells if cell.strip() and cell != subject}
+            verdict = said.pop() if len(said) == 1 else ""
         return verdict, "", subject
     return verdict, subject, ""
 

@@ -380,7 +380,9 @@ def _verdict(
     if intent not in VERDICT_INTENTS:
         return ""
     if intent in STATUS_DEPENDENT:
-        return first.verdict if on_status else ""
+        if not on_status:
+            return ""
+        return first.verdict or (_prose_verdict(first, intent, order) if order is not None else "")
     if first.subject and first.verdict == "no":
         return "no"
     named = excludes_outright(first, question) and (intent == "price_protection" or names_items(first.text, items))
@@ -388,6 +390,27 @@ def _verdict(
     # every kind").
     whole = order is not None and excludes_every_item(first, question, order)
     return "no" if named or whole else ""
+
+
+# "can be changed", "可以免费修改": a permission in words; a condition ("only", "unless", "仅限") makes it none.
+_CAN = re.compile(r"\b(?:can|may)\b|可以|能够|允许", re.IGNORECASE)
+_IF_ONLY = re.compile(r"\bonly\b|\bunless\b|\bprovided\b|\bas long as\b|仅限|只限|只有|除非|只要|前提", re.IGNORECASE)
+
+
+def _prose_verdict(first: PolicyFact, intent: str, order: OrderFact) -> str:
+    """ "yes" / "no" from one sentence that names the order's status and the action asked about, with no
+    condition beside the status: "订单状态为待付款、已付款、处理中时，可以免费修改收货地址" says yes for a paid order;
+    "Shipped orders can't be cancelled" no for a shipped one. Anything less plain gets no verdict of ours."""
+    text = first.text
+    action = _ACTIONS.get(intent)
+    one_sentence = len([s for s in re.split(r"[.。!！?？;；]\s*", text) if s.strip()]) == 1
+    if not (one_sentence and action and action.search(text) and says_status(text, status_words([order.status]))):
+        return ""
+    if _IF_ONLY.search(text):
+        return ""
+    if EXCLUDES.search(text):
+        return "no"
+    return "yes" if _CAN.search(text) else ""
 
 
 def hand_over_reply(lang: str) -> str:

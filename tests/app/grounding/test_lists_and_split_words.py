@@ -1,15 +1,22 @@
 """Exclusions a customer asks about with no order, written the way people and shops write them: a Chinese
-separable verb split by a particle (刻了字 for 刻字), a list that opens the sentence saying it can't be returned
-("电子书、刻字钢笔等不支持无理由退货"), goods named in the question rather than by an order.
+separable verb split by a particle (刻了字 for 刻字), a list that opens the sentence saying it can't be
+returned ("电子书、刻字钢笔等不支持无理由退货"), goods named in the question rather than by an order, a fee
+table priced in another currency; and verdicts a policy gives plainly without a yes/no column: a status row
+whose cells all say no, one sentence that permits the change for the statuses it lists.
 
-The articles are written here for the test (a stationery shop), not taken from any shop the rules were tuned
-on.
+The articles are written here for the test (a stationery shop, a rug shop), not taken from any shop the
+rules were tuned on.
 """
 
 from __future__ import annotations
 
-from app.grounding.policies import PolicyIndex, _listed_inline, passages
+from typing import Any
+
+from app.grounding.facts import OrderFact
+from app.grounding.intents import detect_intents
+from app.grounding.policies import PolicyIndex, _listed_inline, item_names, passages
 from app.grounding.text import tokenize
+from app.llm.composer import compose
 from app.models import PolicyArticle
 
 RETURNS_ZH = PolicyArticle(
@@ -89,3 +96,49 @@ def test_a_fee_table_of_another_currency_does_not_answer_the_customer_who_pays_i
     # Who pays in dollars gets the dollar rows; with no currency known, every row may answer.
     found = passages(index, "运费多少？满多少包邮", "zh", 2, currencies=frozenset({"USD"}))
     assert found and all("USD" in f.text for f in found), [f.text for f in found]
+
+
+CANCEL_EN = PolicyArticle(
+    id="cancel-en",
+    title="Cancelling an order",
+    locale="en",
+    version=1,
+    body=(
+        "## Can I still cancel?\n\n| Order status | Stock items | Made-to-order rugs |\n|---|---|---|\n"
+        "| Paid | Yes | Within 24 hours |\n| Shipped | No | No |\n"
+    ),
+)
+ADDRESS_ZH = PolicyArticle(
+    id="address-zh",
+    title="修改收货地址",
+    locale="zh",
+    version=1,
+    body=(
+        "## 发货前\n\n订单状态为已付款、处理中时，可以免费修改收货地址。\n\n"
+        "## 发货后\n\n已发货的订单无法修改地址，请联系快递。\n"
+    ),
+)
+
+
+def _reply(article: PolicyArticle, question: str, lang: str, status: str) -> str:
+    items: list[dict[str, Any]] = [{"name": "Wool rug 160x230", "qty": 1, "unit_price": "199.00"}]
+    order = OrderFact("RG-2231", status, "199.00", "EUR", "2026-12-01T10:00:00+00:00", items=items)
+    found = passages(PolicyIndex([article]), question, lang, 3, [status], [item_names([order])])
+    composition = compose(detect_intents(question), [order, *found], lang, question)
+    assert composition is not None, found
+    return composition.text
+
+
+def test_a_status_row_whose_cells_all_say_no_is_a_no():
+    text = _reply(CANCEL_EN, "need to cancel RG-2231 please, changed my mind", "en", "shipped")
+    assert "So order RG-2231 can't be cancelled" in text, text
+    # Cells that differ by kind of good give no verdict of ours: the row is quoted as it is.
+    text = _reply(CANCEL_EN, "need to cancel RG-2231 please, changed my mind", "en", "paid")
+    assert "So order RG-2231" not in text, text
+
+
+def test_one_sentence_that_permits_the_change_for_the_orders_status_is_a_yes():
+    text = _reply(ADDRESS_ZH, "RG-2231 地址写错了，能改吗", "zh", "paid")
+    assert "可以免费修改收货地址" in text and "的收货地址可以修改" in text, text
+    text = _reply(ADDRESS_ZH, "RG-2231 地址写错了，能改吗", "zh", "shipped")
+    assert "无法修改地址" in text and "的收货地址无法修改" in text, text
