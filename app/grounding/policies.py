@@ -346,7 +346,12 @@ def split_passages(article: PolicyArticle | ArticleText) -> list[Passage]:
                 and not row[0]
                 and not row[2]
                 and bool(row[1])
-                and bool(EXCLUDES.search(" ".join(cells[1:])) or EXCLUDES.search(" ".join(columns[1:])))
+                and bool(
+                    EXCLUDES.search(" ".join(cells[1:]))
+                    or EXCLUDES.search(" ".join(columns[1:]))
+                    # (or under a section that says it: "## Not returnable (change of mind)" over "Item | Why")
+                    or EXCLUDES.search(heading)
+                )
             )
             named = zip([c.rstrip("?？:： ") for c in columns], cells, strict=False)
             colon, semicolon, stop = ("：", "；", "。") if article.locale == "zh" else (": ", "; ", ".")

@@ -184,12 +184,18 @@ def _item_words(order: Any) -> set[str]:
     return {w for w in words if not w.isdigit()} - _ORDER_WORDS
 
 
+# Chinese nouns said with a suffix that product names leave off: 被子 is the 被 of 蚕丝被, 枕头 the 枕 of 护颈枕.
+_NOUN_SUFFIX = frozenset("子头儿")
+
+
 def _item_overlap(words: set[str], order: Any) -> set[str]:
     """The question's words that name the order's goods: as words, or a Chinese word of two characters or more
-    inside an item's name ("绿萝" in 绿萝吊盆, which the segmenter keeps whole)."""
+    inside an item's name ("绿萝" in 绿萝吊盆, which the segmenter keeps whole), or said with a noun suffix the
+    name leaves off (枕头 of 护颈枕, 被子 of 蚕丝被)."""
     names = " ".join(i.name for i in order.items)
     inside = {w for w in words if CJK_WORD.fullmatch(w) and w in names} - _ORDER_WORDS
-    return (words & _item_words(order)) | inside
+    suffixed = {w for w in words if len(w) == 2 and w[1] in _NOUN_SUFFIX and CJK_WORD.fullmatch(w) and w[0] in names}
+    return (words & _item_words(order)) | inside | (suffixed - _ORDER_WORDS)
 
 
 _MIN_WRITTEN_DIGITS = 4

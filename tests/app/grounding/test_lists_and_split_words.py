@@ -142,3 +142,26 @@ def test_one_sentence_that_permits_the_change_for_the_orders_status_is_a_yes():
     assert "可以免费修改收货地址" in text and "的收货地址可以修改" in text, text
     text = _reply(ADDRESS_ZH, "RG-2231 地址写错了，能改吗", "zh", "shipped")
     assert "无法修改地址" in text and "的收货地址无法修改" in text, text
+
+
+NOT_RETURNABLE_EN = PolicyArticle(
+    id="not-returnable-en",
+    title="Non-returnable items",
+    locale="en",
+    version=1,
+    body=(
+        "## Not returnable (change of mind)\n\n| Item | Why |\n|---|---|\n"
+        "| Made-to-order rugs | Woven to your size |\n| Gift cards | — |\n"
+    ),
+)
+
+
+def test_a_table_under_a_section_that_excludes_lists_what_it_excludes():
+    index = PolicyIndex([NOT_RETURNABLE_EN, RETURNS_EN])
+    items: list[dict[str, Any]] = [{"name": "Made-to-order rug, wool, 200x300", "qty": 1, "unit_price": "420.00"}]
+    order = OrderFact("RG-2240", "delivered", "420.00", "USD", "2026-11-20T10:00:00+00:00", items=items)
+    question = "the rug from RG-2240 looks off in my room, can i return it?"
+    found = passages(index, question, "en", 3, [order.status], [item_names([order])])
+    assert found and found[0].subject == "Made-to-order rugs", [(f.text, f.subject) for f in found]
+    composition = compose(detect_intents(question), [order, *found], "en", question)
+    assert composition is not None and "So order RG-2240 can't be returned" in composition.text, composition

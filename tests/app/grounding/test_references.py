@@ -514,3 +514,19 @@ def test_a_code_is_found_by_its_last_characters_or_a_run_from_its_middle(text, o
 def test_two_characters_need_a_cue_and_a_run_must_be_one_of_theirs_alone():
     assert not resolve("is 2S my size?", CODES).orders  # no cue: two characters name nothing
     assert not resolve("where is order 4G9S7Q?", CODES).orders  # a run none of their codes holds
+
+
+BEDDING = [
+    Order("BD-0412", Decimal("329.00"), datetime(2026, 11, 10, tzinfo=UTC), [Item("记忆棉护颈枕")], status="paid"),
+    Order("BD-0398", Decimal("1299.00"), datetime(2026, 11, 2, tzinfo=UTC), [Item("桑蚕丝被 200×230")]),
+    Order("BD-0377", Decimal("89.00"), datetime(2026, 10, 20, tzinfo=UTC), [Item("纯棉斜纹床单")]),
+]
+
+
+@pytest.mark.parametrize(("text", "order_id"), [("枕头的退款到账了吗", "BD-0412"), ("买的被子发货了吗", "BD-0398")])
+def test_a_chinese_noun_with_its_suffix_names_the_good_its_product_name_writes_without(text, order_id):
+    assert [o.id for o in resolve(text, BEDDING).orders] == [order_id]
+
+
+def test_a_suffix_alone_names_nothing():
+    assert resolve("桌子的订单到哪了", BEDDING).orders == []
