@@ -316,5 +316,6 @@ def test_a_fault_is_answered_by_the_fault_window_never_a_return_for_any_reason()
     composition = compose(detect_intents(question), [*facts, *rules], "en", question)
     assert (
         composition is not None
-        and "for a return for a quality problem: you can still ask for it until 2027-01-04" in composition.text
+        and "within the 45 days of delivery: you can still return or exchange it for a quality problem until 2027-01-04"
+        in composition.text
     )
