@@ -242,7 +242,9 @@ def _is_id_end(token: str, orders: list[Any], order_keys: dict[str, list[str]]) 
 
 # "Order nr NL-20931", "订单号：NL-20931": text the customer gives as an order's id, whatever its shape.
 _ID_CUE = re.compile(
-    r"(?:\border\s*(?:nr|no|num|number|id|ref|reference|#)?\.?|订单号?|单号|订单编号)\s*(?:is|was|是|为)?\s*[:：#]?\s*$",
+    r"(?:\border\s*(?:nr|no|num|number|id|ref|reference|code|#)?\.?"
+    r"|\b(?:confirmation|reference|booking|tracking)\s*(?:nr|no|num|number|id|code|#)\.?|订单号?|单号|订单编号|确认码)"
+    r"\s*(?:is|was|是|为)?\s*[:：#]?\s*$",
     re.IGNORECASE,
 )
 

@@ -530,3 +530,15 @@ def test_a_chinese_noun_with_its_suffix_names_the_good_its_product_name_writes_w
 
 def test_a_suffix_alone_names_nothing():
     assert resolve("桌子的订单到哪了", BEDDING).orders == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My confirmation code is PX-88213-K, where is that parcel? I think it's the one with the desk lamp",
+        "tracking number: 1Z99QQ7761, the standing desk one, has it shipped?",
+    ],
+)
+def test_a_code_given_as_theirs_that_is_none_of_their_orders_is_not_replaced_by_a_description(text):
+    found = resolve(text, ORDERS)
+    assert found.orders == [] and found.unmatched, found
