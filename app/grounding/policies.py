@@ -44,6 +44,12 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 # A warranty's term ("2 years", "保修1年", "6 months", "两年").
+# "保修多久", "how long is the warranty", "what's the warranty period on …": the term itself is asked.
+_ASKS_TERM = re.compile(
+    r"(?:保修|质保|保固)(?:期)?(?:是)?(?:多久|多长|几年|多少年|几个月)|(?:多久|多长时间|几年)的?(?:保修|质保)"
+    r"|\bhow long\b.{0,30}\b(?:warranty|guarantee)|\b(?:warranty|guarantee)\b.{0,20}\b(?:period|length|last|how long)",
+    re.IGNORECASE,
+)
 _TERM = re.compile(
     r"\d+\s*(?:years?|months?)\b|\d+\s*(?:年|个月)|[一二两三四五六七八九十]+\s*(?:年|个月)", re.IGNORECASE
 )
@@ -816,6 +822,15 @@ def passages(
             lambda p: (p.article_id, p.index) not in shown and offers_remedy(p.heading, p.text),
         )
         hits = _joined(hits, [later, term, remedy])
+    if asks_term(query) and hits:
+        # "安全座椅保修多久?", "how long is the warranty on the stroller?": the article's term for the good the
+        # question names ("儿童安全座椅及ISOFIX底座：保修2年") answers first, before its general windows.
+        asked = _beyond_topics(_specific(tokenize(query))) - _asking() - _warranty_words()
+        terms = [p for p in index.passages if p.article_id == best and states_term(p.text)]
+        overlap = {id(p): len(asked & set(tokenize(f"{p.heading} {p.text}"))) for p in terms}
+        term = max(terms, key=lambda p: overlap[id(p)], default=None)
+        if term is not None and overlap[id(term)] and sum(overlap[id(term)] == n for n in overlap.values()) == 1:
+            hits = [(term, hits[0][1]), *((p, s) for p, s in hits if p is not term)]
     if (
         intents[:1] != ["invoice"]
         and (deadline or yes_no)
@@ -867,6 +882,12 @@ def _label_items(text: str, catalog: AbstractSet[str]) -> str:
     if not label or len(re.findall(r"[:：]", text)) > 1:
         return ""  # a table row read out ("Order total (gift cards excluded): …; Fee: …") has no one label
     return " ".join(sorted(_beyond_topics(_specific(tokenize(label.group(1))) & catalog)))
+
+
+@functools.cache
+def _warranty_words() -> frozenset[str]:
+    """What a warranty is called: it names the topic of a term question, not the good."""
+    return frozenset(tokenize("warranty guarantee period 保修 质保 保固 保修期 请问"))
 
 
 def _beyond_topics(words: AbstractSet[str]) -> set[str]:
@@ -1042,6 +1063,11 @@ def asks_deadline(question: str) -> bool:
 def states_deadline(text: str) -> bool:
     """The text states a limit counted from an event ("within 90 days of receipt", "签收后 30 天内")."""
     return bool(_DEADLINE.search(text))
+
+
+def asks_term(question: str) -> bool:
+    """The question asks how long a warranty runs ("保修多久", "how long is the warranty on …")."""
+    return bool(_ASKS_TERM.search(question))
 
 
 def states_term(text: str) -> bool:

@@ -22,6 +22,7 @@ from app.grounding.policies import (
     applies_to,
     asks_deadline,
     asks_for,
+    asks_term,
     beyond_window,
     excludes_every_item,
     excludes_outright,
@@ -41,6 +42,7 @@ from app.grounding.policies import (
     states_deadline,
     states_issuing_time,
     states_limit,
+    states_term,
     states_term_for,
     status_heading,
     status_words,
@@ -169,7 +171,9 @@ def compose(
         # the answer, whatever limits the article's other sections give.
         excluded = bool(policies) and is_exclusion(policies[0])
         by_status = on_status and intent == "invoice"  # "cancelled orders get no invoice" is the answer
-        sections, named = ([], []) if excluded or by_status else named_conditions(question, policies)
+        # (and a question about how long the warranty runs is answered by the term retrieval put first)
+        term = bool(policies) and asks_term(question) and states_term(policies[0].text)
+        sections, named = ([], []) if excluded or by_status or term else named_conditions(question, policies)
         # The order's window, when the rules counted one, tells the sections apart too: once it has passed,
         # what the policy offers after it (a warranty's repair) answers; while it is open, not that.
         window = next(
@@ -205,7 +209,7 @@ def compose(
             quoted = [*terms[:1], *rest][:MAX_POLICY_PASSAGES]
             texts = [p.text for p in quoted]
         if quoted:
-            parts.append(str(book.policy(quoted[0].title, _once(texts))))
+            parts.append(str(book.policy(quoted[0].title, [_ended(t, lang) for t in _once(texts)])))
             sources += [p.source for p in quoted]
             if verdict and quoted[0] is first:
                 # A cancellation the policy refunds in full: how much comes back is the order's total.
@@ -257,6 +261,14 @@ def _status_policy(question: str, orders: list[OrderFact], policies: list[Policy
 
 _LEAD_END = re.compile(r"[.:;。：；]\s*")
 MIN_LEAD_CHARS = 20
+
+
+def _ended(text: str, lang: str) -> str:
+    """A passage quoted as a sentence: a list item or a table cell ("儿童安全座椅：保修2年") gets the full stop it
+    was written without, so the next passage quoted doesn't run on from it."""
+    if not text or text[-1] in ".。!！?？;；:：)）\"”'*":
+        return text
+    return text + ("。" if lang == "zh" else ".")
 
 
 def _once(texts: list[str]) -> list[str]:

@@ -165,3 +165,23 @@ def test_a_table_under_a_section_that_excludes_lists_what_it_excludes():
     assert found and found[0].subject == "Made-to-order rugs", [(f.text, f.subject) for f in found]
     composition = compose(detect_intents(question), [order, *found], "en", question)
     assert composition is not None and "So order RG-2240 can't be returned" in composition.text, composition
+
+
+WARRANTY_ZH = PolicyArticle(
+    id="warranty-zh",
+    title="质量问题与保修",
+    locale="zh",
+    version=1,
+    body=(
+        "**签收30天内：质量问题包退换**\n\n商品在签收后30天内出现质量问题，可以换新或全额退款。\n\n"
+        "**超过30天：以下品类享受保修**\n\n- 地毯（编织、收边）：保修2年\n- 靠垫：保修6个月\n"
+    ),
+)
+
+
+def test_a_question_about_how_long_the_warranty_runs_is_answered_by_the_term_of_the_good_it_names():
+    found = passages(PolicyIndex([WARRANTY_ZH]), "请问地毯保修多久？", "zh", 3)
+    assert found and found[0].text == "地毯（编织、收边）：保修2年", [f.text for f in found]
+    composition = compose(detect_intents("请问地毯保修多久？"), found, "zh", "请问地毯保修多久？")
+    # (quoted as a sentence: the item's full stop added, so the next passage doesn't run on from it)
+    assert composition is not None and "地毯（编织、收边）：保修2年。" in composition.text, composition
