@@ -154,7 +154,7 @@ MIN_ITEM_TERMS = 2
 EXCLUDES = re.compile(
     r"not (?:eligible|covered|included|accepted|returnable|refundable)|excluded|exception|except|"
     r"(?:doesn't|does not|don't|do not|won't|will not|can't|cannot) (?:apply|qualify|be|accept)|non-returnable|"
-    r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予|不退|不换",
+    r"不支持|不参与|不适用|不包括|不享受|不在|除外|不可|不能|无法|不予|不退|不换|没法|没办法",
     re.IGNORECASE,
 )
 # A table column that asks a yes/no question ("Can it be returned?", "能否修改地址"): each row's cell answers it.

@@ -185,3 +185,15 @@ def test_a_question_about_how_long_the_warranty_runs_is_answered_by_the_term_of_
     composition = compose(detect_intents("请问地毯保修多久？"), found, "zh", "请问地毯保修多久？")
     # (quoted as a sentence: the item's full stop added, so the next passage doesn't run on from it)
     assert composition is not None and "地毯（编织、收边）：保修2年。" in composition.text, composition
+
+
+def test_no_way_to_is_a_no():
+    article = PolicyArticle(
+        id="cancel-zh",
+        title="取消订单",
+        locale="zh",
+        version=1,
+        body="## 发货后\n\n订单显示已发货后，包裹已经在快递手里，我们没法再取消或拦截。\n",
+    )
+    text = _reply(article, "RG-2231 不要了 取消订单 退款", "zh", "shipped")
+    assert "没法再取消" in text and "因此订单 RG-2231 无法取消" in text, text
