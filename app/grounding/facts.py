@@ -219,9 +219,11 @@ class RuleFact:
             )
         if self.rule == "invoice_change_days":
             state = "still possible" if self.open else "no longer possible"
+            event = "delivered" if self.since == "delivery" else "invoice issued"
+            of = "delivery" if self.since == "delivery" else "issue"
             return (
-                f"order {self.order_id}: invoice issued {self.start}; changes to it within {self.days} days of issue, "
-                f"so until {self.until} ({state})"
+                f"order {self.order_id}: {event} {self.start}; changes to its invoice within {self.days} days of "
+                f"{of}, so until {self.until} ({state})"
             )
         if self.rule == "warranty_term":
             state = "still covered" if self.open else "no longer covered"

@@ -927,10 +927,32 @@ _INVOICE_CHANGE = re.compile(
 )
 
 
+# The same window counted from delivery, said of changing the invoice ("You can add or change the company name
+# on your invoice up to 60 days after delivery", "签收后 60 天内可以修改发票抬头").
+_CHANGE_AFTER_DELIVERY = re.compile(
+    r"(\d+)\s*(?:calendar\s+)?days?\s+(?:of|after|from)\s+(?:the\s+)?(?:delivery|receipt|receiving)\b"
+    r"|(?:签收|收货)(?:之日)?(?:后|起)\s*(\d+)\s*(?:个)?(?:天|日)",
+    re.IGNORECASE,
+)
+_CHANGING = re.compile(
+    r"\b(?:change|correct|amend|add|update|reissue|re-issue|redo)\b|换开|重开|重新开具|修改|更改|更正",
+    re.IGNORECASE,
+)
+
+
 def change_window(text: str) -> int | None:
     """The days after its issue within which an invoice may be changed, as the passage states them."""
     match = _CHANGE_WINDOW.search(text)
     return int(match.group(1) or match.group(2)) if match else None
+
+
+def change_window_after_delivery(text: str) -> int | None:
+    """The days after delivery within which an invoice may be changed, when the passage says so of a change
+    ("add or change … on your invoice up to 60 days after delivery"), not of asking for one at all."""
+    match = _CHANGE_AFTER_DELIVERY.search(text)
+    if not match or not _CHANGING.search(text[: match.start()]) or EXCLUDES.search(text[: match.start()]):
+        return None
+    return int(match.group(1) or match.group(2))
 
 
 def asks_invoice_change(question: str) -> bool:

@@ -26,6 +26,7 @@ from app.grounding.policies import (
     applies_to,
     asks_invoice_change,
     change_window,
+    change_window_after_delivery,
     excludes_outright,
     in_currency,
     is_charge,
@@ -290,15 +291,20 @@ def invoice_change(facts: list[Fact], orders: list[OrderFact], today: date) -> R
         and not (paid_in != {"CNY"} and _FAPIAO.search(f"{f.condition} {f.text}"))
     ]
     days = next((d for f in policies if (d := change_window(f.text)) is not None), None)
+    since, started = "invoice", order.invoice_issued_at
     if days is None:
+        # Or counted from delivery ("up to 60 days after delivery"), when the order was delivered.
+        days = next((d for f in policies if (d := change_window_after_delivery(f.text)) is not None), None)
+        since, started = "delivery", order.delivered_at
+    if days is None or not started:
         return None
-    start = date.fromisoformat(str(order.invoice_issued_at)[:10])
+    start = date.fromisoformat(str(started)[:10])
     until = start + timedelta(days=days)
     return RuleFact(
         "invoice_change_days",
         order.order_id,
         days=days,
-        since="invoice",
+        since=since,
         start=start.isoformat(),
         until=until.isoformat(),
         open=until >= today,

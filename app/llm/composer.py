@@ -164,6 +164,10 @@ def compose(
         for rule in (f for f in facts if isinstance(f, RuleFact) and f.order_id in shown):
             parts.append(str(book.rule(rule)))
             sources.append(rule.source)
+            if rule.rule == "invoice_change_days" and rule.open and rule.days:
+                # The change is still possible: what the policy says once its days have passed ("After 60 days
+                # we can't reissue invoices") is not this customer's case.
+                quoted = [p for p in quoted if not beyond_window(p, rule.days)] or quoted
         words = status_words([o.status for o in orders])
         # (quoted under the heading that names the status when only the heading does, as answer_key reads it)
         texts = [_under_heading(p, lang) if on_status and status_heading(p, words) else p.text for p in quoted]

@@ -195,3 +195,29 @@ def test_a_change_to_an_issued_invoice_is_counted_from_its_issue_date():
     assert not [
         f for f in _invoiced("where is the invoice for KN-7781?", "en", date(2026, 12, 8)) if isinstance(f, RuleFact)
     ]
+
+
+def test_a_change_window_counted_from_delivery_is_counted_from_the_orders_delivery():
+    invoices = PolicyArticle(
+        id="invoices-en",
+        title="Invoices",
+        locale="en",
+        version=1,
+        body=(
+            "You can add or change the company name or VAT number on your invoice up to 60 days after delivery.\n\n"
+            "After 60 days from delivery we can't reissue invoices, but you can still download the original.\n"
+        ),
+    )
+    order = _order("delivered", ("Chef's knife 20 cm", "89.00"), delivered="2026-11-10T10:00:00+00:00")
+    order = replace(order, invoice_number="KN-INV-0051", invoice_issued_at="2026-11-06T09:00:00+00:00")
+    question = "can you put my business name on the receipt for KN-7781? need it for taxes"
+    found = passages(PolicyIndex([invoices]), question, "en", 3, [order.status], [item_names([order])])
+    facts = [order, *found]
+    intents, aspects = detect_intents(question), detect_aspects(question)
+    facts += apply_rules(ShopRules(), intents, aspects, facts, date(2026, 12, 8), question)
+    [rule] = [f for f in facts if isinstance(f, RuleFact)]
+    assert (rule.rule, rule.since, rule.until, rule.open) == ("invoice_change_days", "delivery", "2027-01-09", True)
+    composition = compose(detect_intents(question), facts, "en", question)
+    assert composition is not None and "you can still have it changed until 2027-01-09" in composition.text
+    # The open window's reply does not quote what happens after it.
+    assert "can't reissue" not in composition.text, composition
