@@ -651,7 +651,7 @@ class PolicyIndex:
             # (or, with no order to go by, the question itself names what the passage excludes: "can engraved
             # pens be returned?" asks the exclusions article; never for a fault)
             excludes_item = (
-                bool(by_item or (excluded and not items and not fault))
+                bool(by_item or (excluded and not items and not fault and not _unused_said_of(passage.text, query)))
                 and bool(self.topics[passage.article_id] & (lead | returning))
                 and not other_kind
             )
@@ -1257,6 +1257,12 @@ def says_used(question: str) -> bool:
     """The customer says (some of) the item was used, opened, worn or fitted: a return for any reason then
     turns on what the policy says of used items, not on the window alone."""
     return bool(_USED_SAID.search(_UNUSED_SAID.sub(" ", question)))
+
+
+def _unused_said_of(text: str, question: str) -> bool:
+    """The passage excludes used or opened things and the customer says theirs is not ("Opened food … rice"
+    of "can I return the rice if I haven't opened it?")."""
+    return bool(_USED_STATE.search(text) and not _EITHER_WAY.search(text) and _UNUSED_SAID.search(question))
 
 
 def speaks_of_use(text: str) -> bool:

@@ -197,3 +197,18 @@ def test_no_way_to_is_a_no():
     )
     text = _reply(article, "RG-2231 不要了 取消订单 退款", "zh", "shipped")
     assert "没法再取消" in text and "因此订单 RG-2231 无法取消" in text, text
+
+
+def test_an_exclusion_of_opened_goods_does_not_answer_who_says_theirs_is_unopened():
+    exclusions = PolicyArticle(
+        id="exclusions-en",
+        title="Items that can't be returned",
+        locale="en",
+        version=1,
+        body="These can't be returned: opened ink of any kind, including fountain pen ink and inkwells.\n",
+    )
+    index = PolicyIndex([exclusions, RETURNS_EN])
+    found = passages(index, "can I return the fountain pen ink if I haven't opened it? how long do I have", "en", 3)
+    assert found and found[0].article_id == "returns-en", [f.text for f in found]
+    found = passages(index, "can fountain pen ink be returned?", "en", 3)
+    assert found and found[0].article_id == "exclusions-en", [f.text for f in found]
