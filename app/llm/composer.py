@@ -143,7 +143,13 @@ def compose(
         # A yes or no for the one order asked about: a table row for its status, an exception or an
         # exclusion that names its items.
         first = quoted[0] if quoted else None
-        verdict = _verdict(intent, first, on_status, question, items, orders[0]) if first and len(orders) == 1 else ""
+        # (the shop's structured rule for the order's status, where it has one, says it; not our reading of a
+        # sentence: address_change_statuses)
+        ruled = any(isinstance(f, RuleFact) and f.rule == "address_change_statuses" for f in facts)
+        prose = intent != "address_change" or not ruled
+        verdict = (
+            _verdict(intent, first, on_status, question, items, orders[0], prose) if first and len(orders) == 1 else ""
+        )
         # The shop's rules applied to these orders: the dates that answer "can I still …" (not for an order
         # whose items the policy excludes: no date makes them returnable).
         shown = {o.order_id for o in orders} if verdict != "no" else set()
@@ -386,7 +392,13 @@ def _for_invoice(policies: list[PolicyFact], orders: list[OrderFact], items: str
 
 
 def _verdict(
-    intent: str, first: PolicyFact, on_status: bool, question: str = "", items: str = "", order: OrderFact | None = None
+    intent: str,
+    first: PolicyFact,
+    on_status: bool,
+    question: str = "",
+    items: str = "",
+    order: OrderFact | None = None,
+    prose: bool = True,
 ) -> str:
     """ "yes" / "no" for the one order asked about, from the passage quoted first: a table row or exception
     for its status (never for another status: "… once processing"), or an exclusion of its items (a yes,
@@ -398,7 +410,7 @@ def _verdict(
     if intent in STATUS_DEPENDENT:
         if not on_status:
             return ""
-        return first.verdict or (_prose_verdict(first, intent, order) if order is not None else "")
+        return first.verdict or (_prose_verdict(first, intent, order) if order is not None and prose else "")
     if first.subject and first.verdict == "no":
         return "no"
     named = excludes_outright(first, question) and (intent == "price_protection" or names_items(first.text, items))
