@@ -547,6 +547,8 @@ class PolicyIndex:
         self.entries = [
             _chinese_entries(p.text, _specific(words)) for p, words in zip(self.passages, self.excluded, strict=True)
         ]
+        # The currencies each passage is priced in (its text's, else its heading's), read once, not per turn.
+        self.priced = [priced_in(p.text, p.heading) for p in self.passages]
 
     @staticmethod
     def _named(query: str, said: AbstractSet[str], words: AbstractSet[str], topic: AbstractSet[str]) -> set[str]:
@@ -635,7 +637,7 @@ class PolicyIndex:
         for i, passage in enumerate(self.passages):
             if locale and passage.locale != locale:
                 continue
-            if currencies and not speaks_for(passage.text, passage.heading, currencies):
+            if currencies and self.priced[i] and not self.priced[i] & currencies:
                 continue
             sentence = self.sentences.score(i, terms)
             # The question names something the policy lists as not covered: that item answers it.
@@ -786,7 +788,8 @@ def passages(
     fault = intents[:1] == ["return"] and "quality" in aspects
     named = " ".join(items or [])
     hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named, currencies)
-    hits = hits or index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
+    if not hits and currencies:  # no passage in their currency: any in their language
+        hits = index.search(expanded, top_k, locale, window, intents, statuses, aspects, deadline, named)
     hits = hits or index.search(expanded, top_k, None, window, intents, statuses, aspects, deadline, named)
     best = hits[0][0].article_id if hits else ""
     if intents[:1] == ["invoice"] and hits:
@@ -1192,14 +1195,14 @@ def in_currency(fact: PolicyFact, currencies: set[str]) -> bool:
     """The passage names no currency the shop knows, or one of these: "CNY orders over 299 CNY" says nothing
     to a customer who pays in USD. A passage that names none speaks for the currency its section heading
     names ("playfield.cn: mainland China (CNY)": "Bulky items … Cost: free")."""
-    return speaks_for(fact.text, fact.condition, currencies)
-
-
-def speaks_for(text: str, heading: str, currencies: AbstractSet[str]) -> bool:
-    """The passage (its text, else its heading) names no currency the shop knows, or one of these."""
-    named = {code for code, pattern in _CURRENCIES.items() if pattern.search(text)}
-    named = named or {code for code, pattern in _CURRENCIES.items() if pattern.search(heading)}
+    named = priced_in(fact.text, fact.condition)
     return not named or bool(named & currencies)
+
+
+def priced_in(text: str, heading: str) -> frozenset[str]:
+    """The currencies a passage names: in its text, else in its section heading."""
+    named = frozenset(code for code, pattern in _CURRENCIES.items() if pattern.search(text))
+    return named or frozenset(code for code, pattern in _CURRENCIES.items() if pattern.search(heading))
 
 
 # "Cat litter: unopened bags only", "unless it is faulty": a condition to meet, not a no.
@@ -1259,10 +1262,11 @@ def says_used(question: str) -> bool:
     return bool(_USED_SAID.search(_UNUSED_SAID.sub(" ", question)))
 
 
-def _unused_said_of(text: str, question: str) -> bool:
-    """The passage excludes used or opened things and the customer says theirs is not ("Opened food … rice"
-    of "can I return the rice if I haven't opened it?")."""
-    return bool(_USED_STATE.search(text) and not _EITHER_WAY.search(text) and _UNUSED_SAID.search(question))
+def _unused_said_of(text: str, question: str, subject: str = "") -> bool:
+    """The passage (or the subject it is about) excludes used or opened things, not either way, and the customer
+    says theirs is not ("Opened food … rice" of "can I return the rice if I haven't opened it?")."""
+    about_use = _USED_STATE.search(f"{subject} {text}") and not _EITHER_WAY.search(text)
+    return bool(about_use and _UNUSED_SAID.search(question))
 
 
 def speaks_of_use(text: str) -> bool:
@@ -1277,8 +1281,7 @@ def excludes_outright(fact: PolicyFact, question: str) -> bool:
         return False
     if fact.verdict != "no" and _CONDITIONAL.search(fact.text):
         return False
-    about_use = _USED_STATE.search(f"{fact.subject} {fact.text}") and not _EITHER_WAY.search(fact.text)
-    return not (about_use and _UNUSED_SAID.search(question))
+    return not _unused_said_of(fact.text, question, fact.subject)
 
 
 # A line of an order that is its delivery charge ("运费（德邦大件物流）", "Delivery – standard parcel"), not a thing
